@@ -1,0 +1,81 @@
+"""Units of government and the lookups every service needs. Pure: no I/O."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from shared.catalog.model import Level
+
+CENTRAL_CODE = "VN"
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A unit of government. Codes are zero-padded strings: ``VN``, ``12``, ``03385``.
+
+    A closed unit keeps its row (its code is never reused) with ``valid_to`` set and, after a
+    merger, the code of the unit that took it over in ``successor``.
+    """
+
+    code: str
+    name: str
+    level: Level
+    kind: str
+    parent: str | None
+    valid_from: date
+    valid_to: date | None = None
+    successor: str | None = None
+
+    def is_active_on(self, day: date) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or day < self.valid_to)
+
+    @property
+    def province(self) -> str | None:
+        """The province a unit belongs to (a province belongs to itself; Central to none)."""
+        if self.level == Level.PROVINCE:
+            return self.code
+        if self.level == Level.COMMUNE:
+            return self.parent
+        return None
+
+
+class Registry:
+    def __init__(self, units: Iterable[Unit]) -> None:
+        self._units = {unit.code: unit for unit in units}
+        children: dict[str, list[Unit]] = defaultdict(list)
+        for unit in self._units.values():
+            if unit.parent is not None:
+                children[unit.parent].append(unit)
+        self._children = {code: sorted(kids, key=lambda u: u.code) for code, kids in children.items()}
+
+    def get(self, code: str) -> Unit | None:
+        return self._units.get(code)
+
+    def __len__(self) -> int:
+        return len(self._units)
+
+    def children(self, code: str, on: date) -> list[Unit]:
+        return [u for u in self._children.get(code, []) if u.is_active_on(on)]
+
+    def units(self, level: Level, on: date) -> list[Unit]:
+        return sorted(
+            (u for u in self._units.values() if u.level == level and u.is_active_on(on)),
+            key=lambda u: u.code,
+        )
+
+    def provinces(self, on: date) -> list[Unit]:
+        return self.units(Level.PROVINCE, on)
+
+    def expected_in_province(self, province: str, levels: Iterable[Level], on: date) -> list[Unit]:
+        """Units of ``province`` that must submit: its communes and/or the province itself."""
+        wanted = set(levels)
+        expected: list[Unit] = []
+        own = self.get(province)
+        if own is not None and Level.PROVINCE in wanted and own.is_active_on(on):
+            expected.append(own)
+        if Level.COMMUNE in wanted:
+            expected.extend(self.children(province, on))
+        return expected

@@ -1,0 +1,100 @@
+"""Wire formats: what local systems send, and the events services publish to each other."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+SUBMISSION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{7,127}$"
+UNIT_CODE_PATTERN = r"^(VN|[0-9]{2}|[0-9]{5})$"
+
+IndicatorValue = int | Decimal
+
+
+class Submission(BaseModel):
+    """A report as a local system sends it, over HTTP or on ``reports.submitted.<prov>.<unit>``.
+
+    ``values`` is kept as sent: judging it against the catalog is the validator's work, so a
+    report with wrong values still gets a receipt and then a rejection the submitter can read.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    submission_id: str = Field(pattern=SUBMISSION_ID_PATTERN, description="Client-generated, globally unique (a UUID or ULID).")
+    report_type: str = Field(min_length=1, max_length=64, examples=["kl226-quarterly"])
+    period: str = Field(min_length=4, max_length=16, examples=["2026-Q4"])
+    unit: str = Field(pattern=UNIT_CODE_PATTERN, examples=["03385"])
+    values: dict[str, Any]
+    submitted_at: AwareDatetime | None = Field(
+        default=None, description="When the local system produced the report; informational only."
+    )
+
+
+class Receipt(BaseModel):
+    submission_id: str
+    received_at: datetime
+    status: Literal["received"] = "received"
+
+
+class Reason(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    message: str
+    indicator: str | None = None
+
+
+Timeliness = Literal["on_time", "late"]
+
+
+class Verdict(BaseModel):
+    """The validator's decision, published on ``reports.accepted.*`` or ``reports.rejected.*``."""
+
+    submission_id: str
+    report_type: str
+    period: str
+    unit: str
+    province: str | None
+    status: Literal["accepted", "rejected"]
+    reasons: list[Reason] = []
+    timeliness: Timeliness | None = None
+    received_at: datetime
+    stream_seq: int
+    values: dict[str, IndicatorValue] | None = Field(
+        default=None, description="Accepted values; decimals travel as strings to stay exact."
+    )
+
+
+class SubmissionStatus(BaseModel):
+    submission_id: str
+    status: Literal["received", "accepted", "rejected", "superseded"]
+    reasons: list[Reason] = []
+    timeliness: Timeliness | None = None
+    received_at: datetime
+    superseded_by: str | None = None
+
+
+class Notice(BaseModel):
+    """A reminder or escalation, published on ``notify.<recipient unit code>``."""
+
+    notice_id: str
+    stage: Literal["reminder", "escalation"]
+    recipient: str
+    unit: str
+    unit_name: str
+    report_type: str
+    period: str
+    deadline: datetime
+    message_vi: str
+    message_en: str
+
+
+class Problem(BaseModel):
+    """An HTTP error body: a stable machine-readable ``reason`` and the details."""
+
+    reason: str
+    message: str
+    details: list[dict[str, Any]] = []

@@ -1,0 +1,61 @@
+"""NATS subjects and JetStream streams: the event contract between services."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
+
+REPORTS_STREAM = "REPORTS"
+NOTIFY_STREAM = "NOTIFY"
+CLOCK_BUCKET = "BAOCAO_CLOCK"
+
+SUBMITTED = "reports.submitted"
+ACCEPTED = "reports.accepted"
+REJECTED = "reports.rejected"
+NOTIFY = "notify"
+
+# Deduplication by Nats-Msg-Id covers client retries; beyond it, consumers deduplicate by
+# submission id in PostgreSQL. Two minutes keeps the server's dedup memory modest.
+DUPLICATE_WINDOW = timedelta(minutes=2)
+
+
+def submitted(province: str, unit: str) -> str:
+    return f"{SUBMITTED}.{province}.{unit}"
+
+
+def accepted(province: str, unit: str) -> str:
+    return f"{ACCEPTED}.{province}.{unit}"
+
+
+def rejected(province: str, unit: str) -> str:
+    return f"{REJECTED}.{province}.{unit}"
+
+
+def notify(unit: str) -> str:
+    return f"{NOTIFY}.{unit}"
+
+
+def stream_configs() -> list[StreamConfig]:
+    # Limits retention keeps every submission (the audit trail and the source for rebuilds);
+    # a year and a half covers a reporting year plus its revisions.
+    return [
+        StreamConfig(
+            name=REPORTS_STREAM,
+            subjects=["reports.>"],
+            retention=RetentionPolicy.LIMITS,
+            storage=StorageType.FILE,
+            max_age=int(timedelta(days=550).total_seconds()),
+            duplicate_window=int(DUPLICATE_WINDOW.total_seconds()),
+            max_msg_size=1024 * 1024,
+            discard=DiscardPolicy.OLD,
+        ),
+        StreamConfig(
+            name=NOTIFY_STREAM,
+            subjects=["notify.>"],
+            retention=RetentionPolicy.LIMITS,
+            storage=StorageType.FILE,
+            max_age=int(timedelta(days=90).total_seconds()),
+            duplicate_window=int(DUPLICATE_WINDOW.total_seconds()),
+        ),
+    ]
