@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +14,20 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 _MIGRATION_LOCK = 0x62616F63616F
 
 
+def _json_default(value: object) -> str:
+    # Decimals are stored as strings so they stay exact; readers convert by indicator type.
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"cannot store {type(value).__name__} as JSON")
+
+
+def _encode_json(value: object) -> str:
+    return json.dumps(value, default=_json_default, ensure_ascii=False)
+
+
 async def _init_connection(connection: asyncpg.Connection[Any]) -> None:
     await connection.set_type_codec(
-        "jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+        "jsonb", encoder=_encode_json, decoder=json.loads, schema="pg_catalog"
     )
 
 

@@ -40,11 +40,15 @@ class Receipt(BaseModel):
 
 
 class Reason(BaseModel):
+    """Why a report was rejected or flagged: a stable ``code``, Vietnamese and English text."""
+
     model_config = ConfigDict(frozen=True)
 
     code: str
     message: str
+    message_en: str
     indicator: str | None = None
+    rule: str | None = None
 
 
 Timeliness = Literal["on_time", "late"]

@@ -1,0 +1,55 @@
+"""Wires the aggregator: consumer of accepted reports and the Central read API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from services.aggregator.adapters.rollup_store import RollupStore
+from services.aggregator.entrypoints import consumer, http
+from services.aggregator.service import AggregationService
+from services.aggregator.settings import AggregatorSettings
+from services.aggregator.views import RollupViews
+from shared.clock import Clock
+from shared.registry.store import load_registry
+from shared.runtime import Runtime, add_health_routes, load_catalog, make_broker
+
+
+class Aggregator:
+    def __init__(self, settings: AggregatorSettings, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.runtime = Runtime(settings, make_broker(settings))
+        if clock is not None:
+            self.runtime.clock = clock
+        self.catalog = load_catalog(settings)
+        self.views: RollupViews | None = None
+
+    async def start(self) -> None:
+        await self.runtime.open()
+        registry = await load_registry(self.runtime.db)
+        store = RollupStore(self.runtime.db)
+        self.views = RollupViews(self.catalog, registry, store)
+        service = AggregationService(catalog=self.catalog, registry=registry,
+                                     clock=self.runtime.clock, store=store)
+        consumer.register(self.runtime.broker, service, batch_size=self.settings.batch_size,
+                          batch_wait=self.settings.batch_wait_seconds)
+        await self.runtime.start_consuming()
+
+    async def stop(self) -> None:
+        await self.runtime.close()
+
+    def app(self) -> FastAPI:
+        @asynccontextmanager
+        async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+            await self.start()
+            assert self.views is not None
+            app.include_router(http.routes(self.views))
+            yield
+            await self.stop()
+
+        app = FastAPI(title="Baocao Central read API", lifespan=lifespan)
+        http.add_error_handlers(app)
+        add_health_routes(app, self.runtime)
+        return app

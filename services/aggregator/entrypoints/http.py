@@ -1,0 +1,36 @@
+"""The Central read API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from services.aggregator.views import NotFound, RollupViews
+
+
+def routes(views: RollupViews) -> APIRouter:
+    router = APIRouter()
+
+    @router.get("/v1/rollups/{report_type}/{period}", summary="National rollup; children are the provinces")
+    async def national(report_type: str, period: str) -> dict[str, Any]:
+        return await views.national(report_type, period)
+
+    @router.get("/v1/rollups/{report_type}/{period}/{unit}",
+                summary="A province's rollup (children: its communes) or a commune's report")
+    async def for_unit(report_type: str, period: str, unit: str) -> dict[str, Any]:
+        return await views.for_unit(report_type, period, unit)
+
+    @router.get("/v1/late/{report_type}/{period}",
+                summary="Units that have not submitted or submitted late, with their deadlines")
+    async def late(report_type: str, period: str, province: str | None = None) -> dict[str, Any]:
+        return await views.late(report_type, period, province)
+
+    return router
+
+
+def add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(NotFound)
+    async def not_found(_: Request, error: NotFound) -> JSONResponse:
+        return JSONResponse({"reason": error.reason, "message": error.message}, status_code=404)

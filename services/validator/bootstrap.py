@@ -1,0 +1,53 @@
+"""Wires the validator: settings → connections → service → subscriber and HTTP app."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from services.validator.adapters.verdict_publisher import VerdictPublisher
+from services.validator.adapters.verdict_store import VerdictStore
+from services.validator.entrypoints import consumer
+from services.validator.service import ValidationService
+from services.validator.settings import ValidatorSettings
+from shared.clock import Clock
+from shared.registry.store import load_registry
+from shared.runtime import Runtime, add_health_routes, load_catalog, make_broker
+
+
+class Validator:
+    def __init__(self, settings: ValidatorSettings, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.runtime = Runtime(settings, make_broker(settings))
+        if clock is not None:
+            self.runtime.clock = clock
+        self.catalog = load_catalog(settings)
+
+    async def start(self) -> None:
+        await self.runtime.open()
+        service = ValidationService(
+            catalog=self.catalog,
+            registry=await load_registry(self.runtime.db),
+            clock=self.runtime.clock,
+            store=VerdictStore(self.runtime.db),
+            publisher=VerdictPublisher(self.runtime.js),
+        )
+        consumer.register(self.runtime.broker, service, batch_size=self.settings.batch_size,
+                          batch_wait=self.settings.batch_wait_seconds)
+        await self.runtime.start_consuming()
+
+    async def stop(self) -> None:
+        await self.runtime.close()
+
+    def app(self) -> FastAPI:
+        @asynccontextmanager
+        async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+            await self.start()
+            yield
+            await self.stop()
+
+        app = FastAPI(title="Baocao validator", lifespan=lifespan)
+        add_health_routes(app, self.runtime)
+        return app

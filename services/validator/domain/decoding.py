@@ -1,0 +1,53 @@
+"""Turning the bytes of a submitted message into a :class:`Submission`, or reasons it is not one."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from pydantic import ValidationError
+
+from shared.schemas import Reason, Submission
+
+
+class _Undecodable(ValueError):
+    pass
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _Undecodable(f"{name} is not a number JSON allows")
+
+
+def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _Undecodable(f"key {key!r} appears twice")
+        result[key] = value
+    return result
+
+
+def decode_submission(data: bytes) -> Submission | list[Reason]:
+    try:
+        document = json.loads(
+            data,
+            parse_float=Decimal,
+            parse_constant=_refuse_constant,
+            object_pairs_hook=_refuse_duplicate_keys,
+        )
+    except (ValueError, RecursionError) as error:
+        return [Reason(code="malformed_json", message=f"Nội dung không phải JSON hợp lệ: {error}",
+                       message_en=f"The body is not valid JSON: {error}")]
+    try:
+        return Submission.model_validate(document)
+    except ValidationError as error:
+        return [
+            Reason(
+                code="invalid_envelope",
+                message=f"Sai cấu trúc báo cáo tại {'.'.join(map(str, e['loc'])) or 'gốc'}: {e['msg']}",
+                message_en=f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}",
+                indicator=None,
+            )
+            for e in error.errors(include_url=False)
+        ]

@@ -1,0 +1,26 @@
+"""A message as it left the REPORTS stream, stripped of transport objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class IncomingSubmission:
+    subject: str
+    data: bytes
+    msg_id: str | None
+    stream_seq: int
+    stored_at: datetime
+
+    @property
+    def subject_tokens(self) -> tuple[str, str]:
+        """(province, unit) as named by ``reports.submitted.<province>.<unit>``."""
+        parts = self.subject.split(".")
+        return (parts[2], parts[3]) if len(parts) == 4 else ("_", "_")
+
+    @property
+    def fallback_id(self) -> str:
+        """An id for a message whose body names none: its Nats-Msg-Id, else its sequence."""
+        return self.msg_id or f"seq-{self.stream_seq}"

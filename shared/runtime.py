@@ -1,0 +1,120 @@
+"""Process plumbing every service shares: connections, the clock, health, serving HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+import uvicorn
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from faststream.nats import NatsBroker
+from nats.js import JetStreamContext
+
+from shared.catalog import DEFAULT_DIRECTORY, Catalog
+from shared.clock import Clock, ScheduledClock, SystemClock
+from shared.clock_sync import SharedClockFollower
+from shared.db import create_pool
+from shared.logging import configure_logging, get_logger
+from shared.messaging import CONNECTION_OPTIONS, ensure_streams
+from shared.settings import CommonSettings
+
+from pathlib import Path
+
+
+def make_broker(settings: CommonSettings) -> NatsBroker:
+    return NatsBroker(settings.nats_url, **CONNECTION_OPTIONS)
+
+
+def load_catalog(settings: CommonSettings) -> Catalog:
+    return Catalog.load(Path(settings.catalog_dir) if settings.catalog_dir else DEFAULT_DIRECTORY)
+
+
+@dataclass
+class Runtime:
+    """The connections a service holds while it runs."""
+
+    settings: CommonSettings
+    broker: NatsBroker
+    clock: Clock = field(default_factory=SystemClock)
+    pool: asyncpg.Pool[Any] | None = None
+    _follower: SharedClockFollower | None = None
+
+    @property
+    def js(self) -> JetStreamContext:
+        return self.broker.connection.jetstream()
+
+    @property
+    def db(self) -> asyncpg.Pool[Any]:
+        assert self.pool is not None, "the runtime is not open"
+        return self.pool
+
+    async def open(self, *, pool_size: int = 10) -> None:
+        """Connect to NATS and PostgreSQL; subscribers start later, with :meth:`start_consuming`."""
+        await self.broker.connect()
+        await ensure_streams(self.js)
+        if self.settings.clock == "shared" and not isinstance(self.clock, ScheduledClock):
+            self.clock = ScheduledClock()
+        if isinstance(self.clock, ScheduledClock) and self.settings.clock == "shared":
+            self._follower = SharedClockFollower(self.clock)
+            await self._follower.start(self.js)
+        self.pool = await create_pool(self.settings.database_url, max_size=pool_size)
+
+    async def start_consuming(self) -> None:
+        await self.broker.start()
+
+    async def close(self) -> None:
+        if self._follower is not None:
+            await self._follower.stop()
+        await self.broker.stop()
+        if self.pool is not None:
+            await self.pool.close()
+
+    async def ready(self) -> dict[str, bool]:
+        checks = {"nats": self.broker.connection.is_connected if self._connected() else False}
+        try:
+            checks["postgres"] = await self.db.fetchval("SELECT true", timeout=2) is True
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
+            checks["postgres"] = False
+        return checks
+
+    def _connected(self) -> bool:
+        with contextlib.suppress(Exception):
+            return self.broker.connection is not None
+        return False
+
+
+def add_health_routes(app: FastAPI, runtime: Runtime) -> None:
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        checks = await runtime.ready()
+        return JSONResponse({"ready": all(checks.values()), "checks": checks},
+                            status_code=200 if all(checks.values()) else 503)
+
+
+def serve(app: FastAPI, host: str, port: int, service: str, log_level: str) -> None:
+    """Run ``app`` until SIGINT/SIGTERM; logging is ours, not uvicorn's access log."""
+    configure_logging(service, log_level)
+    get_logger(service).info("listening", host=host, port=port)
+    config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False,
+                            lifespan="on")
+    asyncio.run(uvicorn.Server(config).serve())
+
+
+@contextlib.asynccontextmanager
+async def running(runtime: Runtime, started: Any) -> AsyncIterator[None]:
+    """Open ``runtime``, run ``started()`` (subscribers, loops), close on exit."""
+    await runtime.open()
+    try:
+        await started()
+        yield
+    finally:
+        await runtime.close()
