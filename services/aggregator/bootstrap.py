@@ -37,19 +37,22 @@ class Aggregator:
                           batch_wait=self.settings.batch_wait_seconds)
         await self.runtime.start_consuming()
 
+    def _views(self) -> RollupViews:
+        assert self.views is not None, "the aggregator has not started"
+        return self.views
+
     async def stop(self) -> None:
         await self.runtime.close()
 
     def app(self) -> FastAPI:
         @asynccontextmanager
-        async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async def lifespan(_: FastAPI) -> AsyncIterator[None]:
             await self.start()
-            assert self.views is not None
-            app.include_router(http.routes(self.views))
             yield
             await self.stop()
 
         app = FastAPI(title="Baocao Central read API", lifespan=lifespan)
+        app.include_router(http.routes(self._views))
         http.add_error_handlers(app)
         add_health_routes(app, self.runtime)
         return app

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.validator.domain.decoding import decode_submission
+from shared.decoding import decode_submission
 from services.validator.domain.incoming import IncomingSubmission
 from services.validator.domain.judgement import judge
 from shared.catalog import Catalog

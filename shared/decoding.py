@@ -1,4 +1,4 @@
-"""Turning the bytes of a submitted message into a :class:`Submission`, or reasons it is not one."""
+"""Decoding a submission from bytes, strictly: the same rules over HTTP and NATS."""
 
 from __future__ import annotations
 

@@ -1,0 +1,66 @@
+"""Wires intake: registry, receipts, the JetStream publisher and the HTTP API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from services.intake.adapters.publisher import SubmissionPublisher
+from services.intake.adapters.receipts import ReceiptStore
+from services.intake.adapters.status import StatusReader
+from services.intake.entrypoints import http
+from services.intake.service import IntakeService
+from services.intake.settings import DEVELOPMENT_SECRET, IntakeSettings
+from shared.clock import Clock
+from shared.logging import get_logger
+from shared.registry.store import load_registry
+from shared.runtime import Runtime, add_health_routes, make_broker
+
+
+class Intake:
+    def __init__(self, settings: IntakeSettings, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.runtime = Runtime(settings, make_broker(settings))
+        if clock is not None:
+            self.runtime.clock = clock
+        self.service: IntakeService | None = None
+        self.status: StatusReader | None = None
+
+    async def start(self) -> None:
+        if self.settings.token_secret == DEVELOPMENT_SECRET:
+            get_logger(__name__).warning("using the development token secret; set BAOCAO_TOKEN_SECRET")
+        await self.runtime.open()
+        self.service = IntakeService(
+            registry=await load_registry(self.runtime.db),
+            clock=self.runtime.clock,
+            receipts=ReceiptStore(self.runtime.db),
+            publisher=SubmissionPublisher(self.runtime.js),
+        )
+        self.status = StatusReader(self.runtime.db)
+
+    async def stop(self) -> None:
+        await self.runtime.close()
+
+    def _service(self) -> IntakeService:
+        assert self.service is not None, "intake has not started"
+        return self.service
+
+    def _status(self) -> StatusReader:
+        assert self.status is not None, "intake has not started"
+        return self.status
+
+    def app(self) -> FastAPI:
+        @asynccontextmanager
+        async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+            await self.start()
+            yield
+            await self.stop()
+
+        app = FastAPI(title="Baocao intake", lifespan=lifespan)
+        app.include_router(http.routes(self._service, self._status, self.settings.token_secret,
+                                       self.settings.max_body_bytes))
+        http.add_error_handlers(app)
+        add_health_routes(app, self.runtime)
+        return app

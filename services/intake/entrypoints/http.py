@@ -1,0 +1,90 @@
+"""Intake's HTTP API: POST /v1/submissions and GET /v1/submissions/{id}."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from services.intake.adapters.status import StatusReader
+from services.intake.service import IntakeService, Refused
+from shared import tokens
+from shared.schemas import Problem, Receipt, Submission, SubmissionStatus
+
+_SUBMISSION_SCHEMA = Submission.model_json_schema(ref_template="#/components/schemas/{model}")
+
+
+def routes(service_of: Callable[[], IntakeService], status_of: Callable[[], StatusReader],
+           secret: str, max_body_bytes: int) -> APIRouter:
+    router = APIRouter()
+
+    @router.post(
+        "/v1/submissions",
+        status_code=202,
+        response_model=Receipt,
+        responses={400: {"model": Problem}, 401: {"model": Problem}, 403: {"model": Problem},
+                   409: {"model": Problem}, 413: {"model": Problem}, 415: {"model": Problem}},
+        openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": _SUBMISSION_SCHEMA}}}},
+        summary="Submit a report; 202 with the receipt once JetStream has stored it",
+    )
+    async def submit(request: Request) -> Receipt:
+        unit = _caller(request, secret)
+        content_type = request.headers.get("content-type", "application/json").split(";")[0].strip()
+        if content_type != "application/json":
+            raise Refused(415, "unsupported_media_type", "send the report as application/json")
+        body = await _read_limited(request, max_body_bytes)
+        receipt = await service_of().submit(body, unit)
+        return Receipt(submission_id=receipt.submission_id, received_at=receipt.received_at)
+
+    @router.get("/v1/submissions/{submission_id}", response_model=SubmissionStatus,
+                responses={401: {"model": Problem}, 404: {"model": Problem}},
+                summary="Where a submission stands: received, accepted, rejected or superseded")
+    async def status(submission_id: str, request: Request) -> SubmissionStatus:
+        unit = _caller(request, secret)
+        found = await status_of().status(submission_id)
+        if found is None:
+            raise Refused(404, "unknown_submission", f"no submission {submission_id!r}")
+        del unit  # any unit may look up a status by id; the id itself is the secret-free handle
+        return found
+
+    return router
+
+
+def _caller(request: Request, secret: str) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Refused(401, "missing_token", "send Authorization: Bearer <token>")
+    unit = tokens.verify(token.strip(), secret)
+    if unit is None:
+        raise Refused(401, "invalid_token", "the bearer token is not valid")
+    return unit
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise Refused(413, "body_too_large", f"the body is over {limit} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise Refused(413, "body_too_large", f"the body is over {limit} bytes")
+    return bytes(body)
+
+
+def add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(Refused)
+    async def refused(_: Request, error: Refused) -> JSONResponse:
+        details: list[dict[str, Any]] = [d.model_dump(exclude_none=True) for d in error.details]
+        problem = Problem(reason=error.reason, message=error.message, details=details)
+        return JSONResponse(problem.model_dump(), status_code=error.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, error: RequestValidationError) -> JSONResponse:
+        problem = Problem(reason="invalid_request", message="the request is not valid",
+                          details=[{"loc": list(e["loc"]), "msg": e["msg"]} for e in error.errors()])
+        return JSONResponse(problem.model_dump(), status_code=400)

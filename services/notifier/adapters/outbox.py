@@ -1,0 +1,62 @@
+"""The notifications outbox: claims that make each notice go out once."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from services.notifier.domain.schedule import SubmittedKey
+from shared.schemas import Notice
+
+
+class Outbox:
+    def __init__(self, pool: asyncpg.Pool[Any]) -> None:
+        self._pool = pool
+
+    async def submitted(self, periods: Collection[tuple[str, str]]) -> set[SubmittedKey]:
+        """(report type, period, unit) with an accepted report, read from the validator's verdicts."""
+        if not periods:
+            return set()
+        rows = await self._pool.fetch(
+            "SELECT DISTINCT report_type, period, unit FROM submissions"
+            " WHERE status = 'accepted' AND (report_type, period) IN"
+            " (SELECT * FROM unnest($1::text[], $2::text[]))",
+            [p[0] for p in periods], [p[1] for p in periods])
+        return {(r["report_type"], r["period"], r["unit"]) for r in rows}
+
+    async def add(self, notices: Sequence[Notice], now: datetime) -> int:
+        """Insert notices not yet on record; returns how many were new."""
+        if not notices:
+            return 0
+        result = await self._pool.fetch(
+            "INSERT INTO notifications (unit, report_type, period, stage, recipient, deadline, payload,"
+            " created_at)"
+            " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
+            "   $6::timestamptz[], $7::jsonb[], $8::timestamptz[])"
+            " ON CONFLICT DO NOTHING RETURNING 1",
+            [n.unit for n in notices], [n.report_type for n in notices], [n.period for n in notices],
+            [n.stage for n in notices], [n.recipient for n in notices], [n.deadline for n in notices],
+            [n.model_dump(mode="json") for n in notices], [now] * len(notices))
+        return len(result)
+
+    async def claim_unsent(self, connection: asyncpg.Connection[Any], limit: int) -> list[Notice]:
+        rows = await connection.fetch(
+            "SELECT payload FROM notifications WHERE sent_at IS NULL ORDER BY created_at"
+            " LIMIT $1 FOR UPDATE SKIP LOCKED", limit)
+        return [Notice.model_validate(r["payload"]) for r in rows]
+
+    async def mark_sent(self, connection: asyncpg.Connection[Any], notices: Sequence[Notice],
+                        now: datetime) -> None:
+        await connection.execute(
+            "UPDATE notifications SET sent_at = $5 FROM unnest($1::text[], $2::text[], $3::text[],"
+            " $4::text[]) AS sent(unit, report_type, period, stage)"
+            " WHERE notifications.unit = sent.unit AND notifications.report_type = sent.report_type"
+            " AND notifications.period = sent.period AND notifications.stage = sent.stage",
+            [n.unit for n in notices], [n.report_type for n in notices], [n.period for n in notices],
+            [n.stage for n in notices], now)
+
+    def acquire(self) -> Any:
+        return self._pool.acquire()

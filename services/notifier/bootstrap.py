@@ -1,0 +1,60 @@
+"""Wires the notifier: schedule, outbox, publisher and its loop."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from fastapi import FastAPI
+
+from services.notifier.adapters.notice_publisher import NoticePublisher
+from services.notifier.adapters.outbox import Outbox
+from services.notifier.entrypoints.ticker import Ticker
+from services.notifier.service import NotificationService
+from services.notifier.settings import NotifierSettings
+from shared.clock import Clock
+from shared.registry.store import load_registry
+from shared.runtime import Runtime, add_health_routes, load_catalog, make_broker
+
+
+class Notifier:
+    def __init__(self, settings: NotifierSettings, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.runtime = Runtime(settings, make_broker(settings))
+        if clock is not None:
+            self.runtime.clock = clock
+        self.catalog = load_catalog(settings)
+        self.service: NotificationService | None = None
+        self._ticker: Ticker | None = None
+
+    async def start(self, *, loop: bool = True) -> None:
+        await self.runtime.open()
+        self.service = NotificationService(
+            catalog=self.catalog,
+            registry=await load_registry(self.runtime.db),
+            clock=self.runtime.clock,
+            outbox=Outbox(self.runtime.db),
+            publisher=NoticePublisher(self.runtime.js),
+            lead=timedelta(days=self.settings.reminder_lead_days),
+            window=timedelta(days=self.settings.escalation_window_days),
+        )
+        if loop:
+            self._ticker = Ticker(self.service, self.settings.tick_seconds)
+            self._ticker.start()
+
+    async def stop(self) -> None:
+        if self._ticker is not None:
+            await self._ticker.stop()
+        await self.runtime.close()
+
+    def app(self) -> FastAPI:
+        @asynccontextmanager
+        async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+            await self.start()
+            yield
+            await self.stop()
+
+        app = FastAPI(title="Baocao notifier", lifespan=lifespan)
+        add_health_routes(app, self.runtime)
+        return app
