@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from services.aggregator.adapters.rollup_store import RollupStore, StoredReport, tally_of
@@ -47,6 +48,9 @@ class RollupViews:
 
     def _body(self, report_type: ReportType, period: Period, unit: Unit, rollup: Rollup) -> dict[str, Any]:
         values = indicator_values(report_type, rollup.tally)
+        derived = derived_values(report_type, values)
+        for entry in derived.values():
+            entry["value"] = json_number(entry["value"])
         c = rollup.completeness
         return {
             "report_type": report_type.code,
@@ -54,8 +58,8 @@ class RollupViews:
             "unit": unit.code,
             "name": unit.name,
             "level": unit.level.value,
-            "values": values,
-            "derived": derived_values(report_type, values),
+            "values": {code: json_number(v) for code, v in values.items()},
+            "derived": derived,
             "completeness": {"expected": c.expected, "submitted": c.submitted, "on_time": c.on_time,
                              "late": c.late, "missing": c.missing, "rate_pct": c.rate_pct},
         }
@@ -132,6 +136,15 @@ class RollupViews:
                 units.append(_late_entry(unit, deadline, report))
         return {"report_type": report_type.code, "period": period.label, "province": province,
                 "count": len(units), "units": units}
+
+
+def json_number(value: Decimal | int | None) -> float | int | None:
+    """Numbers as JSON numbers: integers stay exact, decimals to 4 places."""
+    if value is None or isinstance(value, int):
+        return value
+    if value == value.to_integral_value():
+        return int(value)
+    return float(round(value, 4))
 
 
 def _late_entry(unit: Unit, deadline: datetime | None, report: StoredReport | None) -> dict[str, Any]:

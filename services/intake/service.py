@@ -49,7 +49,7 @@ class IntakeService:
         unit = self.registry.get(submission.unit)
         if unit is None or unit.province is None:
             raise Refused(400, "unknown_unit", f"no unit has code {submission.unit}")
-        stored = await self.publisher.publish(submission, unit.province)
+        stored = await self.publisher.publish(submission, body, unit.province)
         if stored.unit != submission.unit:
             raise Refused(409, "submission_id_taken",
                           "another unit already used this submission_id; generate a new one")

@@ -23,8 +23,8 @@ class SubmissionPublisher:
     def __init__(self, js: JetStreamContext) -> None:
         self._js = js
 
-    async def publish(self, submission: Submission, province: str) -> Stored:
-        """Store ``submission``; returns only once JetStream has acknowledged it.
+    async def publish(self, submission: Submission, body: bytes, province: str) -> Stored:
+        """Store ``body``, exactly as the submitter sent it; returns only once JetStream has acknowledged it.
 
         The stored time is read back from the stream so that a receipt is the same whether the
         report came over HTTP or straight onto NATS, and a retry within the duplicate window
@@ -32,7 +32,7 @@ class SubmissionPublisher:
         """
         ack = await self._js.publish(
             subjects.submitted(province, submission.unit),
-            submission.model_dump_json(exclude_none=True).encode(),
+            body,
             stream=subjects.REPORTS_STREAM,
             headers={"Nats-Msg-Id": submission.submission_id, "content-type": "application/json"},
         )

@@ -1,0 +1,1 @@
+"""The ``baocao`` command: local runtime (embedded NATS and PostgreSQL), simulation and client."""

@@ -1,0 +1,113 @@
+"""Real parts: a PostgreSQL server for the session, a fresh database and nats-server per test."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+
+from baocao.embedded import EmbeddedNats, EmbeddedPostgres, free_port
+from services.aggregator.bootstrap import Aggregator
+from services.aggregator.settings import AggregatorSettings
+from services.intake.bootstrap import Intake
+from services.intake.settings import IntakeSettings
+from services.notifier.bootstrap import Notifier
+from services.notifier.settings import NotifierSettings
+from services.validator.bootstrap import Validator
+from services.validator.settings import ValidatorSettings
+from shared.clock import ClockSegment, ScheduledClock
+from shared.db import migrate
+from shared.registry.seed import units_from_package
+from shared.registry.store import upsert_units
+from tests.integration.system import System
+
+TEMPLATE = "baocao_template"
+_databases = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[EmbeddedPostgres]:
+    with tempfile.TemporaryDirectory(prefix="baocao-pg-") as directory:
+        server = EmbeddedPostgres(Path(directory), port=free_port(), database=TEMPLATE)
+        server.start()
+        try:
+            asyncio.run(_prepare_template(server.dsn()))
+            yield server
+        finally:
+            server.stop()
+
+
+async def _prepare_template(dsn: str) -> None:
+    await migrate(dsn)
+    pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
+    assert pool is not None
+    await upsert_units(pool, units_from_package())
+    await pool.close()
+
+
+@pytest.fixture
+async def database_url(postgres: EmbeddedPostgres) -> str:
+    """A database of its own for each test, cloned from the migrated, seeded template."""
+    name = f"test_{next(_databases)}"
+    connection = await asyncpg.connect(postgres.dsn("postgres"))
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
+    finally:
+        await connection.close()
+    return postgres.dsn(name)
+
+
+@pytest.fixture
+def nats_server(tmp_path: Path) -> Iterator[EmbeddedNats]:
+    server = EmbeddedNats(tmp_path / "nats", port=free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def clock() -> ScheduledClock:
+    """System time frozen in the middle of the 2026-Q4 round, before the communes' deadline."""
+    return ScheduledClock([ClockSegment(datetime.now(UTC), datetime(2026, 12, 10, 2, 0, tzinfo=UTC), 0)])
+
+
+SystemFactory = Callable[..., Awaitable[System]]
+
+
+@pytest.fixture
+async def start_system(
+    nats_server: EmbeddedNats, database_url: str, clock: ScheduledClock
+) -> AsyncIterator[SystemFactory]:
+    started: list[System] = []
+
+    async def start(*, notifier_loop: bool = False) -> System:
+        env = {"NATS_URL": nats_server.url, "DATABASE_URL": database_url}
+        intake = Intake(IntakeSettings(**env), clock)  # type: ignore[arg-type]
+        validator = Validator(ValidatorSettings(**env), clock)  # type: ignore[arg-type]
+        aggregator = Aggregator(AggregatorSettings(**env), clock)  # type: ignore[arg-type]
+        notifier = Notifier(NotifierSettings(**env, NOTIFIER_TICK_SECONDS=0.2), clock)  # type: ignore[arg-type]
+        for service in (intake, validator, aggregator):
+            await service.start()
+        await notifier.start(loop=notifier_loop)
+        system = System(
+            intake=intake, validator=validator, aggregator=aggregator, notifier=notifier, clock=clock,
+            intake_http=httpx.AsyncClient(transport=httpx.ASGITransport(app=intake.app()),
+                                          base_url="http://intake"),
+            central_http=httpx.AsyncClient(transport=httpx.ASGITransport(app=aggregator.app()),
+                                           base_url="http://central"),
+            nats_url=nats_server.url,
+            database_url=database_url,
+        )
+        started.append(system)
+        return system
+
+    yield start
+    for system in started:
+        await system.close()

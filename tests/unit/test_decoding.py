@@ -1,0 +1,165 @@
+"""Decoding the bytes of a submitted message into a Submission, or the reasons it is not one."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from services.validator.domain.decoding import decode_submission
+from services.validator.domain.judgement import judge
+from shared.catalog import Catalog
+from shared.periods import VIETNAM
+from shared.registry import Registry
+from shared.registry.seed import units_from_package
+from shared.schemas import Reason, Submission
+
+
+def envelope(**changes: Any) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "submission_id": "01HQ3Z8K7M2N4P6R8T0V2X4Y6Z",
+        "report_type": "kl226-quarterly",
+        "period": "2026-Q1",
+        "unit": "00070",
+        "values": {
+            "docs_issued": 80,
+            "docs_issued_prev_year": 100,
+            "conferences_total": 10,
+            "conferences_in_person": 3,
+            "conferences_online": 7,
+            "conferences_over_duration": 1,
+            "procedures_total": 200,
+            "procedures_online": 195,
+            "reports_total": 12,
+            "reports_over_network": 12,
+            "conference_budget_planned": 150.5,
+            "conference_budget_spent": 120.25,
+        },
+    }
+    document.update(changes)
+    return document
+
+
+def encode(document: object) -> bytes:
+    return json.dumps(document).encode()
+
+
+def reasons_of(data: bytes) -> list[Reason]:
+    decoded = decode_submission(data)
+    assert isinstance(decoded, list), f"expected reasons, decoded {decoded!r}"
+    return decoded
+
+
+def test_a_well_formed_body_decodes_to_a_submission() -> None:
+    decoded = decode_submission(encode(envelope()))
+    assert isinstance(decoded, Submission)
+    assert decoded.unit == "00070"
+    assert decoded.period == "2026-Q1"
+    assert decoded.submitted_at is None
+
+
+def test_json_fractions_decode_as_exact_decimals_and_whole_numbers_as_ints() -> None:
+    decoded = decode_submission(encode(envelope()))
+    assert isinstance(decoded, Submission)
+    assert decoded.values["conference_budget_planned"] == Decimal("150.5")
+    assert isinstance(decoded.values["conference_budget_planned"], Decimal)
+    assert decoded.values["docs_issued"] == 80
+    assert type(decoded.values["docs_issued"]) is int
+
+
+def test_a_fraction_that_is_not_exact_in_binary_stays_exact() -> None:
+    body = encode(envelope()).replace(b"120.25", b"0.1")
+    decoded = decode_submission(body)
+    assert isinstance(decoded, Submission)
+    assert decoded.values["conference_budget_spent"] == Decimal("0.1")
+
+
+@pytest.mark.parametrize("constant", [b"NaN", b"Infinity", b"-Infinity"])
+def test_non_finite_numbers_are_refused_as_malformed_json(constant: bytes) -> None:
+    body = encode(envelope()).replace(b"120.25", constant)
+    assert constant in body
+    assert [reason.code for reason in reasons_of(body)] == ["malformed_json"]
+
+
+def test_a_key_given_twice_in_the_values_is_refused() -> None:
+    body = encode(envelope()).replace(b'"docs_issued": 80', b'"docs_issued": 80, "docs_issued": 8')
+    reasons = reasons_of(body)
+    assert [reason.code for reason in reasons] == ["malformed_json"]
+    assert "docs_issued" in reasons[0].message_en
+
+
+def test_a_key_given_twice_in_the_envelope_is_refused() -> None:
+    body = encode(envelope())[:-1] + b', "unit": "00073"}'
+    assert [reason.code for reason in reasons_of(body)] == ["malformed_json"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"", b"{", b'{"unit": }', b"not json", b"\xff\xfe\x00", b'{"a": 1} trailing', b"{'a': 1}"],
+)
+def test_a_body_that_is_not_json_is_refused_as_malformed(body: bytes) -> None:
+    reasons = reasons_of(body)
+    assert [reason.code for reason in reasons] == ["malformed_json"]
+    assert reasons[0].message
+    assert reasons[0].message_en.startswith("The body is not valid JSON")
+
+
+def test_an_unknown_envelope_field_is_refused() -> None:
+    reasons = reasons_of(encode(envelope(priority="high")))
+    assert [reason.code for reason in reasons] == ["invalid_envelope"]
+    assert "priority" in reasons[0].message_en
+    assert reasons[0].indicator is None
+
+
+def test_a_missing_envelope_field_is_refused() -> None:
+    document = envelope()
+    del document["unit"]
+    reasons = reasons_of(encode(document))
+    assert [reason.code for reason in reasons] == ["invalid_envelope"]
+    assert "unit" in reasons[0].message_en
+
+
+@pytest.mark.parametrize("unit", ["0070", "000070", "vn", "", 70])
+def test_a_malformed_unit_code_is_an_invalid_envelope(unit: object) -> None:
+    reasons = reasons_of(encode(envelope(unit=unit)))
+    assert [reason.code for reason in reasons] == ["invalid_envelope"]
+
+
+def test_every_envelope_problem_is_reported() -> None:
+    reasons = reasons_of(encode(envelope(unit="0070", submission_id="short", extra=1)))
+    assert len(reasons) == 3
+    assert {reason.code for reason in reasons} == {"invalid_envelope"}
+
+
+def test_a_body_that_is_not_an_object_is_an_invalid_envelope() -> None:
+    reasons = reasons_of(b"[1, 2, 3]")
+    assert [reason.code for reason in reasons] == ["invalid_envelope"]
+
+
+def test_a_naive_submitted_at_is_refused() -> None:
+    reasons = reasons_of(encode(envelope(submitted_at="2026-03-10T09:00:00")))
+    assert [reason.code for reason in reasons] == ["invalid_envelope"]
+
+
+def test_an_aware_submitted_at_is_kept() -> None:
+    decoded = decode_submission(encode(envelope(submitted_at="2026-03-10T09:00:00+07:00")))
+    assert isinstance(decoded, Submission)
+    assert decoded.submitted_at is not None
+    assert decoded.submitted_at.utcoffset() is not None
+
+
+def test_a_decoded_fraction_on_an_integer_indicator_is_judged_not_an_integer() -> None:
+    document = envelope()
+    document["values"]["docs_issued"] = 1.5
+    decoded = decode_submission(encode(document))
+    assert isinstance(decoded, Submission)
+    judgement = judge(
+        decoded,
+        catalog=Catalog.load(),
+        registry=Registry(units_from_package()),
+        received_at=datetime(2026, 3, 10, 9, tzinfo=VIETNAM),
+    )
+    assert [reason.code for reason in judgement.reasons] == ["not_an_integer"]
