@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
-_LABEL = re.compile(r"^(?P<year>\d{4})(?:-(?:(?P<month>\d{2})|Q(?P<quarter>[1-4])|H(?P<half>[12])))?$")
+_LABEL = re.compile(r"(?P<year>[0-9]{4})(?:-(?:(?P<month>[0-9]{2})|Q(?P<quarter>[1-4])|H(?P<half>[12])))?")
 _MIN_YEAR, _MAX_YEAR = 2000, 2100
 
 
@@ -48,7 +48,7 @@ class Period:
 
     @classmethod
     def parse(cls, label: str) -> Period:
-        match = _LABEL.match(label)
+        match = _LABEL.fullmatch(label)
         if match is None:
             raise InvalidPeriod(f"not a period label: {label!r}")
         year = int(match["year"])

@@ -8,8 +8,8 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-SUBMISSION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{7,127}$"
-UNIT_CODE_PATTERN = r"^(VN|[0-9]{2}|[0-9]{5})$"
+SUBMISSION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{7,127}\z"
+UNIT_CODE_PATTERN = r"^(VN|[0-9]{2}|[0-9]{5})\z"
 
 IndicatorValue = int | Decimal
 

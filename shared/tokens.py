@@ -12,11 +12,11 @@ import hashlib
 import hmac
 import re
 
-_UNIT = re.compile(r"^(VN|[0-9]{2}|[0-9]{5})$")
+_UNIT = re.compile(r"VN|[0-9]{2}|[0-9]{5}")
 
 
 def issue(unit: str, secret: str) -> str:
-    if not _UNIT.match(unit):
+    if not _UNIT.fullmatch(unit):
         raise ValueError(f"not a unit code: {unit!r}")
     return f"{unit}.{_sign(unit, secret)}"
 
@@ -24,9 +24,9 @@ def issue(unit: str, secret: str) -> str:
 def verify(token: str, secret: str) -> str | None:
     """The unit code the token was issued for, or None if it is not genuine."""
     unit, _, signature = token.partition(".")
-    if not _UNIT.match(unit) or not signature:
+    if not _UNIT.fullmatch(unit) or not signature.isascii():
         return None
-    return unit if hmac.compare_digest(signature, _sign(unit, secret)) else None
+    return unit if hmac.compare_digest(signature.encode(), _sign(unit, secret).encode()) else None
 
 
 def _sign(unit: str, secret: str) -> str:

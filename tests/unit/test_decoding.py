@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from services.validator.domain.decoding import decode_submission
 from services.validator.domain.judgement import judge
 from shared.catalog import Catalog
+from shared.decoding import decode_submission
 from shared.periods import VIETNAM
 from shared.registry import Registry
 from shared.registry.seed import units_from_package

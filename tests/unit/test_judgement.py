@@ -85,7 +85,11 @@ def run(
     subject_unit: str | None = None,
 ) -> Judgement:
     return judge(
-        report, catalog=catalog, registry=registry, received_at=received_at, subject_unit=subject_unit
+        report,
+        catalog=catalog,
+        registry=registry,
+        received_at=received_at,
+        subject_unit=subject_unit,
     )
 
 
@@ -133,7 +137,9 @@ def test_a_commune_report_after_the_17th_is_late(catalog: Catalog, registry: Reg
     assert judgement.reasons == []
 
 
-def test_a_late_report_is_still_accepted_with_its_values(catalog: Catalog, registry: Registry) -> None:
+def test_a_late_report_is_still_accepted_with_its_values(
+    catalog: Catalog, registry: Registry
+) -> None:
     judgement = run(catalog, registry, submission(), datetime(2026, 4, 2, tzinfo=VIETNAM))
     assert judgement.accepted
     assert judgement.timeliness == "late"
@@ -143,7 +149,9 @@ def test_a_late_report_is_still_accepted_with_its_values(catalog: Catalog, regis
 def test_a_province_report_on_the_20th_is_on_time_under_the_province_deadline(
     catalog: Catalog, registry: Registry
 ) -> None:
-    judgement = run(catalog, registry, submission(unit=HA_NOI), datetime(2026, 3, 20, 10, tzinfo=VIETNAM))
+    judgement = run(
+        catalog, registry, submission(unit=HA_NOI), datetime(2026, 3, 20, 10, tzinfo=VIETNAM)
+    )
     assert judgement.accepted
     assert judgement.timeliness == "on_time"
     assert judgement.province == HA_NOI
@@ -163,7 +171,9 @@ def test_a_commune_report_on_the_20th_is_late_even_though_provinces_have_until_t
     assert judgement.timeliness == "late"
 
 
-def test_conferences_that_do_not_add_up_break_the_split_rule(catalog: Catalog, registry: Registry) -> None:
+def test_conferences_that_do_not_add_up_break_the_split_rule(
+    catalog: Catalog, registry: Registry
+) -> None:
     judgement = run(catalog, registry, submission(conferences_in_person=4))
     assert not judgement.accepted
     assert codes(judgement) == ["rule_violated"]
@@ -176,7 +186,9 @@ def test_conferences_that_do_not_add_up_break_the_split_rule(catalog: Catalog, r
     assert judgement.timeliness is None
 
 
-def test_more_online_procedures_than_procedures_breaks_its_bound(catalog: Catalog, registry: Registry) -> None:
+def test_more_online_procedures_than_procedures_breaks_its_bound(
+    catalog: Catalog, registry: Registry
+) -> None:
     judgement = run(catalog, registry, submission(procedures_online=201))
     assert [reason.rule for reason in judgement.reasons] == ["procedures_online_bounded"]
 
@@ -194,7 +206,9 @@ def test_a_negative_budget_is_refused(catalog: Catalog, registry: Registry) -> N
     assert judgement.reasons[0].indicator == "conference_budget_spent"
 
 
-def test_a_fraction_on_an_integer_indicator_is_refused(catalog: Catalog, registry: Registry) -> None:
+def test_a_fraction_on_an_integer_indicator_is_refused(
+    catalog: Catalog, registry: Registry
+) -> None:
     judgement = run(catalog, registry, submission(docs_issued=Decimal("1.5")))
     assert not judgement.accepted
     assert codes(judgement) == ["not_an_integer"]
@@ -202,7 +216,9 @@ def test_a_fraction_on_an_integer_indicator_is_refused(catalog: Catalog, registr
 
 
 @pytest.mark.parametrize("raw", ["80", True, [80], {"value": 80}])
-def test_a_value_that_is_not_a_number_is_refused(catalog: Catalog, registry: Registry, raw: object) -> None:
+def test_a_value_that_is_not_a_number_is_refused(
+    catalog: Catalog, registry: Registry, raw: object
+) -> None:
     judgement = run(catalog, registry, submission(docs_issued=raw))
     assert not judgement.accepted
     assert codes(judgement) == ["not_a_number"]
@@ -252,7 +268,9 @@ def test_an_unknown_unit_is_refused(catalog: Catalog, registry: Registry) -> Non
     assert judgement.province is None
 
 
-@pytest.mark.parametrize("label", ["2026-13", "2026-03", "2026-H1", "2026", "Q1-2026"])
+@pytest.mark.parametrize(
+    "label", ["2026-13", "2026-03", "2026-H1", "2026", "Q1-2026", "2026-Q1\n", "２０２６-Q1"]
+)
 def test_a_label_that_is_not_a_valid_quarter_is_an_invalid_period(
     catalog: Catalog, registry: Registry, label: str
 ) -> None:
@@ -269,7 +287,9 @@ def test_a_report_for_a_period_whose_window_has_not_started_is_refused(
     assert codes(judgement) == ["period_not_open"]
 
 
-def test_a_period_opens_at_midnight_vietnam_time_on_the_15th(catalog: Catalog, registry: Registry) -> None:
+def test_a_period_opens_at_midnight_vietnam_time_on_the_15th(
+    catalog: Catalog, registry: Registry
+) -> None:
     just_before = datetime(2025, 12, 14, 16, 59, 59, tzinfo=UTC)  # 23:59:59 on 14 Dec in Vietnam
     at_opening = datetime(2025, 12, 14, 17, 0, 0, tzinfo=UTC)  # 00:00 on 15 Dec in Vietnam
     assert codes(run(catalog, registry, submission(), just_before)) == ["period_not_open"]
@@ -279,7 +299,9 @@ def test_a_period_opens_at_midnight_vietnam_time_on_the_15th(catalog: Catalog, r
 
 
 @pytest.mark.parametrize("unit", [HOAN_KIEM, HA_NOI])
-def test_communes_and_provinces_submit_kl226(catalog: Catalog, registry: Registry, unit: str) -> None:
+def test_communes_and_provinces_submit_kl226(
+    catalog: Catalog, registry: Registry, unit: str
+) -> None:
     judgement = run(catalog, registry, submission(unit=unit))
     assert "level_not_submitting" not in codes(judgement)
     assert judgement.accepted
@@ -340,6 +362,8 @@ def test_a_report_published_under_another_units_subject_is_refused(
     assert "00073" in judgement.reasons[0].message_en
 
 
-def test_a_report_published_under_its_own_subject_is_accepted(catalog: Catalog, registry: Registry) -> None:
+def test_a_report_published_under_its_own_subject_is_accepted(
+    catalog: Catalog, registry: Registry
+) -> None:
     judgement = run(catalog, registry, submission(), subject_unit=HOAN_KIEM)
     assert judgement.accepted

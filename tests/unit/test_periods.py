@@ -30,7 +30,9 @@ from shared.periods import (
         ("2100-Q2", Period(2100, 4, 3)),
     ],
 )
-def test_each_accepted_label_form_parses_to_its_calendar_period(label: str, expected: Period) -> None:
+def test_each_accepted_label_form_parses_to_its_calendar_period(
+    label: str, expected: Period
+) -> None:
     assert Period.parse(label) == expected
 
 

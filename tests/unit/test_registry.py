@@ -86,7 +86,7 @@ def test_every_name_is_nfc_normalised(units: list[Unit]) -> None:
 
 def test_every_unit_is_valid_from_the_start_of_two_level_government(units: list[Unit]) -> None:
     assert {unit.valid_from for unit in units} == {TWO_LEVEL_START}
-    assert TWO_LEVEL_START == date(2025, 7, 1)
+    assert date(2025, 7, 1) == TWO_LEVEL_START
     assert all(unit.valid_to is None for unit in units)
 
 
@@ -170,7 +170,9 @@ def test_a_unit_is_not_active_before_valid_from() -> None:
     assert not _closed(date(2026, 1, 1)).is_active_on(date(2025, 6, 30))
 
 
-def test_a_closed_commune_is_no_longer_expected_but_can_still_be_looked_up(units: list[Unit]) -> None:
+def test_a_closed_commune_is_no_longer_expected_but_can_still_be_looked_up(
+    units: list[Unit],
+) -> None:
     closed = _closed(date(2026, 1, 1))
     registry = Registry([*units, closed])
     assert registry.get("99990") == closed
