@@ -89,7 +89,7 @@ def nats_server_binary() -> str:
 
 class EmbeddedNats:
     def __init__(self, data_dir: Path, host: str = "127.0.0.1", port: int = 4222) -> None:
-        self.data_dir = data_dir
+        self.data_dir = data_dir.resolve()
         self.host = host
         self.port = port
         self.process: subprocess.Popen[bytes] | None = None
@@ -118,7 +118,7 @@ class EmbeddedNats:
 class EmbeddedPostgres:
     def __init__(self, data_dir: Path, host: str = "127.0.0.1", port: int = 55432,
                  database: str = "baocao") -> None:
-        self.data_dir = data_dir
+        self.data_dir = data_dir.resolve()
         self.host = host
         self.port = port
         self.database = database
@@ -153,7 +153,7 @@ class EmbeddedPostgres:
         with open(self.data_dir / "postgres.log", "ab") as log:
             self.process = subprocess.Popen(
                 [str(POSTGRES_BIN_PATH / "postgres"), "-D", str(pgdata), "-h", self.host,
-                 "-p", str(self.port), "-k", str(self.data_dir), "-c", "max_connections=200",
+                 "-p", str(self.port), "-c", "unix_socket_directories=", "-c", "max_connections=200",
                  "-c", "shared_buffers=256MB"],
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                 **run_as,  # type: ignore[call-overload]

@@ -11,22 +11,24 @@ The policy, in one place:
   retention) and the server announces it on the MAX_DELIVERIES advisory.
 - Bad input is never an exception here: handlers turn it into a rejection.
 
-FastStream's default (REJECT_ON_ERROR) would terminate a message on any exception and lose it, so
-the subscriber runs with ``AckPolicy.MANUAL`` and this module acknowledges explicitly.
+FastStream's default (REJECT_ON_ERROR) would terminate a message on any exception and lose it.
+FastStream's batch pull subscriber (0.7.8) also keeps fetching until a batch is full or its timeout
+passes, which under light load left fetched messages waiting for redelivery after ``ack_wait``;
+so consumers use nats-py's pull subscription directly, with explicit acknowledgement here.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from typing import Annotated
 
-from faststream import AckPolicy, Context
-from faststream.nats import ConsumerConfig, JStream, NatsBroker, PullSub
-from faststream.nats.message import NatsBatchMessage
 from nats.aio.msg import Msg
-from nats.js.api import AckPolicy as ServerAckPolicy
-from nats.js.api import DeliverPolicy
+from nats.errors import ConnectionClosedError, TimeoutError as NatsTimeoutError
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import ServiceUnavailableError
 
 from shared.logging import get_logger
 from shared.subjects import REPORTS_STREAM
@@ -36,54 +38,63 @@ log = get_logger(__name__)
 MAX_DELIVER = 50
 ACK_WAIT_SECONDS = 30.0
 RETRY_DELAY_SECONDS = 2.0
+FETCH_WAIT_SECONDS = 2.0
 
 BatchHandler = Callable[[Sequence[Msg]], Awaitable[None]]
 
 
-def subscribe_batches(
-    broker: NatsBroker,
-    *,
-    subject: str,
-    durable: str,
-    handler: BatchHandler,
-    batch_size: int,
-    batch_wait: float,
-    stream: str = REPORTS_STREAM,
-    description: str = "",
-) -> None:
-    config = ConsumerConfig(
-        durable_name=durable,
-        ack_policy=ServerAckPolicy.EXPLICIT,
-        deliver_policy=DeliverPolicy.ALL,
-        ack_wait=ACK_WAIT_SECONDS,
-        max_deliver=MAX_DELIVER,
-        max_ack_pending=batch_size * 8,
-        filter_subject=subject,
-    )
+class BatchConsumer:
+    """A durable pull consumer feeding ``handler`` batches of whatever is waiting, up to
+    ``batch_size``: a lone report is handled at once, a deadline-day burst in large batches."""
 
-    async def consume(
-        body: list[bytes], message: Annotated[NatsBatchMessage, Context("message")]
-    ) -> None:
-        await _consume_batch(message.raw_message, handler, durable)
+    def __init__(self, *, subject: str, durable: str, handler: BatchHandler, batch_size: int,
+                 stream: str = REPORTS_STREAM) -> None:
+        self.subject = subject
+        self.durable = durable
+        self.handler = handler
+        self.batch_size = batch_size
+        self.stream = stream
+        self._task: asyncio.Task[None] | None = None
+        self._subscription: JetStreamContext.PullSubscription | None = None
 
-    consume.__name__ = f"consume_{durable.replace('-', '_')}"
-    consume.__doc__ = description or f"Durable consumer {durable} on {subject}."
-    broker.subscriber(
-        subject,
-        stream=JStream(stream, declare=False),
-        durable=durable,
-        config=config,
-        pull_sub=PullSub(batch_size=batch_size, timeout=batch_wait, batch=True),
-        ack_policy=AckPolicy.MANUAL,
-        decoder=_raw_bodies,
-        description=consume.__doc__,
-    )(consume)
+    def config(self) -> ConsumerConfig:
+        return ConsumerConfig(
+            durable_name=self.durable,
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_wait=ACK_WAIT_SECONDS,
+            max_deliver=MAX_DELIVER,
+            max_ack_pending=self.batch_size * 8,
+            filter_subject=self.subject,
+        )
 
+    async def start(self, js: JetStreamContext) -> None:
+        subscription = await js.pull_subscribe(self.subject, durable=self.durable, stream=self.stream,
+                                               config=self.config())
+        self._subscription = subscription
+        self._task = asyncio.create_task(self._run(subscription))
 
-async def _raw_bodies(message: object) -> list[bytes]:
-    # Bodies are decoded by the handlers, which turn undecodable input into rejections.
-    raw = getattr(message, "raw_message", [])
-    return [m.data for m in raw] if isinstance(raw, list) else []
+    async def _run(self, subscription: JetStreamContext.PullSubscription) -> None:
+        while True:
+            try:
+                messages = await subscription.fetch(self.batch_size, timeout=FETCH_WAIT_SECONDS)
+            except (TimeoutError, NatsTimeoutError):
+                continue
+            except (ConnectionClosedError, ServiceUnavailableError) as error:
+                log.warning("fetch failed; retrying", consumer=self.durable, error=repr(error))
+                await asyncio.sleep(RETRY_DELAY_SECONDS)
+                continue
+            await _consume_batch(messages, self.handler, self.durable)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._subscription is not None:
+            # Unacknowledged messages go back to the server after ack_wait; nothing is lost.
+            with contextlib.suppress(Exception):
+                await self._subscription.unsubscribe()
 
 
 async def _consume_batch(messages: Sequence[Msg], handler: BatchHandler, durable: str) -> None:

@@ -54,7 +54,7 @@ class Runtime:
         return self.pool
 
     async def open(self, *, pool_size: int = 10) -> None:
-        """Connect to NATS and PostgreSQL; subscribers start later, with :meth:`start_consuming`."""
+        """Connect to NATS and PostgreSQL; consumers start afterwards."""
         await self.broker.connect()
         await ensure_streams(self.js)
         if self.settings.clock == "shared" and not isinstance(self.clock, ScheduledClock):
@@ -63,9 +63,6 @@ class Runtime:
             self._follower = SharedClockFollower(self.clock)
             await self._follower.start(self.js)
         self.pool = await create_pool(self.settings.database_url, max_size=pool_size)
-
-    async def start_consuming(self) -> None:
-        await self.broker.start()
 
     async def close(self) -> None:
         if self._follower is not None:

@@ -13,6 +13,7 @@ from services.aggregator.service import AggregationService
 from services.aggregator.settings import AggregatorSettings
 from services.aggregator.views import RollupViews
 from shared.clock import Clock
+from shared.consuming import BatchConsumer
 from shared.registry.store import load_registry
 from shared.runtime import Runtime, add_health_routes, load_catalog, make_broker
 
@@ -24,6 +25,7 @@ class Aggregator:
         if clock is not None:
             self.runtime.clock = clock
         self.catalog = load_catalog(settings)
+        self.consumer: BatchConsumer | None = None
         self.views: RollupViews | None = None
 
     async def start(self) -> None:
@@ -33,15 +35,16 @@ class Aggregator:
         self.views = RollupViews(self.catalog, registry, store)
         service = AggregationService(catalog=self.catalog, registry=registry,
                                      clock=self.runtime.clock, store=store)
-        consumer.register(self.runtime.broker, service, batch_size=self.settings.batch_size,
-                          batch_wait=self.settings.batch_wait_seconds)
-        await self.runtime.start_consuming()
+        self.consumer = consumer.build(service, batch_size=self.settings.batch_size)
+        await self.consumer.start(self.runtime.js)
 
     def _views(self) -> RollupViews:
         assert self.views is not None, "the aggregator has not started"
         return self.views
 
     async def stop(self) -> None:
+        if self.consumer is not None:
+            await self.consumer.stop()
         await self.runtime.close()
 
     def app(self) -> FastAPI:

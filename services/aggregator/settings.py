@@ -9,4 +9,3 @@ class AggregatorSettings(CommonSettings):
     host: str = Field(default="127.0.0.1", alias="AGGREGATOR_HOST")
     port: int = Field(default=8081, alias="AGGREGATOR_PORT")
     batch_size: int = Field(default=256, alias="AGGREGATOR_BATCH_SIZE")
-    batch_wait_seconds: float = Field(default=0.05, alias="AGGREGATOR_BATCH_WAIT_SECONDS")

@@ -13,6 +13,7 @@ from services.validator.entrypoints import consumer
 from services.validator.service import ValidationService
 from services.validator.settings import ValidatorSettings
 from shared.clock import Clock
+from shared.consuming import BatchConsumer
 from shared.registry.store import load_registry
 from shared.runtime import Runtime, add_health_routes, load_catalog, make_broker
 
@@ -24,6 +25,7 @@ class Validator:
         if clock is not None:
             self.runtime.clock = clock
         self.catalog = load_catalog(settings)
+        self.consumer: BatchConsumer | None = None
 
     async def start(self) -> None:
         await self.runtime.open()
@@ -34,11 +36,12 @@ class Validator:
             store=VerdictStore(self.runtime.db),
             publisher=VerdictPublisher(self.runtime.js),
         )
-        consumer.register(self.runtime.broker, service, batch_size=self.settings.batch_size,
-                          batch_wait=self.settings.batch_wait_seconds)
-        await self.runtime.start_consuming()
+        self.consumer = consumer.build(service, batch_size=self.settings.batch_size)
+        await self.consumer.start(self.runtime.js)
 
     async def stop(self) -> None:
+        if self.consumer is not None:
+            await self.consumer.stop()
         await self.runtime.close()
 
     def app(self) -> FastAPI:

@@ -9,4 +9,3 @@ class ValidatorSettings(CommonSettings):
     host: str = Field(default="127.0.0.1", alias="VALIDATOR_HOST")
     port: int = Field(default=8082, alias="VALIDATOR_PORT")
     batch_size: int = Field(default=256, alias="VALIDATOR_BATCH_SIZE")
-    batch_wait_seconds: float = Field(default=0.05, alias="VALIDATOR_BATCH_WAIT_SECONDS")

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from faststream.nats import NatsBroker
 from nats.aio.msg import Msg
 from pydantic import ValidationError
 
 from services.aggregator.service import AggregationService
 from shared import subjects
-from shared.consuming import subscribe_batches
+from shared.consuming import BatchConsumer
 from shared.logging import get_logger
 from shared.schemas import Verdict
 
@@ -18,7 +17,7 @@ DURABLE = "aggregator"
 log = get_logger(__name__)
 
 
-def register(broker: NatsBroker, service: AggregationService, *, batch_size: int, batch_wait: float) -> None:
+def build(service: AggregationService, *, batch_size: int) -> BatchConsumer:
     async def handle(messages: Sequence[Msg]) -> None:
         verdicts = []
         for message in messages:
@@ -30,12 +29,4 @@ def register(broker: NatsBroker, service: AggregationService, *, batch_size: int
                           stream_seq=message.metadata.sequence.stream, error=str(error))
         await service.apply(verdicts)
 
-    subscribe_batches(
-        broker,
-        subject=f"{subjects.ACCEPTED}.>",
-        durable=DURABLE,
-        handler=handle,
-        batch_size=batch_size,
-        batch_wait=batch_wait,
-        description="Keeps the latest accepted report per unit and recomputes province rollups.",
-    )
+    return BatchConsumer(subject=f"{subjects.ACCEPTED}.>", durable=DURABLE, handler=handle, batch_size=batch_size)

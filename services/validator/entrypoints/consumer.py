@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from faststream.nats import NatsBroker
 from nats.aio.msg import Msg
 
 from services.validator.domain.incoming import IncomingSubmission
 from services.validator.service import ValidationService
 from shared import subjects
-from shared.consuming import message_id, stored_at, subscribe_batches
+from shared.consuming import BatchConsumer, message_id, stored_at
 
 DURABLE = "validator"
 
 
-def register(broker: NatsBroker, service: ValidationService, *, batch_size: int, batch_wait: float) -> None:
+def build(service: ValidationService, *, batch_size: int) -> BatchConsumer:
     async def handle(messages: Sequence[Msg]) -> None:
         await service.process([
             IncomingSubmission(
@@ -28,12 +27,4 @@ def register(broker: NatsBroker, service: ValidationService, *, batch_size: int,
             for m in messages
         ])
 
-    subscribe_batches(
-        broker,
-        subject=f"{subjects.SUBMITTED}.>",
-        durable=DURABLE,
-        handler=handle,
-        batch_size=batch_size,
-        batch_wait=batch_wait,
-        description="Judges each submitted report; publishes reports.accepted.* or reports.rejected.*.",
-    )
+    return BatchConsumer(subject=f"{subjects.SUBMITTED}.>", durable=DURABLE, handler=handle, batch_size=batch_size)
