@@ -43,15 +43,25 @@ def cmd_submit(args: argparse.Namespace) -> int:
         unit = json.loads(body)["unit"]
     except (ValueError, KeyError, TypeError):
         unit = "VN"
-    response = httpx.post(f"{args.url}/v1/submissions", content=body, timeout=30, headers={
-        "Authorization": f"Bearer {_token(unit, args.token)}", "Content-Type": "application/json"})
+    response = httpx.post(
+        f"{args.url}/v1/submissions",
+        content=body,
+        timeout=30,
+        headers={
+            "Authorization": f"Bearer {_token(unit, args.token)}",
+            "Content-Type": "application/json",
+        },
+    )
     print(json.dumps(response.json(), ensure_ascii=False, indent=2))
     return 0 if response.status_code == 202 else 1
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    response = httpx.get(f"{args.url}/v1/submissions/{args.submission_id}", timeout=30,
-                         headers={"Authorization": f"Bearer {_token('VN', args.token)}"})
+    response = httpx.get(
+        f"{args.url}/v1/submissions/{args.submission_id}",
+        timeout=30,
+        headers={"Authorization": f"Bearer {_token('VN', args.token)}"},
+    )
     print(json.dumps(response.json(), ensure_ascii=False, indent=2))
     return 0 if response.status_code == 200 else 1
 
@@ -65,9 +75,13 @@ def cmd_migrate(_: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="baocao", description="Baocao: periodic reports from communes to Central.")
+    root = argparse.ArgumentParser(
+        prog="baocao", description="Baocao: periodic reports from communes to Central."
+    )
     commands = root.add_subparsers(dest="command", required=True)
-    up = commands.add_parser("up", help="start NATS, PostgreSQL, the four services and a simulated round")
+    up = commands.add_parser(
+        "up", help="start NATS, PostgreSQL, the four services and a simulated round"
+    )
     up.add_argument("--once", action="store_true", help="exit 0 after the round's summary")
     up.add_argument("--no-round", action="store_true", help="start everything but simulate nothing")
     up.set_defaults(run=cmd_up)
@@ -84,7 +98,9 @@ def parser() -> argparse.ArgumentParser:
     status.add_argument("--url", default=os.environ.get("BAOCAO_INTAKE_URL", DEFAULT_INTAKE))
     status.add_argument("--token")
     status.set_defaults(run=cmd_status)
-    migrate = commands.add_parser("migrate", help="apply migrations and seed the unit registry (DATABASE_URL)")
+    migrate = commands.add_parser(
+        "migrate", help="apply migrations and seed the unit registry (DATABASE_URL)"
+    )
     migrate.set_defaults(run=cmd_migrate)
     return root
 

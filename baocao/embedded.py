@@ -39,8 +39,11 @@ def _server_user() -> pwd.struct_passwd:
     try:
         return pwd.getpwnam(POSTGRES_USER)
     except KeyError:
-        subprocess.run(["useradd", "--system", "--no-create-home", POSTGRES_USER], check=True,
-                       capture_output=True)
+        subprocess.run(
+            ["useradd", "--system", "--no-create-home", POSTGRES_USER],
+            check=True,
+            capture_output=True,
+        )
         return pwd.getpwnam(POSTGRES_USER)
 
 
@@ -57,11 +60,15 @@ def free_port(host: str = "127.0.0.1") -> int:
         return port
 
 
-def wait_for_port(host: str, port: int, timeout: float, process: subprocess.Popen[bytes] | None = None) -> None:
+def wait_for_port(
+    host: str, port: int, timeout: float, process: subprocess.Popen[bytes] | None = None
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
-            raise RuntimeError(f"process exited with code {process.returncode} before listening on {port}")
+            raise RuntimeError(
+                f"process exited with code {process.returncode} before listening on {port}"
+            )
         with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.5):
             return
         time.sleep(0.05)
@@ -102,9 +109,21 @@ class EmbeddedNats:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with open(self.data_dir / "nats-server.log", "ab") as log:
             self.process = subprocess.Popen(
-                [nats_server_binary(), "--jetstream", "--addr", self.host, "--port", str(self.port),
-                 "--store_dir", str(self.data_dir), "--server_name", "baocao-local"],
-                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                [
+                    nats_server_binary(),
+                    "--jetstream",
+                    "--addr",
+                    self.host,
+                    "--port",
+                    str(self.port),
+                    "--store_dir",
+                    str(self.data_dir),
+                    "--server_name",
+                    "baocao-local",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         wait_for_port(self.host, self.port, 15, self.process)
 
@@ -116,8 +135,9 @@ class EmbeddedNats:
 
 
 class EmbeddedPostgres:
-    def __init__(self, data_dir: Path, host: str = "127.0.0.1", port: int = 55432,
-                 database: str = "baocao") -> None:
+    def __init__(
+        self, data_dir: Path, host: str = "127.0.0.1", port: int = 55432, database: str = "baocao"
+    ) -> None:
         self.data_dir = data_dir.resolve()
         self.host = host
         self.port = port
@@ -146,16 +166,41 @@ class EmbeddedPostgres:
         run_as = self._as_server_user()
         if not (pgdata / "PG_VERSION").exists():
             subprocess.run(
-                [str(POSTGRES_BIN_PATH / "initdb"), "-D", str(pgdata), "--auth=trust", "-U", "postgres",
-                 "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync"],
-                check=True, capture_output=True, **run_as,  # type: ignore[call-overload]
+                [
+                    str(POSTGRES_BIN_PATH / "initdb"),
+                    "-D",
+                    str(pgdata),
+                    "--auth=trust",
+                    "-U",
+                    "postgres",
+                    "--encoding=UTF8",
+                    "--locale=C.UTF-8",
+                    "--no-sync",
+                ],
+                check=True,
+                capture_output=True,
+                **run_as,  # type: ignore[call-overload]
             )
         with open(self.data_dir / "postgres.log", "ab") as log:
             self.process = subprocess.Popen(
-                [str(POSTGRES_BIN_PATH / "postgres"), "-D", str(pgdata), "-h", self.host,
-                 "-p", str(self.port), "-c", "unix_socket_directories=", "-c", "max_connections=200",
-                 "-c", "shared_buffers=256MB"],
-                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                [
+                    str(POSTGRES_BIN_PATH / "postgres"),
+                    "-D",
+                    str(pgdata),
+                    "-h",
+                    self.host,
+                    "-p",
+                    str(self.port),
+                    "-c",
+                    "unix_socket_directories=",
+                    "-c",
+                    "max_connections=200",
+                    "-c",
+                    "shared_buffers=256MB",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
                 **run_as,  # type: ignore[call-overload]
             )
         self._wait_ready()
@@ -167,18 +212,42 @@ class EmbeddedPostgres:
             if self.process is not None and self.process.poll() is not None:
                 raise RuntimeError(f"postgres exited early; see {self.data_dir / 'postgres.log'}")
             ready = subprocess.run(
-                [str(POSTGRES_BIN_PATH / "pg_isready"), "-h", self.host, "-p", str(self.port), "-U", "postgres"],
-                capture_output=True, check=False)
+                [
+                    str(POSTGRES_BIN_PATH / "pg_isready"),
+                    "-h",
+                    self.host,
+                    "-p",
+                    str(self.port),
+                    "-U",
+                    "postgres",
+                ],
+                capture_output=True,
+                check=False,
+            )
             if ready.returncode == 0:
                 return
             time.sleep(0.1)
         raise TimeoutError("postgres did not become ready")
 
     def _create_database(self, name: str) -> None:
-        psql = [str(POSTGRES_BIN_PATH / "psql"), "-h", self.host, "-p", str(self.port), "-U", "postgres",
-                "-d", "postgres", "-tAc"]
-        exists = subprocess.run([*psql, f"SELECT 1 FROM pg_database WHERE datname = '{name}'"],
-                                capture_output=True, text=True, check=True).stdout.strip()
+        psql = [
+            str(POSTGRES_BIN_PATH / "psql"),
+            "-h",
+            self.host,
+            "-p",
+            str(self.port),
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-tAc",
+        ]
+        exists = subprocess.run(
+            [*psql, f"SELECT 1 FROM pg_database WHERE datname = '{name}'"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         if exists != "1":
             subprocess.run([*psql, f'CREATE DATABASE "{name}"'], capture_output=True, check=True)
 

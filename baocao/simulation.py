@@ -31,9 +31,18 @@ from shared.periods import VIETNAM, Period, start_of_day
 from shared.registry import Registry, Unit
 
 REPORT_TYPE = "kl226-quarterly"
-INTEGER_FIELDS = ("docs_issued", "docs_issued_prev_year", "conferences_total", "conferences_in_person",
-                  "conferences_online", "conferences_over_duration", "procedures_total",
-                  "procedures_online", "reports_total", "reports_over_network")
+INTEGER_FIELDS = (
+    "docs_issued",
+    "docs_issued_prev_year",
+    "conferences_total",
+    "conferences_in_person",
+    "conferences_online",
+    "conferences_over_duration",
+    "procedures_total",
+    "procedures_online",
+    "reports_total",
+    "reports_over_network",
+)
 
 
 @dataclass
@@ -82,33 +91,66 @@ def realistic_values(rng: random.Random, scale: int) -> dict[str, Any]:
         "reports_total": reports,
         "reports_over_network": round(reports * rng.uniform(0.9, 1.0)),
         "conference_budget_planned": planned,
-        "conference_budget_spent": (planned * Decimal(str(round(rng.uniform(0.8, 1.12), 2)))).quantize(Decimal("0.01")),
+        "conference_budget_spent": (
+            planned * Decimal(str(round(rng.uniform(0.8, 1.12), 2)))
+        ).quantize(Decimal("0.01")),
     }
 
 
-def plan_round(registry: Registry, report_type: ReportType, period: Period, seed: int = 2026) -> Plan:
+def plan_round(
+    registry: Registry, report_type: ReportType, period: Period, seed: int = 2026
+) -> Plan:
     rng = random.Random(seed)
     commune_deadline = report_type.deadline_for(Level.COMMUNE, period)
     province_deadline = report_type.deadline_for(Level.PROVINCE, period)
-    assert commune_deadline is not None and province_deadline is not None
+    assert commune_deadline is not None
+    assert province_deadline is not None
     d_c, d_p = commune_deadline.date(), province_deadline.date()
     waves = {
-        "main": Wave("communes, days before the deadline", start_of_day(d_c - timedelta(days=4)) + timedelta(hours=9)),
-        "reminded": Wave("reminders go out", start_of_day(d_c - timedelta(days=1)) + timedelta(hours=8)),
-        "last_day": Wave("stragglers and corrections on the last day", start_of_day(d_c) + timedelta(hours=15)),
-        "late": Wave("late communes; escalations to provinces", start_of_day(d_c + timedelta(days=1)) + timedelta(hours=9)),
-        "provinces": Wave("provinces, before their deadline", start_of_day(d_p - timedelta(days=1)) + timedelta(hours=9)),
-        "late_provinces": Wave("late provinces; escalations to Central", start_of_day(d_p + timedelta(days=1)) + timedelta(hours=9)),
+        "main": Wave(
+            "communes, days before the deadline",
+            start_of_day(d_c - timedelta(days=4)) + timedelta(hours=9),
+        ),
+        "reminded": Wave(
+            "reminders go out", start_of_day(d_c - timedelta(days=1)) + timedelta(hours=8)
+        ),
+        "last_day": Wave(
+            "stragglers and corrections on the last day", start_of_day(d_c) + timedelta(hours=15)
+        ),
+        "late": Wave(
+            "late communes; escalations to provinces",
+            start_of_day(d_c + timedelta(days=1)) + timedelta(hours=9),
+        ),
+        "provinces": Wave(
+            "provinces, before their deadline",
+            start_of_day(d_p - timedelta(days=1)) + timedelta(hours=9),
+        ),
+        "late_provinces": Wave(
+            "late provinces; escalations to Central",
+            start_of_day(d_p + timedelta(days=1)) + timedelta(hours=9),
+        ),
     }
     final_values: dict[str, dict[str, Any]] = {}
     final_on_time: dict[str, bool] = {}
 
     def body(unit: Unit, values: dict[str, Any]) -> dict[str, Any]:
-        return {"submission_id": str(uuid.UUID(int=rng.getrandbits(128))), "report_type": report_type.code,
-                "period": period.label, "unit": unit.code, "values": values}
+        return {
+            "submission_id": str(uuid.UUID(int=rng.getrandbits(128))),
+            "report_type": report_type.code,
+            "period": period.label,
+            "unit": unit.code,
+            "values": values,
+        }
 
-    def add(wave: str, unit: Unit, values: dict[str, Any], kind: str = "report", valid: bool = True,
-            channel: str | None = None, same_as: dict[str, Any] | None = None) -> dict[str, Any]:
+    def add(
+        wave: str,
+        unit: Unit,
+        values: dict[str, Any],
+        kind: str = "report",
+        valid: bool = True,
+        channel: str | None = None,
+        same_as: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         chosen = channel or ("nats" if rng.random() < 0.1 else "http")
         sent = same_as or body(unit, values)
         waves[wave].submissions.append(Planned(unit, sent, chosen, valid, kind))
@@ -146,7 +188,11 @@ def plan_round(registry: Registry, report_type: ReportType, period: Period, seed
     for province in provinces:
         if province.code in skipped:
             continue
-        add("late_provinces" if province.code in late else "provinces", province, realistic_values(rng, 5))
+        add(
+            "late_provinces" if province.code in late else "provinces",
+            province,
+            realistic_values(rng, 5),
+        )
     return Plan(period, list(waves.values()), final_values, final_on_time)
 
 
@@ -175,12 +221,23 @@ def oracle_totals(plan: Plan) -> dict[str, Decimal]:
 def _encode(body: dict[str, Any]) -> bytes:
     import json
 
-    return json.dumps(body, default=lambda d: float(d) if isinstance(d, Decimal) else str(d)).encode()
+    return json.dumps(
+        body, default=lambda d: float(d) if isinstance(d, Decimal) else str(d)
+    ).encode()
 
 
 class RoundDriver:
-    def __init__(self, *, registry: Registry, catalog: Catalog, nats_url: str, intake_url: str,
-                 central_url: str, token_secret: str, progress: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        *,
+        registry: Registry,
+        catalog: Catalog,
+        nats_url: str,
+        intake_url: str,
+        central_url: str,
+        token_secret: str,
+        progress: Callable[[str], None],
+    ) -> None:
         self.registry = registry
         self.catalog = catalog
         self.nats_url = nats_url
@@ -196,22 +253,29 @@ class RoundDriver:
         js = connection.jetstream()
         receipts = 0
         try:
-            async with httpx.AsyncClient(base_url=self.intake_url, timeout=30,
-                                         limits=httpx.Limits(max_connections=32)) as client:
+            async with httpx.AsyncClient(
+                base_url=self.intake_url, timeout=30, limits=httpx.Limits(max_connections=32)
+            ) as client:
                 for wave in plan.waves:
                     # A simulated minute per real second: receipts within a wave keep their order.
                     await append_segment(js, ClockSegment(datetime.now(VIETNAM), wave.at, 60.0))
                     await asyncio.sleep(1.5)  # services pick up the new time; the notifier ticks
-                    self.progress(f"{wave.at.astimezone(VIETNAM):%d/%m %H:%M} {wave.name}: "
-                                  f"{len(wave.submissions)} submissions")
+                    self.progress(
+                        f"{wave.at.astimezone(VIETNAM):%d/%m %H:%M} {wave.name}: "
+                        f"{len(wave.submissions)} submissions"
+                    )
                     receipts += await self._send(wave, client, js)
                     await self._drain(js)
                 await asyncio.sleep(1.5)
-            national = httpx.get(f"{self.central_url}/v1/rollups/{REPORT_TYPE}/{period.label}", timeout=30).json()
+            async with httpx.AsyncClient(base_url=self.central_url, timeout=30) as central:
+                response = await central.get(f"/v1/rollups/{REPORT_TYPE}/{period.label}")
+                national = response.json()
             rejected, notices = await self._tallies(js, period)
         finally:
             await connection.close()
-        return RoundResult(plan, national, rejected, notices, self._compare(plan, national), receipts)
+        return RoundResult(
+            plan, national, rejected, notices, self._compare(plan, national), receipts
+        )
 
     async def _send(self, wave: Wave, client: httpx.AsyncClient, js: Any) -> int:
         gate = asyncio.Semaphore(32)
@@ -222,16 +286,27 @@ class RoundDriver:
             async with gate:
                 data = _encode(planned.body)
                 if planned.channel == "nats":
-                    await js.publish(subjects.submitted(planned.unit.province or "_", planned.unit.code), data,
-                                     stream=subjects.REPORTS_STREAM,
-                                     headers={"Nats-Msg-Id": planned.body["submission_id"]})
+                    await js.publish(
+                        subjects.submitted(planned.unit.province or "_", planned.unit.code),
+                        data,
+                        stream=subjects.REPORTS_STREAM,
+                        headers={"Nats-Msg-Id": planned.body["submission_id"]},
+                    )
                     sent += 1
                     return
                 token = tokens.issue(planned.unit.code, self.secret)
-                response = await client.post("/v1/submissions", content=data, headers={
-                    "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+                response = await client.post(
+                    "/v1/submissions",
+                    content=data,
+                    headers={
+                        "Authorization": f"Bearer {token}",
+                        "Content-Type": "application/json",
+                    },
+                )
                 if response.status_code != 202:
-                    raise RuntimeError(f"intake refused {planned.body['submission_id']}: {response.text}")
+                    raise RuntimeError(
+                        f"intake refused {planned.body['submission_id']}: {response.text}"
+                    )
                 sent += 1
 
         # Corrections and duplicates must arrive after what they follow: send them last.
@@ -259,8 +334,10 @@ class RoundDriver:
 
         rejected: Counter[str] = Counter()
         notices: Counter[str] = Counter()
-        for subject, counter, stream in ((f"{subjects.REJECTED}.>", rejected, subjects.REPORTS_STREAM),
-                                         (f"{subjects.NOTIFY}.>", notices, subjects.NOTIFY_STREAM)):
+        for subject, counter, stream in (
+            (f"{subjects.REJECTED}.>", rejected, subjects.REPORTS_STREAM),
+            (f"{subjects.NOTIFY}.>", notices, subjects.NOTIFY_STREAM),
+        ):
             subscription = await js.subscribe(subject, stream=stream, ordered_consumer=True)
             try:
                 while True:
@@ -288,10 +365,14 @@ class RoundDriver:
                 mismatches.append(f"{code}: Central has {actual}, the oracle {expected}")
         completeness = national["completeness"]
         if completeness["submitted"] != len(plan.final_values):
-            mismatches.append(f"submitted: Central has {completeness['submitted']}, the oracle {len(plan.final_values)}")
+            mismatches.append(
+                f"submitted: Central has {completeness['submitted']}, the oracle {len(plan.final_values)}"
+            )
         on_time = sum(plan.final_on_time.values())
         if completeness["on_time"] != on_time:
-            mismatches.append(f"on time: Central has {completeness['on_time']}, the oracle {on_time}")
+            mismatches.append(
+                f"on time: Central has {completeness['on_time']}, the oracle {on_time}"
+            )
         return mismatches
 
 
@@ -320,15 +401,19 @@ def summary(result: RoundResult) -> str:
     lines.append("")
     lines.append("Provinces meeting each target:")
     for code in national["derived"]:
-        met = sum(1 for p in provinces if p["derived"][code].get("met") is True)
-        lines.append(f"  {code:<26} {met:>3} of {len(provinces)}")
+        meeting = sum(1 for p in provinces if p["derived"][code].get("met") is True)
+        lines.append(f"  {code:<26} {meeting:>3} of {len(provinces)}")
     lowest = sorted(provinces, key=lambda p: p["completeness"]["rate_pct"] or 0)[:3]
-    lines.append("Lowest completeness: " + "; ".join(
-        f"{p['name']} {p['completeness']['rate_pct']}%" for p in lowest))
+    lines.append(
+        "Lowest completeness: "
+        + "; ".join(f"{p['name']} {p['completeness']['rate_pct']}%" for p in lowest)
+    )
     lines.append("")
     if result.oracle_holds:
-        lines.append("Oracle: Central's totals and completeness equal the independent sum of the "
-                     "latest accepted reports. Nothing lost, nothing counted twice.")
+        lines.append(
+            "Oracle: Central's totals and completeness equal the independent sum of the "
+            "latest accepted reports. Nothing lost, nothing counted twice."
+        )
     else:
         lines.append("Oracle MISMATCH:")
         lines.extend(f"  {m}" for m in result.mismatches)

@@ -83,7 +83,9 @@ def start_infrastructure(stack: Stack, env: dict[str, str]) -> None:
     else:
         say(f"NATS                      {env['NATS_URL']} (from NATS_URL)")
     if "DATABASE_URL" not in env:
-        stack.postgres = EmbeddedPostgres(RUN_DIR / "postgres", port=int(env.get("BAOCAO_PG_PORT", 55432)))
+        stack.postgres = EmbeddedPostgres(
+            RUN_DIR / "postgres", port=int(env.get("BAOCAO_PG_PORT", 55432))
+        )
         stack.postgres.start()
         env["DATABASE_URL"] = stack.postgres.dsn()
         say(f"PostgreSQL                {stack.postgres.dsn()}   data {RUN_DIR / 'postgres'}")
@@ -93,7 +95,11 @@ def start_infrastructure(stack: Stack, env: dict[str, str]) -> None:
 
 async def prepare_database(dsn: str) -> None:
     applied = await migrate(dsn)
-    say(f"migrations                {len(applied)} applied" if applied else "migrations                up to date")
+    say(
+        f"migrations                {len(applied)} applied"
+        if applied
+        else "migrations                up to date"
+    )
     pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
     assert pool is not None
     try:
@@ -111,7 +117,8 @@ def start_services(stack: Stack, env: dict[str, str]) -> None:
     for spec in SERVICES:
         with open(logs / f"{spec.name}.log", "ab") as log:
             stack.children[spec.name] = subprocess.Popen(
-                [sys.executable, "-m", spec.module], env=env, stdout=log, stderr=subprocess.STDOUT)
+                [sys.executable, "-m", spec.module], env=env, stdout=log, stderr=subprocess.STDOUT
+            )
     deadline = time.monotonic() + 60
     for spec in SERVICES:
         url = f"http://127.0.0.1:{_port(spec)}/readyz"
@@ -141,10 +148,14 @@ async def run_round(env: dict[str, str]) -> bool:
         await pool.close()
     period = Period.containing(datetime.now(VIETNAM).date(), Periodicity.QUARTERLY)
     driver = RoundDriver(
-        registry=registry, catalog=Catalog.load(), nats_url=env["NATS_URL"],
+        registry=registry,
+        catalog=Catalog.load(),
+        nats_url=env["NATS_URL"],
         intake_url=f"http://127.0.0.1:{_port(SERVICES[0])}",
         central_url=f"http://127.0.0.1:{_port(SERVICES[1])}",
-        token_secret=IntakeSettings().token_secret, progress=lambda m: say(f"  {m}"))
+        token_secret=IntakeSettings().token_secret,
+        progress=lambda m: say(f"  {m}"),
+    )
     say(f"\nSimulated national round for {period.label} on a shared clock (see README):")
     result = await driver.run(period)
     say("")
@@ -164,9 +175,13 @@ def up(*, once: bool, simulate: bool) -> int:
         start_infrastructure(stack, env)
         asyncio.run(prepare_database(env["DATABASE_URL"]))
         start_services(stack, env)
-        say(f"Central read API          http://127.0.0.1:{_port(SERVICES[1])}/v1/rollups/kl226-quarterly/<period>")
-        say(f"API docs (OpenAPI)        http://127.0.0.1:{_port(SERVICES[0])}/docs and "
-            f"http://127.0.0.1:{_port(SERVICES[1])}/docs")
+        say(
+            f"Central read API          http://127.0.0.1:{_port(SERVICES[1])}/v1/rollups/kl226-quarterly/<period>"
+        )
+        say(
+            f"API docs (OpenAPI)        http://127.0.0.1:{_port(SERVICES[0])}/docs and "
+            f"http://127.0.0.1:{_port(SERVICES[1])}/docs"
+        )
         ok = asyncio.run(run_round(env)) if simulate else True
         if once:
             return 0 if ok else 1

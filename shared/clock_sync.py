@@ -25,7 +25,11 @@ SCHEDULE_KEY = "schedule"
 def encode(segments: list[ClockSegment]) -> bytes:
     return json.dumps(
         [
-            {"real": s.real_start.isoformat(), "system": s.system_start.isoformat(), "speed": s.speed}
+            {
+                "real": s.real_start.isoformat(),
+                "system": s.system_start.isoformat(),
+                "speed": s.speed,
+            }
             for s in segments
         ]
     ).encode()
@@ -33,7 +37,9 @@ def encode(segments: list[ClockSegment]) -> bytes:
 
 def decode(data: bytes) -> list[ClockSegment]:
     return [
-        ClockSegment(datetime.fromisoformat(s["real"]), datetime.fromisoformat(s["system"]), s["speed"])
+        ClockSegment(
+            datetime.fromisoformat(s["real"]), datetime.fromisoformat(s["system"]), s["speed"]
+        )
         for s in json.loads(data)
     ]
 

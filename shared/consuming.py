@@ -25,7 +25,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
 from nats.aio.msg import Msg
-from nats.errors import ConnectionClosedError, TimeoutError as NatsTimeoutError
+from nats.errors import ConnectionClosedError
+from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import ServiceUnavailableError
@@ -47,8 +48,15 @@ class BatchConsumer:
     """A durable pull consumer feeding ``handler`` batches of whatever is waiting, up to
     ``batch_size``: a lone report is handled at once, a deadline-day burst in large batches."""
 
-    def __init__(self, *, subject: str, durable: str, handler: BatchHandler, batch_size: int,
-                 stream: str = REPORTS_STREAM) -> None:
+    def __init__(
+        self,
+        *,
+        subject: str,
+        durable: str,
+        handler: BatchHandler,
+        batch_size: int,
+        stream: str = REPORTS_STREAM,
+    ) -> None:
         self.subject = subject
         self.durable = durable
         self.handler = handler
@@ -69,8 +77,9 @@ class BatchConsumer:
         )
 
     async def start(self, js: JetStreamContext) -> None:
-        subscription = await js.pull_subscribe(self.subject, durable=self.durable, stream=self.stream,
-                                               config=self.config())
+        subscription = await js.pull_subscribe(
+            self.subject, durable=self.durable, stream=self.stream, config=self.config()
+        )
         self._subscription = subscription
         self._task = asyncio.create_task(self._run(subscription))
 
@@ -101,8 +110,12 @@ async def _consume_batch(messages: Sequence[Msg], handler: BatchHandler, durable
     try:
         await handler(messages)
     except Exception as error:
-        log.warning("batch failed; retrying its messages one by one", consumer=durable,
-                    size=len(messages), error=repr(error))
+        log.warning(
+            "batch failed; retrying its messages one by one",
+            consumer=durable,
+            size=len(messages),
+            error=repr(error),
+        )
     else:
         await _ack_all(messages)
         return
@@ -110,9 +123,14 @@ async def _consume_batch(messages: Sequence[Msg], handler: BatchHandler, durable
         try:
             await handler([message])
         except Exception as error:
-            log.error("message failed; it will be redelivered", consumer=durable,
-                      stream_seq=message.metadata.sequence.stream, subject=message.subject,
-                      deliveries=message.metadata.num_delivered, error=repr(error))
+            log.error(
+                "message failed; it will be redelivered",
+                consumer=durable,
+                stream_seq=message.metadata.sequence.stream,
+                subject=message.subject,
+                deliveries=message.metadata.num_delivered,
+                error=repr(error),
+            )
             await message.nak(delay=RETRY_DELAY_SECONDS)
         else:
             await message.ack()

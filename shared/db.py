@@ -32,7 +32,9 @@ async def _init_connection(connection: asyncpg.Connection[Any]) -> None:
 
 
 async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool[Any]:
-    pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=_init_connection)
+    pool = await asyncpg.create_pool(
+        dsn, min_size=min_size, max_size=max_size, init=_init_connection
+    )
     assert pool is not None
     return pool
 
@@ -53,7 +55,9 @@ async def migrate(dsn: str) -> list[str]:
                 continue
             async with connection.transaction():
                 await connection.execute(path.read_text(encoding="utf-8"))
-                await connection.execute("INSERT INTO schema_migrations (name) VALUES ($1)", path.name)
+                await connection.execute(
+                    "INSERT INTO schema_migrations (name) VALUES ($1)", path.name
+                )
             applied.append(path.name)
     finally:
         await connection.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK)
@@ -63,5 +67,9 @@ async def migrate(dsn: str) -> list[str]:
 
 async def pending_migrations(pool: asyncpg.Pool[Any]) -> list[str]:
     exists = await pool.fetchval("SELECT to_regclass('schema_migrations') IS NOT NULL")
-    done = {r["name"] for r in await pool.fetch("SELECT name FROM schema_migrations")} if exists else set()
+    done = (
+        {r["name"] for r in await pool.fetch("SELECT name FROM schema_migrations")}
+        if exists
+        else set()
+    )
     return [p.name for p in sorted(MIGRATIONS.glob("*.sql")) if p.name not in done]

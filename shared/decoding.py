@@ -37,8 +37,13 @@ def decode_submission(data: bytes) -> Submission | list[Reason]:
             object_pairs_hook=_refuse_duplicate_keys,
         )
     except (ValueError, RecursionError) as error:
-        return [Reason(code="malformed_json", message=f"Nội dung không phải JSON hợp lệ: {error}",
-                       message_en=f"The body is not valid JSON: {error}")]
+        return [
+            Reason(
+                code="malformed_json",
+                message=f"Nội dung không phải JSON hợp lệ: {error}",
+                message_en=f"The body is not valid JSON: {error}",
+            )
+        ]
     try:
         return Submission.model_validate(document)
     except ValidationError as error:

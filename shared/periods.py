@@ -15,7 +15,9 @@ from zoneinfo import ZoneInfo
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
-_LABEL = re.compile(r"(?P<year>[0-9]{4})(?:-(?:(?P<month>[0-9]{2})|Q(?P<quarter>[1-4])|H(?P<half>[12])))?")
+_LABEL = re.compile(
+    r"(?P<year>[0-9]{4})(?:-(?:(?P<month>[0-9]{2})|Q(?P<quarter>[1-4])|H(?P<half>[12])))?"
+)
 _MIN_YEAR, _MAX_YEAR = 2000, 2100
 
 
@@ -94,7 +96,9 @@ class Period:
     @property
     def cutoff_start(self) -> date:
         """First day of the data cut-off window: the 15th of the month before the period."""
-        year, month = (self.year - 1, 12) if self.first_month == 1 else (self.year, self.first_month - 1)
+        year, month = (
+            (self.year - 1, 12) if self.first_month == 1 else (self.year, self.first_month - 1)
+        )
         return date(year, month, 15)
 
     @property

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -22,8 +23,6 @@ from shared.db import create_pool
 from shared.logging import configure_logging, get_logger
 from shared.messaging import CONNECTION_OPTIONS, ensure_streams
 from shared.settings import CommonSettings
-
-from pathlib import Path
 
 
 def make_broker(settings: CommonSettings) -> NatsBroker:
@@ -93,16 +92,19 @@ def add_health_routes(app: FastAPI, runtime: Runtime) -> None:
     @app.get("/readyz", include_in_schema=False)
     async def readyz() -> JSONResponse:
         checks = await runtime.ready()
-        return JSONResponse({"ready": all(checks.values()), "checks": checks},
-                            status_code=200 if all(checks.values()) else 503)
+        return JSONResponse(
+            {"ready": all(checks.values()), "checks": checks},
+            status_code=200 if all(checks.values()) else 503,
+        )
 
 
 def serve(app: FastAPI, host: str, port: int, service: str, log_level: str) -> None:
     """Run ``app`` until SIGINT/SIGTERM; logging is ours, not uvicorn's access log."""
     configure_logging(service, log_level)
     get_logger(service).info("listening", host=host, port=port)
-    config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False,
-                            lifespan="on")
+    config = uvicorn.Config(
+        app, host=host, port=port, log_config=None, access_log=False, lifespan="on"
+    )
     asyncio.run(uvicorn.Server(config).serve())
 
 

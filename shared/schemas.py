@@ -23,7 +23,10 @@ class Submission(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    submission_id: str = Field(pattern=SUBMISSION_ID_PATTERN, description="Client-generated, globally unique (a UUID or ULID).")
+    submission_id: str = Field(
+        pattern=SUBMISSION_ID_PATTERN,
+        description="Client-generated, globally unique (a UUID or ULID).",
+    )
     report_type: str = Field(min_length=1, max_length=64, examples=["kl226-quarterly"])
     period: str = Field(min_length=4, max_length=16, examples=["2026-Q4"])
     unit: str = Field(pattern=UNIT_CODE_PATTERN, examples=["03385"])

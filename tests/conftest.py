@@ -6,7 +6,15 @@ import os
 
 import pytest
 
-_OWN_VARIABLES = ("NATS_URL", "DATABASE_URL", "BAOCAO_", "INTAKE_", "VALIDATOR_", "AGGREGATOR_", "NOTIFIER_")
+_OWN_VARIABLES = (
+    "NATS_URL",
+    "DATABASE_URL",
+    "BAOCAO_",
+    "INTAKE_",
+    "VALIDATOR_",
+    "AGGREGATOR_",
+    "NOTIFIER_",
+)
 
 
 @pytest.fixture(autouse=True)

@@ -33,8 +33,9 @@ class Aggregator:
         registry = await load_registry(self.runtime.db)
         store = RollupStore(self.runtime.db)
         self.views = RollupViews(self.catalog, registry, store)
-        service = AggregationService(catalog=self.catalog, registry=registry,
-                                     clock=self.runtime.clock, store=store)
+        service = AggregationService(
+            catalog=self.catalog, registry=registry, clock=self.runtime.clock, store=store
+        )
         self.consumer = consumer.build(service, batch_size=self.settings.batch_size)
         await self.consumer.start(self.runtime.js)
 

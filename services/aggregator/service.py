@@ -18,7 +18,9 @@ log = get_logger(__name__)
 
 
 class AggregationService:
-    def __init__(self, *, catalog: Catalog, registry: Registry, clock: Clock, store: RollupStore) -> None:
+    def __init__(
+        self, *, catalog: Catalog, registry: Registry, clock: Clock, store: RollupStore
+    ) -> None:
         self.catalog = catalog
         self.registry = registry
         self.clock = clock
@@ -29,15 +31,26 @@ class AggregationService:
         if latest:
             await self.store.apply(latest, self._recompute, self.clock.now())
         for verdict in latest.values():
-            log.info("rolled up", submission_id=verdict.submission_id, unit=verdict.unit,
-                     report_type=verdict.report_type, period=verdict.period, province=verdict.province)
+            log.info(
+                "rolled up",
+                submission_id=verdict.submission_id,
+                unit=verdict.unit,
+                report_type=verdict.report_type,
+                period=verdict.period,
+                province=verdict.province,
+            )
 
-    def _recompute(self, report_type_code: str, period: str, province: str,
-                   reports: list[StoredReport]) -> Rollup:
+    def _recompute(
+        self, report_type_code: str, period: str, province: str, reports: list[StoredReport]
+    ) -> Rollup:
         report_type = self.catalog.report_types[report_type_code]
         expected = self.registry.expected_in_province(
-            province, report_type.submitting_levels(), Period.parse(period).cutoff_end)
+            province, report_type.submitting_levels(), Period.parse(period).cutoff_end
+        )
         return roll_up(
-            (UnitReport(r.unit, r.timeliness, parse_values(report_type, r.values)) for r in reports),
+            (
+                UnitReport(r.unit, r.timeliness, parse_values(report_type, r.values))
+                for r in reports
+            ),
             expected=len(expected),
         )

@@ -46,7 +46,9 @@ class RollupViews:
         except ValueError as error:
             raise NotFound("invalid_period", str(error)) from error
 
-    def _body(self, report_type: ReportType, period: Period, unit: Unit, rollup: Rollup) -> dict[str, Any]:
+    def _body(
+        self, report_type: ReportType, period: Period, unit: Unit, rollup: Rollup
+    ) -> dict[str, Any]:
         values = indicator_values(report_type, rollup.tally)
         derived = derived_values(report_type, values)
         for entry in derived.values():
@@ -60,22 +62,33 @@ class RollupViews:
             "level": unit.level.value,
             "values": {code: json_number(v) for code, v in values.items()},
             "derived": derived,
-            "completeness": {"expected": c.expected, "submitted": c.submitted, "on_time": c.on_time,
-                             "late": c.late, "missing": c.missing, "rate_pct": c.rate_pct},
+            "completeness": {
+                "expected": c.expected,
+                "submitted": c.submitted,
+                "on_time": c.on_time,
+                "late": c.late,
+                "missing": c.missing,
+                "rate_pct": c.rate_pct,
+            },
         }
 
     async def national(self, report_type_code: str, period_label: str) -> dict[str, Any]:
         report_type, period = self._resolve(report_type_code, period_label)
-        stored = {r.province: r for r in await self.store.province_rollups(report_type.code, period.label)}
+        stored = {
+            r.province: r for r in await self.store.province_rollups(report_type.code, period.label)
+        }
         day = period.cutoff_end
         children = []
         for province in self.registry.provinces(day):
             if province.code in stored:
                 row = stored[province.code]
-                rollup = Rollup(tally_of(row, lambda s: parse_values(report_type, s)), row.completeness)
+                rollup = Rollup(
+                    tally_of(row, lambda s: parse_values(report_type, s)), row.completeness
+                )
             else:
                 expected = self.registry.expected_in_province(
-                    province.code, report_type.submitting_levels(), day)
+                    province.code, report_type.submitting_levels(), day
+                )
                 rollup = Rollup(Tally(), Completeness(expected=len(expected)))
             children.append((province, rollup))
         central = self.registry.get(CENTRAL_CODE)
@@ -84,7 +97,9 @@ class RollupViews:
         body["children"] = [self._body(report_type, period, p, r) for p, r in children]
         return body
 
-    async def for_unit(self, report_type_code: str, period_label: str, unit_code: str) -> dict[str, Any]:
+    async def for_unit(
+        self, report_type_code: str, period_label: str, unit_code: str
+    ) -> dict[str, Any]:
         report_type, period = self._resolve(report_type_code, period_label)
         unit = self.registry.get(unit_code)
         if unit is None:
@@ -94,19 +109,33 @@ class RollupViews:
         day = period.cutoff_end
         province = unit.province
         assert province is not None
-        reports = {r.unit: r for r in await self.store.reports_in_province(report_type.code, period.label, province)}
+        reports = {
+            r.unit: r
+            for r in await self.store.reports_in_province(report_type.code, period.label, province)
+        }
         if unit.level == Level.COMMUNE:
-            return self._body(report_type, period, unit, self._single(report_type, reports.get(unit.code)))
-        expected = self.registry.expected_in_province(province, report_type.submitting_levels(), day)
+            return self._body(
+                report_type, period, unit, self._single(report_type, reports.get(unit.code))
+            )
+        expected = self.registry.expected_in_province(
+            province, report_type.submitting_levels(), day
+        )
         rollup = roll_up(
-            (UnitReport(r.unit, r.timeliness, parse_values(report_type, r.values)) for r in reports.values()),
+            (
+                UnitReport(r.unit, r.timeliness, parse_values(report_type, r.values))
+                for r in reports.values()
+            ),
             expected=len(expected),
         )
         body = self._body(report_type, period, unit, rollup)
         if Level.PROVINCE in report_type.submitting_levels():
-            body["own"] = self._body(report_type, period, unit, self._single(report_type, reports.get(unit.code)))
+            body["own"] = self._body(
+                report_type, period, unit, self._single(report_type, reports.get(unit.code))
+            )
         body["children"] = [
-            self._body(report_type, period, child, self._single(report_type, reports.get(child.code)))
+            self._body(
+                report_type, period, child, self._single(report_type, reports.get(child.code))
+            )
             for child in self.registry.children(unit.code, day)
         ]
         return body
@@ -114,28 +143,39 @@ class RollupViews:
     def _single(self, report_type: ReportType, report: StoredReport | None) -> Rollup:
         if report is None:
             return roll_up([], expected=1)
-        return roll_up([UnitReport(report.unit, report.timeliness, parse_values(report_type, report.values))],
-                       expected=1)
+        return roll_up(
+            [UnitReport(report.unit, report.timeliness, parse_values(report_type, report.values))],
+            expected=1,
+        )
 
-    async def late(self, report_type_code: str, period_label: str, province: str | None) -> dict[str, Any]:
+    async def late(
+        self, report_type_code: str, period_label: str, province: str | None
+    ) -> dict[str, Any]:
         """Units that have not submitted, or submitted after their deadline."""
         report_type, period = self._resolve(report_type_code, period_label)
         day = period.cutoff_end
-        if province is not None and (self.registry.get(province) is None
-                                     or self.registry.get(province).level != Level.PROVINCE):  # type: ignore[union-attr]
+        known = self.registry.get(province) if province is not None else None
+        if province is not None and (known is None or known.level != Level.PROVINCE):
             raise NotFound("unknown_province", f"no province has code {province!r}")
         provinces = [province] if province else [p.code for p in self.registry.provinces(day)]
         reports = {r.unit: r for r in await self.store.reports(report_type.code, period.label)}
         units = []
         for code in provinces:
-            for unit in self.registry.expected_in_province(code, report_type.submitting_levels(), day):
+            for unit in self.registry.expected_in_province(
+                code, report_type.submitting_levels(), day
+            ):
                 report = reports.get(unit.code)
                 if report is not None and report.timeliness == "on_time":
                     continue
                 deadline = report_type.deadline_for(unit.level, period)
                 units.append(_late_entry(unit, deadline, report))
-        return {"report_type": report_type.code, "period": period.label, "province": province,
-                "count": len(units), "units": units}
+        return {
+            "report_type": report_type.code,
+            "period": period.label,
+            "province": province,
+            "count": len(units),
+            "units": units,
+        }
 
 
 def json_number(value: Decimal | int | None) -> float | int | None:
@@ -147,7 +187,9 @@ def json_number(value: Decimal | int | None) -> float | int | None:
     return float(round(value, 4))
 
 
-def _late_entry(unit: Unit, deadline: datetime | None, report: StoredReport | None) -> dict[str, Any]:
+def _late_entry(
+    unit: Unit, deadline: datetime | None, report: StoredReport | None
+) -> dict[str, Any]:
     return {
         "unit": unit.code,
         "name": unit.name,

@@ -30,7 +30,9 @@ class Intake:
 
     async def start(self) -> None:
         if self.settings.token_secret == DEVELOPMENT_SECRET:
-            get_logger(__name__).warning("using the development token secret; set BAOCAO_TOKEN_SECRET")
+            get_logger(__name__).warning(
+                "using the development token secret; set BAOCAO_TOKEN_SECRET"
+            )
         await self.runtime.open()
         self.service = IntakeService(
             registry=await load_registry(self.runtime.db),
@@ -59,8 +61,14 @@ class Intake:
             await self.stop()
 
         app = FastAPI(title="Baocao intake", lifespan=lifespan)
-        app.include_router(http.routes(self._service, self._status, self.settings.token_secret,
-                                       self.settings.max_body_bytes))
+        app.include_router(
+            http.routes(
+                self._service,
+                self._status,
+                self.settings.token_secret,
+                self.settings.max_body_bytes,
+            )
+        )
         http.add_error_handlers(app)
         add_health_routes(app, self.runtime)
         return app

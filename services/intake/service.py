@@ -19,7 +19,9 @@ log = get_logger(__name__)
 class Refused(Exception):
     """A request intake answers with a 4xx and a machine-readable reason."""
 
-    def __init__(self, status: int, reason: str, message: str, details: list[Reason] | None = None) -> None:
+    def __init__(
+        self, status: int, reason: str, message: str, details: list[Reason] | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.reason = reason
@@ -41,8 +43,9 @@ class IntakeService:
             raise Refused(400, reason, "the body is not a valid submission", decoded)
         submission: Submission = decoded
         if submission.unit != caller_unit:
-            raise Refused(403, "unit_mismatch",
-                          f"this token is for unit {caller_unit}, not {submission.unit}")
+            raise Refused(
+                403, "unit_mismatch", f"this token is for unit {caller_unit}, not {submission.unit}"
+            )
         previous = await self.receipts.get(submission.submission_id)
         if previous is not None:
             return self._same_unit(previous, submission)
@@ -51,20 +54,38 @@ class IntakeService:
             raise Refused(400, "unknown_unit", f"no unit has code {submission.unit}")
         stored = await self.publisher.publish(submission, body, unit.province)
         if stored.unit != submission.unit:
-            raise Refused(409, "submission_id_taken",
-                          "another unit already used this submission_id; generate a new one")
+            raise Refused(
+                409,
+                "submission_id_taken",
+                "another unit already used this submission_id; generate a new one",
+            )
         receipt = await self.receipts.save(
-            StoredReceipt(submission.submission_id, submission.unit,
-                          self.clock.at(stored.stored_at), stored.stream_seq),
-            submission.report_type, submission.period)
-        log.info("received", submission_id=receipt.submission_id, unit=receipt.unit,
-                 report_type=submission.report_type, period=submission.period,
-                 stream_seq=receipt.stream_seq, duplicate=stored.duplicate)
+            StoredReceipt(
+                submission.submission_id,
+                submission.unit,
+                self.clock.at(stored.stored_at),
+                stored.stream_seq,
+            ),
+            submission.report_type,
+            submission.period,
+        )
+        log.info(
+            "received",
+            submission_id=receipt.submission_id,
+            unit=receipt.unit,
+            report_type=submission.report_type,
+            period=submission.period,
+            stream_seq=receipt.stream_seq,
+            duplicate=stored.duplicate,
+        )
         return self._same_unit(receipt, submission)
 
     @staticmethod
     def _same_unit(receipt: StoredReceipt, submission: Submission) -> StoredReceipt:
         if receipt.unit != submission.unit:
-            raise Refused(409, "submission_id_taken",
-                          "another unit already used this submission_id; generate a new one")
+            raise Refused(
+                409,
+                "submission_id_taken",
+                "another unit already used this submission_id; generate a new one",
+            )
         return receipt

@@ -35,8 +35,17 @@ def notice_for(due: Due) -> Notice:
 
 
 class NotificationService:
-    def __init__(self, *, catalog: Catalog, registry: Registry, clock: Clock, outbox: Outbox,
-                 publisher: NoticePublisher, lead: timedelta, window: timedelta) -> None:
+    def __init__(
+        self,
+        *,
+        catalog: Catalog,
+        registry: Registry,
+        clock: Clock,
+        outbox: Outbox,
+        publisher: NoticePublisher,
+        lead: timedelta,
+        window: timedelta,
+    ) -> None:
         self.catalog = catalog
         self.registry = registry
         self.clock = clock
@@ -50,7 +59,9 @@ class NotificationService:
         now = self.clock.now()
         periods = {(rt.code, p.label) for rt in self.catalog for p in candidate_periods(rt, now)}
         submitted = await self.outbox.submitted(periods)
-        due = due_notices(self.catalog, self.registry, submitted, now, lead=self.lead, window=self.window)
+        due = due_notices(
+            self.catalog, self.registry, submitted, now, lead=self.lead, window=self.window
+        )
         added = await self.outbox.add([notice_for(d) for d in due], now)
         if added:
             log.info("notices scheduled", count=added)
@@ -70,6 +81,12 @@ class NotificationService:
                 await self.outbox.mark_sent(connection, notices, self.clock.now())
             sent += len(notices)
             for notice in notices:
-                log.info("notice sent", notice_id=notice.notice_id, recipient=notice.recipient,
-                         unit=notice.unit, stage=notice.stage, report_type=notice.report_type,
-                         period=notice.period)
+                log.info(
+                    "notice sent",
+                    notice_id=notice.notice_id,
+                    recipient=notice.recipient,
+                    unit=notice.unit,
+                    stage=notice.stage,
+                    report_type=notice.report_type,
+                    period=notice.period,
+                )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol
 
 from services.validator.domain.incoming import IncomingSubmission
@@ -17,7 +18,9 @@ log = get_logger(__name__)
 
 
 class Store(Protocol):
-    async def record(self, verdicts: Sequence[Verdict], validated_at: object) -> dict[str, Verdict]: ...
+    async def record(
+        self, verdicts: Sequence[Verdict], validated_at: datetime
+    ) -> dict[str, Verdict]: ...
 
 
 class Publisher(Protocol):
@@ -25,8 +28,15 @@ class Publisher(Protocol):
 
 
 class ValidationService:
-    def __init__(self, *, catalog: Catalog, registry: Registry, clock: Clock, store: Store,
-                 publisher: Publisher) -> None:
+    def __init__(
+        self,
+        *,
+        catalog: Catalog,
+        registry: Registry,
+        clock: Clock,
+        store: Store,
+        publisher: Publisher,
+    ) -> None:
         self.catalog = catalog
         self.registry = registry
         self.clock = clock
@@ -37,15 +47,26 @@ class ValidationService:
         """Judge, record, publish. Safe to repeat: a submission is judged once, its verdict
         published as often as the input is redelivered."""
         judged = [
-            verdict_for(m, catalog=self.catalog, registry=self.registry,
-                        received_at=self.clock.at(m.stored_at))
+            verdict_for(
+                m,
+                catalog=self.catalog,
+                registry=self.registry,
+                received_at=self.clock.at(m.stored_at),
+            )
             for m in batch
         ]
         on_record = await self.store.record(judged, self.clock.now())
         verdicts = list({v.submission_id: on_record[v.submission_id] for v in judged}.values())
         await self.publisher.publish(verdicts)
         for verdict in verdicts:
-            log.info("judged", submission_id=verdict.submission_id, unit=verdict.unit,
-                     report_type=verdict.report_type, period=verdict.period, status=verdict.status,
-                     timeliness=verdict.timeliness, reasons=[r.code for r in verdict.reasons])
+            log.info(
+                "judged",
+                submission_id=verdict.submission_id,
+                unit=verdict.unit,
+                report_type=verdict.report_type,
+                period=verdict.period,
+                status=verdict.status,
+                timeliness=verdict.timeliness,
+                reasons=[r.code for r in verdict.reasons],
+            )
         return verdicts

@@ -114,7 +114,9 @@ class ReportType(_Frozen):
         for rule in self.rules:
             for expression in rule.expressions():
                 if unknown := expression.names - known:
-                    raise ValueError(f"{self.code}: rule {rule.code} names unknown {sorted(unknown)}")
+                    raise ValueError(
+                        f"{self.code}: rule {rule.code} names unknown {sorted(unknown)}"
+                    )
         for derived in self.derived:
             if unknown := derived.expression().names - known:
                 raise ValueError(f"{self.code}: {derived.code} names unknown {sorted(unknown)}")

@@ -42,7 +42,8 @@ CREATE TABLE submissions (
 CREATE INDEX submissions_by_report ON submissions (report_type, period, unit) WHERE status = 'accepted';
 
 -- Aggregator: the latest accepted submission per (report type, period, unit). "Latest" is by
--- intake receipt time, then submission id, whatever order events arrive in.
+-- intake receipt time, then JetStream sequence (the order of storage), whatever order events
+-- arrive in.
 CREATE TABLE latest_reports (
     report_type   text NOT NULL,
     period        text NOT NULL,
@@ -50,6 +51,7 @@ CREATE TABLE latest_reports (
     province      text NOT NULL,
     submission_id text NOT NULL,
     received_at   timestamptz NOT NULL,
+    stream_seq    bigint NOT NULL,
     timeliness    text NOT NULL CHECK (timeliness IN ('on_time', 'late')),
     "values"      jsonb NOT NULL,
     PRIMARY KEY (report_type, period, unit)

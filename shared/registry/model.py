@@ -49,7 +49,9 @@ class Registry:
         for unit in self._units.values():
             if unit.parent is not None:
                 children[unit.parent].append(unit)
-        self._children = {code: sorted(kids, key=lambda u: u.code) for code, kids in children.items()}
+        self._children = {
+            code: sorted(kids, key=lambda u: u.code) for code, kids in children.items()
+        }
 
     def get(self, code: str) -> Unit | None:
         return self._units.get(code)

@@ -39,7 +39,16 @@ async def upsert_units(pool: asyncpg.Pool[Any], units: list[Unit]) -> int:
             " ON CONFLICT (code) DO UPDATE SET name = excluded.name, kind = excluded.kind,"
             " parent_code = excluded.parent_code",
             [
-                (u.code, u.name, u.level.value, u.kind, u.parent, u.valid_from, u.valid_to, u.successor)
+                (
+                    u.code,
+                    u.name,
+                    u.level.value,
+                    u.kind,
+                    u.parent,
+                    u.valid_from,
+                    u.valid_to,
+                    u.successor,
+                )
                 for u in ordered
             ],
         )

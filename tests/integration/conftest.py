@@ -75,7 +75,9 @@ def nats_server(tmp_path: Path) -> Iterator[EmbeddedNats]:
 @pytest.fixture
 def clock() -> ScheduledClock:
     """System time frozen in the middle of the 2026-Q4 round, before the communes' deadline."""
-    return ScheduledClock([ClockSegment(datetime.now(UTC), datetime(2026, 12, 10, 2, 0, tzinfo=UTC), 0)])
+    return ScheduledClock(
+        [ClockSegment(datetime.now(UTC), datetime(2026, 12, 10, 2, 0, tzinfo=UTC), 0)]
+    )
 
 
 SystemFactory = Callable[..., Awaitable[System]]
@@ -97,11 +99,17 @@ async def start_system(
             await service.start()
         await notifier.start(loop=notifier_loop)
         system = System(
-            intake=intake, validator=validator, aggregator=aggregator, notifier=notifier, clock=clock,
-            intake_http=httpx.AsyncClient(transport=httpx.ASGITransport(app=intake.app()),
-                                          base_url="http://intake"),
-            central_http=httpx.AsyncClient(transport=httpx.ASGITransport(app=aggregator.app()),
-                                           base_url="http://central"),
+            intake=intake,
+            validator=validator,
+            aggregator=aggregator,
+            notifier=notifier,
+            clock=clock,
+            intake_http=httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=intake.app()), base_url="http://intake"
+            ),
+            central_http=httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=aggregator.app()), base_url="http://central"
+            ),
             nats_url=nats_server.url,
             database_url=database_url,
         )

@@ -24,19 +24,31 @@ from shared.clock import ScheduledClock
 
 def kl226_values(**overrides: Any) -> dict[str, Any]:
     values: dict[str, Any] = {
-        "docs_issued": 80, "docs_issued_prev_year": 100,
-        "conferences_total": 10, "conferences_in_person": 3, "conferences_online": 7,
+        "docs_issued": 80,
+        "docs_issued_prev_year": 100,
+        "conferences_total": 10,
+        "conferences_in_person": 3,
+        "conferences_online": 7,
         "conferences_over_duration": 1,
-        "procedures_total": 200, "procedures_online": 192,
-        "reports_total": 20, "reports_over_network": 20,
-        "conference_budget_planned": 50.5, "conference_budget_spent": 40.25,
+        "procedures_total": 200,
+        "procedures_online": 192,
+        "reports_total": 20,
+        "reports_over_network": 20,
+        "conference_budget_planned": 50.5,
+        "conference_budget_spent": 40.25,
     }
     values.update(overrides)
     return values
 
 
-def submission(unit: str, *, period: str = "2026-Q4", report_type: str = "kl226-quarterly",
-               submission_id: str | None = None, **overrides: Any) -> dict[str, Any]:
+def submission(
+    unit: str,
+    *,
+    period: str = "2026-Q4",
+    report_type: str = "kl226-quarterly",
+    submission_id: str | None = None,
+    **overrides: Any,
+) -> dict[str, Any]:
     return {
         "submission_id": submission_id or str(uuid.uuid4()),
         "report_type": report_type,
@@ -72,10 +84,14 @@ class System:
     database_url: str
 
     async def submit(self, body: dict[str, Any], unit: str | None = None) -> httpx.Response:
-        return await self.intake_http.post("/v1/submissions", json=body, headers=bearer(unit or body["unit"]))
+        return await self.intake_http.post(
+            "/v1/submissions", json=body, headers=bearer(unit or body["unit"])
+        )
 
     async def status(self, submission_id: str) -> dict[str, Any]:
-        response = await self.intake_http.get(f"/v1/submissions/{submission_id}", headers=bearer("VN"))
+        response = await self.intake_http.get(
+            f"/v1/submissions/{submission_id}", headers=bearer("VN")
+        )
         return response.json() if response.status_code == 200 else {"status": None}
 
     async def settled(self, submission_id: str) -> dict[str, Any]:

@@ -22,7 +22,9 @@ def move_to(system_clock: object, instant: datetime) -> None:
     clock.replace([*clock.segments, ClockSegment(datetime.now(UTC), instant, 0)])  # type: ignore[attr-defined]
 
 
-async def test_a_report_after_the_communes_deadline_is_accepted_as_late(start_system: SystemFactory) -> None:
+async def test_a_report_after_the_communes_deadline_is_accepted_as_late(
+    start_system: SystemFactory,
+) -> None:
     system = await start_system()
     on_time = submission("00073")
     await system.submit(on_time)
@@ -39,7 +41,9 @@ async def test_a_report_after_the_communes_deadline_is_accepted_as_late(start_sy
     province = await system.rollup("/v1/rollups/kl226-quarterly/2026-Q4/01")
     assert province["completeness"]["on_time"] == 1
     assert province["completeness"]["late"] == 1
-    late_list = (await system.central_http.get("/v1/late/kl226-quarterly/2026-Q4?province=01")).json()
+    late_list = (
+        await system.central_http.get("/v1/late/kl226-quarterly/2026-Q4?province=01")
+    ).json()
     listed = {u["unit"]: u for u in late_list["units"]}
     assert listed["00070"]["status"] == "late"
     assert "00073" not in listed
@@ -52,8 +56,9 @@ async def _notices(nats_url: str) -> list[dict[str, object]]:
     js = connection.jetstream()
     found = []
     try:
-        subscription = await js.subscribe(f"{subjects.NOTIFY}.>", stream=subjects.NOTIFY_STREAM,
-                                          ordered_consumer=True)
+        subscription = await js.subscribe(
+            f"{subjects.NOTIFY}.>", stream=subjects.NOTIFY_STREAM, ordered_consumer=True
+        )
         while True:
             try:
                 message = await subscription.next_msg(timeout=0.5)
@@ -81,13 +86,17 @@ async def test_a_reminder_goes_out_once_and_never_to_a_unit_that_has_submitted(
     await restarted.notifier.service.tick()  # type: ignore[union-attr]
 
     notices = await _notices(system.nats_url)
-    reminders = [n for n in notices if n["stage"] == "reminder" and n["report_type"] == "kl226-quarterly"]
+    reminders = [
+        n for n in notices if n["stage"] == "reminder" and n["report_type"] == "kl226-quarterly"
+    ]
     to_hoan_kiem_neighbour = [n for n in reminders if n["unit"] == "00073"]
     assert len(to_hoan_kiem_neighbour) == 1
     assert to_hoan_kiem_neighbour[0]["subject"] == "notify.00073"
     assert not [n for n in reminders if n["unit"] == "00070"]
     assert len(reminders) == 3321 - 1
-    assert not [n for n in notices if n["stage"] == "escalation" and n["report_type"] == "kl226-quarterly"]
+    assert not [
+        n for n in notices if n["stage"] == "escalation" and n["report_type"] == "kl226-quarterly"
+    ]
 
 
 async def test_after_the_deadline_the_province_is_told_which_communes_are_missing(
@@ -99,8 +108,13 @@ async def test_after_the_deadline_the_province_is_told_which_communes_are_missin
     await system.notifier.service.tick()  # type: ignore[union-attr]
 
     notices = await _notices(system.nats_url)
-    escalations = [n for n in notices if n["stage"] == "escalation" and n["unit"] == "00070"
-                   and n["report_type"] == "kl226-quarterly"]
+    escalations = [
+        n
+        for n in notices
+        if n["stage"] == "escalation"
+        and n["unit"] == "00070"
+        and n["report_type"] == "kl226-quarterly"
+    ]
     assert len(escalations) == 1
     assert escalations[0]["subject"] == "notify.01"
     assert "Quá hạn" in str(escalations[0]["message_vi"])

@@ -9,7 +9,7 @@ import pytest
 
 from shared import subjects
 from tests.integration.conftest import SystemFactory
-from tests.integration.system import bearer, submission
+from tests.integration.system import submission
 
 pytestmark = pytest.mark.integration
 QUARTER = "/v1/rollups/kl226-quarterly/2026-Q4"
@@ -32,7 +32,9 @@ async def test_a_duplicate_submission_gets_the_same_receipt_and_is_counted_once(
     assert national["values"]["docs_issued"] == 80
 
 
-async def test_a_correction_replaces_earlier_values_at_every_level(start_system: SystemFactory) -> None:
+async def test_a_correction_replaces_earlier_values_at_every_level(
+    start_system: SystemFactory,
+) -> None:
     system = await start_system()
     original = submission("00070", docs_issued=80)
     neighbour = submission("00073", docs_issued=5)
@@ -88,18 +90,32 @@ async def test_a_rule_violation_names_the_rule(start_system: SystemFactory) -> N
     assert [r["rule"] for r in status["reasons"]] == ["conferences_split"]
 
 
-async def test_a_report_published_on_nats_is_judged_and_counted(start_system: SystemFactory) -> None:
+async def test_a_report_published_on_nats_is_judged_and_counted(
+    start_system: SystemFactory,
+) -> None:
     system = await start_system()
     body = submission("00070")
     connection = await nats.connect(system.nats_url)
     js = connection.jetstream()
     try:
-        await js.publish(subjects.submitted("01", "00070"), json.dumps(body).encode(),
-                         stream=subjects.REPORTS_STREAM, headers={"Nats-Msg-Id": body["submission_id"]})
-        await js.publish(subjects.submitted("01", "00070"), json.dumps(body).encode(),
-                         stream=subjects.REPORTS_STREAM, headers={"Nats-Msg-Id": body["submission_id"]})
-        await js.publish(subjects.submitted("01", "00070"), b"{not json",
-                         stream=subjects.REPORTS_STREAM, headers={"Nats-Msg-Id": "broken-message-1"})
+        await js.publish(
+            subjects.submitted("01", "00070"),
+            json.dumps(body).encode(),
+            stream=subjects.REPORTS_STREAM,
+            headers={"Nats-Msg-Id": body["submission_id"]},
+        )
+        await js.publish(
+            subjects.submitted("01", "00070"),
+            json.dumps(body).encode(),
+            stream=subjects.REPORTS_STREAM,
+            headers={"Nats-Msg-Id": body["submission_id"]},
+        )
+        await js.publish(
+            subjects.submitted("01", "00070"),
+            b"{not json",
+            stream=subjects.REPORTS_STREAM,
+            headers={"Nats-Msg-Id": "broken-message-1"},
+        )
     finally:
         await connection.close()
 
@@ -122,8 +138,12 @@ async def test_a_redelivered_verdict_does_not_count_twice(start_system: SystemFa
     try:
         stored = await js.get_last_msg(subjects.REPORTS_STREAM, subjects.accepted("01", "00070"))
         # The same event again, as after a crash between publish and ack beyond the dedup window.
-        await js.publish(subjects.accepted("01", "00070"), stored.data or b"", stream=subjects.REPORTS_STREAM,
-                         headers={"Nats-Msg-Id": "replayed-verdict"})
+        await js.publish(
+            subjects.accepted("01", "00070"),
+            stored.data or b"",
+            stream=subjects.REPORTS_STREAM,
+            headers={"Nats-Msg-Id": "replayed-verdict"},
+        )
     finally:
         await connection.close()
     await system.drained()

@@ -22,8 +22,11 @@ async def test_a_missing_token_is_401(start_system: SystemFactory) -> None:
 async def test_a_forged_token_is_401(start_system: SystemFactory) -> None:
     system = await start_system()
 
-    response = await system.intake_http.post("/v1/submissions", json=submission("00070"),
-                                             headers={"Authorization": "Bearer 00070.forged"})
+    response = await system.intake_http.post(
+        "/v1/submissions",
+        json=submission("00070"),
+        headers={"Authorization": "Bearer 00070.forged"},
+    )
 
     assert response.status_code == 401
     assert response.json()["reason"] == "invalid_token"
@@ -46,11 +49,16 @@ async def test_a_token_of_another_unit_is_403(start_system: SystemFactory) -> No
         (b'{"a": NaN}', "malformed_json"),
     ],
 )
-async def test_a_broken_body_is_400_with_a_reason(start_system: SystemFactory, body: bytes, reason: str) -> None:
+async def test_a_broken_body_is_400_with_a_reason(
+    start_system: SystemFactory, body: bytes, reason: str
+) -> None:
     system = await start_system()
 
     response = await system.intake_http.post(
-        "/v1/submissions", content=body, headers={**bearer("00070"), "Content-Type": "application/json"})
+        "/v1/submissions",
+        content=body,
+        headers={**bearer("00070"), "Content-Type": "application/json"},
+    )
 
     assert response.status_code == 400
     assert response.json()["reason"] == reason

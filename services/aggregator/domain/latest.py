@@ -9,9 +9,10 @@ from shared.schemas import Verdict
 ReportKey = tuple[str, str, str]
 
 
-def newest_first_key(verdict: Verdict) -> tuple[object, str]:
-    """The later intake receipt wins; the submission id breaks an exact tie the same way everywhere."""
-    return (verdict.received_at, verdict.submission_id)
+def newest_first_key(verdict: Verdict) -> tuple[object, int, str]:
+    """The later intake receipt wins; on an exact tie, the later-stored message (JetStream's
+    sequence), then the submission id, so every replica and every replay agrees."""
+    return (verdict.received_at, verdict.stream_seq, verdict.submission_id)
 
 
 def latest_per_report(verdicts: Iterable[Verdict]) -> dict[ReportKey, Verdict]:

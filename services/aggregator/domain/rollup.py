@@ -27,8 +27,12 @@ class Completeness:
     late: int = 0
 
     def __add__(self, other: Completeness) -> Completeness:
-        return Completeness(self.expected + other.expected, self.submitted + other.submitted,
-                            self.on_time + other.on_time, self.late + other.late)
+        return Completeness(
+            self.expected + other.expected,
+            self.submitted + other.submitted,
+            self.on_time + other.on_time,
+            self.late + other.late,
+        )
 
     @property
     def missing(self) -> int:
@@ -101,7 +105,9 @@ def indicator_values(report_type: ReportType, tally: Tally) -> dict[str, Number 
     return values
 
 
-def derived_values(report_type: ReportType, values: Mapping[str, Number | None]) -> dict[str, dict[str, Any]]:
+def derived_values(
+    report_type: ReportType, values: Mapping[str, Number | None]
+) -> dict[str, dict[str, Any]]:
     """Each derived indicator with its target and whether the target is met (None: no data)."""
     derived: dict[str, dict[str, Any]] = {}
     for item in report_type.derived:

@@ -25,8 +25,14 @@ def build(service: AggregationService, *, batch_size: int) -> BatchConsumer:
                 verdicts.append(Verdict.model_validate_json(message.data))
             except ValidationError as error:
                 # Only the validator publishes here; an unreadable event is a bug to see, not to retry.
-                log.error("unreadable verdict skipped", subject=message.subject,
-                          stream_seq=message.metadata.sequence.stream, error=str(error))
+                log.error(
+                    "unreadable verdict skipped",
+                    subject=message.subject,
+                    stream_seq=message.metadata.sequence.stream,
+                    error=str(error),
+                )
         await service.apply(verdicts)
 
-    return BatchConsumer(subject=f"{subjects.ACCEPTED}.>", durable=DURABLE, handler=handle, batch_size=batch_size)
+    return BatchConsumer(
+        subject=f"{subjects.ACCEPTED}.>", durable=DURABLE, handler=handle, batch_size=batch_size
+    )

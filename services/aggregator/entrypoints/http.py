@@ -15,17 +15,23 @@ def routes(views_of: Callable[[], RollupViews]) -> APIRouter:
     """Routes over the views, which exist once the service has loaded the registry."""
     router = APIRouter()
 
-    @router.get("/v1/rollups/{report_type}/{period}", summary="National rollup; children are the provinces")
+    @router.get(
+        "/v1/rollups/{report_type}/{period}", summary="National rollup; children are the provinces"
+    )
     async def national(report_type: str, period: str) -> dict[str, Any]:
         return await views_of().national(report_type, period)
 
-    @router.get("/v1/rollups/{report_type}/{period}/{unit}",
-                summary="A province's rollup (children: its communes) or a commune's report")
+    @router.get(
+        "/v1/rollups/{report_type}/{period}/{unit}",
+        summary="A province's rollup (children: its communes) or a commune's report",
+    )
     async def for_unit(report_type: str, period: str, unit: str) -> dict[str, Any]:
         return await views_of().for_unit(report_type, period, unit)
 
-    @router.get("/v1/late/{report_type}/{period}",
-                summary="Units that have not submitted or submitted late, with their deadlines")
+    @router.get(
+        "/v1/late/{report_type}/{period}",
+        summary="Units that have not submitted or submitted late, with their deadlines",
+    )
     async def late(report_type: str, period: str, province: str | None = None) -> dict[str, Any]:
         return await views_of().late(report_type, period, province)
 

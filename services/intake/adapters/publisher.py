@@ -37,6 +37,7 @@ class SubmissionPublisher:
             headers={"Nats-Msg-Id": submission.submission_id, "content-type": "application/json"},
         )
         stored = await self._js.get_msg(subjects.REPORTS_STREAM, ack.seq)
-        assert stored.time is not None and stored.subject is not None
+        assert stored.time is not None
+        assert stored.subject is not None
         stored_at = stored.time if stored.time.tzinfo else stored.time.replace(tzinfo=UTC)
         return Stored(ack.seq, stored_at, bool(ack.duplicate), stored.subject.rsplit(".", 1)[-1])

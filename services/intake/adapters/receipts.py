@@ -16,7 +16,8 @@ class ReceiptStore:
     async def get(self, submission_id: str) -> StoredReceipt | None:
         row = await self._pool.fetchrow(
             "SELECT submission_id, unit, received_at, stream_seq FROM receipts WHERE submission_id = $1",
-            submission_id)
+            submission_id,
+        )
         return None if row is None else StoredReceipt(**dict(row))
 
     async def save(self, receipt: StoredReceipt, report_type: str, period: str) -> StoredReceipt:
@@ -24,8 +25,13 @@ class ReceiptStore:
         await self._pool.execute(
             "INSERT INTO receipts (submission_id, unit, report_type, period, received_at, stream_seq)"
             " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (submission_id) DO NOTHING",
-            receipt.submission_id, receipt.unit, report_type, period, receipt.received_at,
-            receipt.stream_seq)
+            receipt.submission_id,
+            receipt.unit,
+            report_type,
+            period,
+            receipt.received_at,
+            receipt.stream_seq,
+        )
         stored = await self.get(receipt.submission_id)
         assert stored is not None
         return stored

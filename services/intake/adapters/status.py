@@ -18,11 +18,16 @@ class StatusReader:
             "SELECT s.verdict, l.submission_id AS current_id"
             " FROM submissions s LEFT JOIN latest_reports l"
             "   ON l.report_type = s.report_type AND l.period = s.period AND l.unit = s.unit"
-            " WHERE s.submission_id = $1", submission_id)
+            " WHERE s.submission_id = $1",
+            submission_id,
+        )
         if row is not None:
             verdict = Verdict.model_validate(row["verdict"])
-            superseded = (verdict.status == "accepted" and row["current_id"] is not None
-                          and row["current_id"] != submission_id)
+            superseded = (
+                verdict.status == "accepted"
+                and row["current_id"] is not None
+                and row["current_id"] != submission_id
+            )
             return SubmissionStatus(
                 submission_id=submission_id,
                 status="superseded" if superseded else verdict.status,
@@ -32,8 +37,10 @@ class StatusReader:
                 superseded_by=row["current_id"] if superseded else None,
             )
         receipt = await self._pool.fetchrow(
-            "SELECT received_at FROM receipts WHERE submission_id = $1", submission_id)
+            "SELECT received_at FROM receipts WHERE submission_id = $1", submission_id
+        )
         if receipt is None:
             return None
-        return SubmissionStatus(submission_id=submission_id, status="received",
-                                received_at=receipt["received_at"])
+        return SubmissionStatus(
+            submission_id=submission_id, status="received", received_at=receipt["received_at"]
+        )

@@ -17,17 +17,32 @@ from shared.schemas import Problem, Receipt, Submission, SubmissionStatus
 _SUBMISSION_SCHEMA = Submission.model_json_schema(ref_template="#/components/schemas/{model}")
 
 
-def routes(service_of: Callable[[], IntakeService], status_of: Callable[[], StatusReader],
-           secret: str, max_body_bytes: int) -> APIRouter:
+def routes(
+    service_of: Callable[[], IntakeService],
+    status_of: Callable[[], StatusReader],
+    secret: str,
+    max_body_bytes: int,
+) -> APIRouter:
     router = APIRouter()
 
     @router.post(
         "/v1/submissions",
         status_code=202,
         response_model=Receipt,
-        responses={400: {"model": Problem}, 401: {"model": Problem}, 403: {"model": Problem},
-                   409: {"model": Problem}, 413: {"model": Problem}, 415: {"model": Problem}},
-        openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": _SUBMISSION_SCHEMA}}}},
+        responses={
+            400: {"model": Problem},
+            401: {"model": Problem},
+            403: {"model": Problem},
+            409: {"model": Problem},
+            413: {"model": Problem},
+            415: {"model": Problem},
+        },
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _SUBMISSION_SCHEMA}},
+            }
+        },
         summary="Submit a report; 202 with the receipt once JetStream has stored it",
     )
     async def submit(request: Request) -> Receipt:
@@ -39,9 +54,12 @@ def routes(service_of: Callable[[], IntakeService], status_of: Callable[[], Stat
         receipt = await service_of().submit(body, unit)
         return Receipt(submission_id=receipt.submission_id, received_at=receipt.received_at)
 
-    @router.get("/v1/submissions/{submission_id}", response_model=SubmissionStatus,
-                responses={401: {"model": Problem}, 404: {"model": Problem}},
-                summary="Where a submission stands: received, accepted, rejected or superseded")
+    @router.get(
+        "/v1/submissions/{submission_id}",
+        response_model=SubmissionStatus,
+        responses={401: {"model": Problem}, 404: {"model": Problem}},
+        summary="Where a submission stands: received, accepted, rejected or superseded",
+    )
     async def status(submission_id: str, request: Request) -> SubmissionStatus:
         unit = _caller(request, secret)
         found = await status_of().status(submission_id)
@@ -85,6 +103,9 @@ def add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, error: RequestValidationError) -> JSONResponse:
-        problem = Problem(reason="invalid_request", message="the request is not valid",
-                          details=[{"loc": list(e["loc"]), "msg": e["msg"]} for e in error.errors()])
+        problem = Problem(
+            reason="invalid_request",
+            message="the request is not valid",
+            details=[{"loc": list(e["loc"]), "msg": e["msg"]} for e in error.errors()],
+        )
         return JSONResponse(problem.model_dump(), status_code=400)

@@ -16,12 +16,14 @@ class NoticePublisher:
         self._js = js
 
     async def publish(self, notices: Sequence[Notice]) -> None:
-        await asyncio.gather(*(
-            self._js.publish(
-                subjects.notify(n.recipient),
-                n.model_dump_json().encode(),
-                stream=subjects.NOTIFY_STREAM,
-                headers={"Nats-Msg-Id": n.notice_id, "content-type": "application/json"},
+        await asyncio.gather(
+            *(
+                self._js.publish(
+                    subjects.notify(n.recipient),
+                    n.model_dump_json().encode(),
+                    stream=subjects.NOTIFY_STREAM,
+                    headers={"Nats-Msg-Id": n.notice_id, "content-type": "application/json"},
+                )
+                for n in notices
             )
-            for n in notices
-        ))
+        )

@@ -24,7 +24,9 @@ class Outbox:
             "SELECT DISTINCT report_type, period, unit FROM submissions"
             " WHERE status = 'accepted' AND (report_type, period) IN"
             " (SELECT * FROM unnest($1::text[], $2::text[]))",
-            [p[0] for p in periods], [p[1] for p in periods])
+            [p[0] for p in periods],
+            [p[1] for p in periods],
+        )
         return {(r["report_type"], r["period"], r["unit"]) for r in rows}
 
     async def add(self, notices: Sequence[Notice], now: datetime) -> int:
@@ -37,26 +39,39 @@ class Outbox:
             " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
             "   $6::timestamptz[], $7::jsonb[], $8::timestamptz[])"
             " ON CONFLICT DO NOTHING RETURNING 1",
-            [n.unit for n in notices], [n.report_type for n in notices], [n.period for n in notices],
-            [n.stage for n in notices], [n.recipient for n in notices], [n.deadline for n in notices],
-            [n.model_dump(mode="json") for n in notices], [now] * len(notices))
+            [n.unit for n in notices],
+            [n.report_type for n in notices],
+            [n.period for n in notices],
+            [n.stage for n in notices],
+            [n.recipient for n in notices],
+            [n.deadline for n in notices],
+            [n.model_dump(mode="json") for n in notices],
+            [now] * len(notices),
+        )
         return len(result)
 
     async def claim_unsent(self, connection: asyncpg.Connection[Any], limit: int) -> list[Notice]:
         rows = await connection.fetch(
             "SELECT payload FROM notifications WHERE sent_at IS NULL ORDER BY created_at"
-            " LIMIT $1 FOR UPDATE SKIP LOCKED", limit)
+            " LIMIT $1 FOR UPDATE SKIP LOCKED",
+            limit,
+        )
         return [Notice.model_validate(r["payload"]) for r in rows]
 
-    async def mark_sent(self, connection: asyncpg.Connection[Any], notices: Sequence[Notice],
-                        now: datetime) -> None:
+    async def mark_sent(
+        self, connection: asyncpg.Connection[Any], notices: Sequence[Notice], now: datetime
+    ) -> None:
         await connection.execute(
             "UPDATE notifications SET sent_at = $5 FROM unnest($1::text[], $2::text[], $3::text[],"
             " $4::text[]) AS sent(unit, report_type, period, stage)"
             " WHERE notifications.unit = sent.unit AND notifications.report_type = sent.report_type"
             " AND notifications.period = sent.period AND notifications.stage = sent.stage",
-            [n.unit for n in notices], [n.report_type for n in notices], [n.period for n in notices],
-            [n.stage for n in notices], now)
+            [n.unit for n in notices],
+            [n.report_type for n in notices],
+            [n.period for n in notices],
+            [n.stage for n in notices],
+            now,
+        )
 
     def acquire(self) -> Any:
         return self._pool.acquire()

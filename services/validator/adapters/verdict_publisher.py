@@ -28,5 +28,8 @@ class VerdictPublisher:
             verdict.model_dump_json().encode(),
             stream=subjects.REPORTS_STREAM,
             # The same verdict republished after a crash is dropped by the stream's dedup window.
-            headers={"Nats-Msg-Id": f"{verdict.submission_id}:verdict", "content-type": "application/json"},
+            headers={
+                "Nats-Msg-Id": f"{verdict.submission_id}:verdict",
+                "content-type": "application/json",
+            },
         )

@@ -15,7 +15,9 @@ class VerdictStore:
     def __init__(self, pool: asyncpg.Pool[Any]) -> None:
         self._pool = pool
 
-    async def record(self, verdicts: Sequence[Verdict], validated_at: datetime) -> dict[str, Verdict]:
+    async def record(
+        self, verdicts: Sequence[Verdict], validated_at: datetime
+    ) -> dict[str, Verdict]:
         """Store new verdicts; a submission id already judged keeps its first verdict.
 
         Returns the verdict now on record for every id given.
@@ -27,9 +29,19 @@ class VerdictStore:
                 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
                 " ON CONFLICT (submission_id) DO NOTHING",
                 [
-                    (v.submission_id, v.report_type, v.period, v.unit, v.province, v.status,
-                     v.timeliness, v.received_at, validated_at, v.stream_seq,
-                     v.model_dump(mode="json"))
+                    (
+                        v.submission_id,
+                        v.report_type,
+                        v.period,
+                        v.unit,
+                        v.province,
+                        v.status,
+                        v.timeliness,
+                        v.received_at,
+                        validated_at,
+                        v.stream_seq,
+                        v.model_dump(mode="json"),
+                    )
                     for v in verdicts
                 ],
             )

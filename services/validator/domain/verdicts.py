@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from shared.decoding import decode_submission
 from services.validator.domain.incoming import IncomingSubmission
 from services.validator.domain.judgement import judge
 from shared.catalog import Catalog
+from shared.decoding import decode_submission
 from shared.registry import Registry
 from shared.schemas import Verdict
 
@@ -29,8 +29,13 @@ def verdict_for(
             received_at=received_at,
             stream_seq=message.stream_seq,
         )
-    judgement = judge(decoded, catalog=catalog, registry=registry, received_at=received_at,
-                      subject_unit=unit_token)
+    judgement = judge(
+        decoded,
+        catalog=catalog,
+        registry=registry,
+        received_at=received_at,
+        subject_unit=unit_token,
+    )
     return Verdict(
         submission_id=decoded.submission_id,
         report_type=decoded.report_type,

@@ -16,15 +16,19 @@ DURABLE = "validator"
 
 def build(service: ValidationService, *, batch_size: int) -> BatchConsumer:
     async def handle(messages: Sequence[Msg]) -> None:
-        await service.process([
-            IncomingSubmission(
-                subject=m.subject,
-                data=m.data,
-                msg_id=message_id(m),
-                stream_seq=m.metadata.sequence.stream,
-                stored_at=stored_at(m),
-            )
-            for m in messages
-        ])
+        await service.process(
+            [
+                IncomingSubmission(
+                    subject=m.subject,
+                    data=m.data,
+                    msg_id=message_id(m),
+                    stream_seq=m.metadata.sequence.stream,
+                    stored_at=stored_at(m),
+                )
+                for m in messages
+            ]
+        )
 
-    return BatchConsumer(subject=f"{subjects.SUBMITTED}.>", durable=DURABLE, handler=handle, batch_size=batch_size)
+    return BatchConsumer(
+        subject=f"{subjects.SUBMITTED}.>", durable=DURABLE, handler=handle, batch_size=batch_size
+    )
