@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -84,6 +84,25 @@ class Runtime:
         return False
 
 
+def service_app(
+    title: str,
+    runtime: Runtime,
+    start: Callable[[], Awaitable[None]],
+    stop: Callable[[], Awaitable[None]],
+) -> FastAPI:
+    """An HTTP app whose lifespan starts and stops the service, with /healthz and /readyz."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await start()
+        yield
+        await stop()
+
+    app = FastAPI(title=title, lifespan=lifespan)
+    add_health_routes(app, runtime)
+    return app
+
+
 def add_health_routes(app: FastAPI, runtime: Runtime) -> None:
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
@@ -106,14 +125,3 @@ def serve(app: FastAPI, host: str, port: int, service: str, log_level: str) -> N
         app, host=host, port=port, log_config=None, access_log=False, lifespan="on"
     )
     asyncio.run(uvicorn.Server(config).serve())
-
-
-@contextlib.asynccontextmanager
-async def running(runtime: Runtime, started: Any) -> AsyncIterator[None]:
-    """Open ``runtime``, run ``started()`` (subscribers, loops), close on exit."""
-    await runtime.open()
-    try:
-        await started()
-        yield
-    finally:
-        await runtime.close()

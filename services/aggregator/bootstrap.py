@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from fastapi import FastAPI
 
 from services.aggregator.adapters.rollup_store import RollupStore
@@ -15,7 +12,7 @@ from services.aggregator.views import RollupViews
 from shared.clock import Clock
 from shared.consuming import BatchConsumer
 from shared.registry.store import load_registry
-from shared.runtime import Runtime, add_health_routes, load_catalog, make_broker
+from shared.runtime import Runtime, load_catalog, make_broker, service_app
 
 
 class Aggregator:
@@ -49,14 +46,7 @@ class Aggregator:
         await self.runtime.close()
 
     def app(self) -> FastAPI:
-        @asynccontextmanager
-        async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-            await self.start()
-            yield
-            await self.stop()
-
-        app = FastAPI(title="Baocao Central read API", lifespan=lifespan)
+        app = service_app("Baocao Central read API", self.runtime, self.start, self.stop)
         app.include_router(http.routes(self._views))
         http.add_error_handlers(app)
-        add_health_routes(app, self.runtime)
         return app

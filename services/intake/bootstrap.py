@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from fastapi import FastAPI
 
 from services.intake.adapters.publisher import SubmissionPublisher
@@ -16,7 +13,7 @@ from services.intake.settings import DEVELOPMENT_SECRET, IntakeSettings
 from shared.clock import Clock
 from shared.logging import get_logger
 from shared.registry.store import load_registry
-from shared.runtime import Runtime, add_health_routes, make_broker
+from shared.runtime import Runtime, make_broker, service_app
 
 
 class Intake:
@@ -54,13 +51,7 @@ class Intake:
         return self.status
 
     def app(self) -> FastAPI:
-        @asynccontextmanager
-        async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-            await self.start()
-            yield
-            await self.stop()
-
-        app = FastAPI(title="Baocao intake", lifespan=lifespan)
+        app = service_app("Baocao intake", self.runtime, self.start, self.stop)
         app.include_router(
             http.routes(
                 self._service,
@@ -70,5 +61,4 @@ class Intake:
             )
         )
         http.add_error_handlers(app)
-        add_health_routes(app, self.runtime)
         return app

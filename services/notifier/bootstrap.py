@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from fastapi import FastAPI
@@ -15,7 +13,7 @@ from services.notifier.service import NotificationService
 from services.notifier.settings import NotifierSettings
 from shared.clock import Clock
 from shared.registry.store import load_registry
-from shared.runtime import Runtime, add_health_routes, load_catalog, make_broker
+from shared.runtime import Runtime, load_catalog, make_broker, service_app
 
 
 class Notifier:
@@ -49,12 +47,4 @@ class Notifier:
         await self.runtime.close()
 
     def app(self) -> FastAPI:
-        @asynccontextmanager
-        async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-            await self.start()
-            yield
-            await self.stop()
-
-        app = FastAPI(title="Baocao notifier", lifespan=lifespan)
-        add_health_routes(app, self.runtime)
-        return app
+        return service_app("Baocao notifier", self.runtime, self.start, self.stop)

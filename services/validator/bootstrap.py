@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from fastapi import FastAPI
 
 from services.validator.adapters.verdict_publisher import VerdictPublisher
@@ -15,7 +12,7 @@ from services.validator.settings import ValidatorSettings
 from shared.clock import Clock
 from shared.consuming import BatchConsumer
 from shared.registry.store import load_registry
-from shared.runtime import Runtime, add_health_routes, load_catalog, make_broker
+from shared.runtime import Runtime, load_catalog, make_broker, service_app
 
 
 class Validator:
@@ -45,12 +42,4 @@ class Validator:
         await self.runtime.close()
 
     def app(self) -> FastAPI:
-        @asynccontextmanager
-        async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-            await self.start()
-            yield
-            await self.stop()
-
-        app = FastAPI(title="Baocao validator", lifespan=lifespan)
-        add_health_routes(app, self.runtime)
-        return app
+        return service_app("Baocao validator", self.runtime, self.start, self.stop)
