@@ -71,17 +71,19 @@ class Runtime:
             await self.pool.close()
 
     async def ready(self) -> dict[str, bool]:
-        checks = {"nats": self.broker.connection.is_connected if self._connected() else False}
+        checks = {"nats": self._nats_connected()}
         try:
             checks["postgres"] = await self.db.fetchval("SELECT true", timeout=2) is True
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
             checks["postgres"] = False
         return checks
 
-    def _connected(self) -> bool:
-        with contextlib.suppress(Exception):
-            return self.broker.connection is not None
-        return False
+    def _nats_connected(self) -> bool:
+        # FastStream raises rather than returning None before the broker has connected.
+        try:
+            return bool(self.broker.connection.is_connected)
+        except Exception:
+            return False
 
 
 def service_app(
