@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: run once test unit integration lint typecheck check bench clean
+.PHONY: run once test unit integration lint typecheck check bench chaos clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,14 @@ unit: $(STAMP)
 
 integration: $(STAMP)
 	$(BIN)/python -m pytest tests/integration $(ARGS)
+
+## Benchmarks: raw NATS/PostgreSQL ceiling, e2e, freshness, burst, read and scale (docs/performance.md).
+bench: $(STAMP)
+	$(BIN)/baocao bench $(ARGS)
+
+## The full fault-injection run: a national round while services, NATS and PostgreSQL are killed.
+chaos: $(STAMP)
+	$(BIN)/baocao chaos $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

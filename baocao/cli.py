@@ -31,6 +31,39 @@ def cmd_up(args: argparse.Namespace) -> int:
     return up(once=args.once, simulate=not args.no_round)
 
 
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from baocao.simulate import Target, simulate_command
+
+    target = None
+    if not args.start:
+        target = Target(
+            os.environ.get("NATS_URL", "nats://127.0.0.1:4222"),
+            args.url,
+            args.central_url,
+            _secret(),
+        )
+    return simulate_command(
+        scale=args.scale,
+        over_http=args.http_share,
+        seed=args.seed,
+        start=args.start,
+        target=target,
+        say=lambda m: print(m, flush=True),
+    )
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from baocao.bench import bench_command
+
+    return bench_command(args)
+
+
+def cmd_chaos(args: argparse.Namespace) -> int:
+    from baocao.chaos import chaos_command
+
+    return chaos_command(args)
+
+
 def cmd_token(args: argparse.Namespace) -> int:
     print(tokens.issue(args.unit, _secret()))
     return 0
@@ -67,10 +100,12 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(_: argparse.Namespace) -> int:
-    from baocao.up import prepare_database
+    from baocao.stack import Stack
+    from baocao.up import RUN_DIR, say
     from shared.settings import CommonSettings
 
-    asyncio.run(prepare_database(CommonSettings().database_url))
+    env = dict(os.environ, DATABASE_URL=CommonSettings().database_url)
+    asyncio.run(Stack(RUN_DIR, env, say=say).prepare_database())
     return 0
 
 
@@ -85,6 +120,40 @@ def parser() -> argparse.ArgumentParser:
     up.add_argument("--once", action="store_true", help="exit 0 after the round's summary")
     up.add_argument("--no-round", action="store_true", help="start everything but simulate nothing")
     up.set_defaults(run=cmd_up)
+    simulate = commands.add_parser(
+        "simulate",
+        help="send a national round of every report type and check Central against an oracle",
+    )
+    simulate.add_argument(
+        "--start", action="store_true", help="start a private system in a temporary directory"
+    )
+    simulate.add_argument(
+        "--scale", type=int, default=1, help="communes x N (synthetic units; needs --start)"
+    )
+    simulate.add_argument(
+        "--http-share", type=float, default=0.2, help="share of reports sent over HTTP intake"
+    )
+    simulate.add_argument("--seed", type=int, default=2026)
+    simulate.add_argument("--url", default=os.environ.get("BAOCAO_INTAKE_URL", DEFAULT_INTAKE))
+    simulate.add_argument(
+        "--central-url", default=os.environ.get("BAOCAO_CENTRAL_URL", "http://127.0.0.1:8081")
+    )
+    simulate.set_defaults(run=cmd_simulate)
+    bench = commands.add_parser(
+        "bench", help="measure raw, e2e, freshness, burst, read and scale figures (make bench)"
+    )
+    bench.add_argument("--json", default="bench-results.json", help="where to write the figures")
+    bench.add_argument("--quick", action="store_true", help="smaller runs, for a smoke test")
+    bench.set_defaults(run=cmd_bench)
+    chaos = commands.add_parser(
+        "chaos", help="a national round while services, NATS and PostgreSQL are killed (make chaos)"
+    )
+    chaos.add_argument("--kills", type=int, default=24, help="SIGKILLs of services in all")
+    chaos.add_argument(
+        "--province", action="append", help="limit the round to these provinces (repeatable)"
+    )
+    chaos.add_argument("--seed", type=int, default=2026)
+    chaos.set_defaults(run=cmd_chaos)
     token = commands.add_parser("token", help="print a bearer token for a unit code")
     token.add_argument("unit")
     token.set_defaults(run=cmd_token)

@@ -1,0 +1,87 @@
+"""Watching the system settle: consumers drained, Central's rollups complete."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+
+import httpx
+import nats
+from nats.js import JetStreamContext
+
+from shared import subjects
+
+CONSUMERS = ("validator", "aggregator")
+
+
+async def backlog(js: JetStreamContext) -> int:
+    """Messages the pipeline's consumers have not yet acknowledged."""
+    pending = 0
+    for durable in CONSUMERS:
+        info = await js.consumer_info(subjects.REPORTS_STREAM, durable)
+        pending += info.num_pending + info.num_ack_pending
+    return pending
+
+
+async def submitted_at_central(
+    client: httpx.AsyncClient, report_type: str, period: str
+) -> int | None:
+    response = await client.get(f"/v1/rollups/{report_type}/{period}")
+    if response.status_code != 200:
+        return None
+    count: int = response.json()["completeness"]["submitted"]
+    return count
+
+
+async def wait_for_central(
+    central_url: str,
+    expected: Mapping[tuple[str, str], int],
+    *,
+    timeout: float = 600,
+    interval: float = 0.05,
+    progress: Callable[[str], None] | None = None,
+) -> None:
+    """Poll Central until each (report type, period) shows ``expected`` submitted reports."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    remaining = dict(expected)
+    last_shown = 0.0
+    async with httpx.AsyncClient(base_url=central_url, timeout=10) as client:
+        while remaining:
+            for key, want in list(remaining.items()):
+                try:
+                    have = await submitted_at_central(client, *key)
+                except httpx.HTTPError:
+                    have = None
+                if have is not None and have >= want:
+                    del remaining[key]
+            if not remaining:
+                return
+            if loop.time() > deadline:
+                raise TimeoutError(f"Central still waits for {sorted(remaining)}")
+            if progress is not None and loop.time() - last_shown > 5:
+                last_shown = loop.time()
+                progress(f"waiting for Central: {len(remaining)} rollups not complete yet")
+            await asyncio.sleep(interval)
+
+
+async def wait_drained(nats_url: str, *, timeout: float = 600, settle: float = 0.5) -> None:
+    """Wait until both pipeline consumers have acknowledged everything in the stream."""
+    connection = await nats.connect(nats_url, max_reconnect_attempts=-1)
+    try:
+        js = connection.jetstream()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            try:
+                if await backlog(js) == 0:
+                    await asyncio.sleep(settle)
+                    if await backlog(js) == 0:
+                        return
+            except (nats.errors.Error, OSError, TimeoutError):
+                pass
+            if loop.time() > deadline:
+                raise TimeoutError("the pipeline did not drain")
+            await asyncio.sleep(0.1)
+    finally:
+        await connection.close()
