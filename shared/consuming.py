@@ -5,11 +5,15 @@ The policy, in one place:
 - A batch is acknowledged only after its effects are committed to PostgreSQL and every event it
   produced has a PubAck. A crash before that leaves the batch unacknowledged; JetStream
   redelivers it after ``ack_wait`` and the idempotent handler makes the repeat harmless.
-- If the batch fails, each message is tried on its own, so one message that cannot be processed
-  cannot hold back its neighbours. A message that still fails is negatively acknowledged with a
-  delay and retried up to ``MAX_DELIVER`` times; after that it stays in the stream (limits
-  retention) and the server announces it on the MAX_DELIVERIES advisory.
-- Bad input is never an exception here: handlers turn it into a rejection.
+- A transient failure (PostgreSQL or NATS unreachable, restarting, a deadlock) says nothing
+  about the messages: the whole batch is negatively acknowledged with a delay and the consumer
+  backs off. Nothing is ever given up for an outage, however long (``max_deliver`` is unlimited).
+- Any other failure may be one bad message: each message of the batch is tried on its own, so
+  it cannot hold back its neighbours. A message that keeps failing on its own
+  (``POISON_AFTER`` deliveries) is a poison message: its original bytes go to the dead-letter
+  subject ``reports.deadletter.<consumer>`` with the reason in headers, and it is terminated.
+- Handlers turn bad input into rejections, and may also name messages for the dead-letter
+  subject (unreadable bytes): those are parked there before the batch is acknowledged.
 
 FastStream's default (REJECT_ON_ERROR) would terminate a message on any exception and lose it.
 FastStream's batch pull subscriber (0.7.8) also keeps fetching until a batch is full or its timeout
@@ -22,26 +26,56 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import asyncpg
+import nats.errors
 from nats.aio.msg import Msg
-from nats.errors import ConnectionClosedError
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
-from nats.js.errors import ServiceUnavailableError
 
+from shared import subjects
 from shared.logging import get_logger
 from shared.subjects import REPORTS_STREAM
 
 log = get_logger(__name__)
 
-MAX_DELIVER = 50
+MAX_DELIVER = -1  # never give up: outages are waited out, poison is dead-lettered
+POISON_AFTER = 3
 ACK_WAIT_SECONDS = 30.0
 RETRY_DELAY_SECONDS = 2.0
 FETCH_WAIT_SECONDS = 2.0
+MAX_BACKOFF_SECONDS = 5.0
 
-BatchHandler = Callable[[Sequence[Msg]], Awaitable[None]]
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    nats.errors.Error,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.OperatorInterventionError,  # admin shutdown, cannot connect now
+    asyncpg.exceptions.InsufficientResourcesError,  # too many connections
+    asyncpg.exceptions.TransactionRollbackError,  # deadlock, serialization failure
+)
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether ``error`` is about the infrastructure rather than the message."""
+    return isinstance(error, TRANSIENT_ERRORS)
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A message a handler could not use, and why (a reason code and a readable detail)."""
+
+    message: Msg
+    reason: str
+    detail: str
+
+
+BatchHandler = Callable[[Sequence[Msg]], Awaitable[Sequence[DeadLetter]]]
 
 
 class BatchConsumer:
@@ -64,6 +98,7 @@ class BatchConsumer:
         self.stream = stream
         self._task: asyncio.Task[None] | None = None
         self._subscription: JetStreamContext.PullSubscription | None = None
+        self._js: JetStreamContext | None = None
 
     def config(self) -> ConsumerConfig:
         return ConsumerConfig(
@@ -81,19 +116,119 @@ class BatchConsumer:
             self.subject, durable=self.durable, stream=self.stream, config=self.config()
         )
         self._subscription = subscription
+        self._js = js
         self._task = asyncio.create_task(self._run(subscription))
 
     async def _run(self, subscription: JetStreamContext.PullSubscription) -> None:
+        backoff = 0.0
         while True:
+            if backoff:
+                await asyncio.sleep(backoff)
             try:
                 messages = await subscription.fetch(self.batch_size, timeout=FETCH_WAIT_SECONDS)
             except (TimeoutError, NatsTimeoutError):
                 continue
-            except (ConnectionClosedError, ServiceUnavailableError) as error:
+            except nats.errors.Error as error:
                 log.warning("fetch failed; retrying", consumer=self.durable, error=repr(error))
-                await asyncio.sleep(RETRY_DELAY_SECONDS)
+                backoff = _next_backoff(backoff)
                 continue
-            await _consume_batch(messages, self.handler, self.durable)
+            try:
+                healthy = await self._consume(messages)
+            except Exception as error:  # an ack lost with the connection: redelivered later
+                log.warning("acknowledging failed", consumer=self.durable, error=repr(error))
+                healthy = False
+            backoff = 0.0 if healthy else _next_backoff(backoff)
+
+    async def _consume(self, messages: Sequence[Msg]) -> bool:
+        """Handle one batch; False when the infrastructure failed and the consumer should back off."""
+        try:
+            dead = await self.handler(messages)
+            await self._park(dead)
+        except Exception as error:
+            if is_transient(error):
+                log.warning(
+                    "batch failed on the infrastructure; it will be redelivered",
+                    consumer=self.durable,
+                    size=len(messages),
+                    error=repr(error),
+                )
+                await _nak_all(messages)
+                return False
+            log.warning(
+                "batch failed; trying its messages one by one",
+                consumer=self.durable,
+                size=len(messages),
+                error=repr(error),
+            )
+        else:
+            await _ack_all(messages)
+            return True
+        healthy = True
+        for message in messages:
+            healthy = await self._consume_alone(message) and healthy
+        return healthy
+
+    async def _consume_alone(self, message: Msg) -> bool:
+        try:
+            dead = await self.handler([message])
+            await self._park(dead)
+        except Exception as error:
+            deliveries = message.metadata.num_delivered
+            poison = not is_transient(error) and deliveries >= POISON_AFTER
+            log.error(
+                "message failed; dead-lettered"
+                if poison
+                else "message failed; it will be redelivered",
+                consumer=self.durable,
+                stream_seq=message.metadata.sequence.stream,
+                subject=message.subject,
+                deliveries=deliveries,
+                error=repr(error),
+            )
+            if not poison:
+                await _nak(message)
+                return not is_transient(error)
+            try:
+                await self._park([DeadLetter(message, "processing_failed", repr(error))])
+            except Exception as parking_error:
+                log.warning("dead-lettering failed", error=repr(parking_error))
+                await _nak(message)
+                return False
+            await message.term()
+            return True
+        await message.ack()
+        return True
+
+    async def _park(self, dead: Sequence[DeadLetter]) -> None:
+        """Publish each dead letter, original bytes intact, and wait for its PubAck."""
+        if not dead:
+            return
+        assert self._js is not None
+        await asyncio.gather(
+            *(
+                self._js.publish(
+                    subjects.dead_letter(self.durable),
+                    letter.message.data,
+                    stream=REPORTS_STREAM,
+                    headers={
+                        "Nats-Msg-Id": f"deadletter:{self.durable}:{letter.message.metadata.sequence.stream}",
+                        "Baocao-Reason": letter.reason,
+                        "Baocao-Detail": letter.detail[:2000],
+                        "Baocao-Original-Subject": letter.message.subject,
+                        "Baocao-Original-Sequence": str(letter.message.metadata.sequence.stream),
+                    },
+                )
+                for letter in dead
+            )
+        )
+        for letter in dead:
+            log.warning(
+                "dead-lettered",
+                consumer=self.durable,
+                reason=letter.reason,
+                stream_seq=letter.message.metadata.sequence.stream,
+                subject=letter.message.subject,
+            )
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -106,34 +241,19 @@ class BatchConsumer:
                 await self._subscription.unsubscribe()
 
 
-async def _consume_batch(messages: Sequence[Msg], handler: BatchHandler, durable: str) -> None:
-    try:
-        await handler(messages)
-    except Exception as error:
-        log.warning(
-            "batch failed; retrying its messages one by one",
-            consumer=durable,
-            size=len(messages),
-            error=repr(error),
-        )
-    else:
-        await _ack_all(messages)
-        return
+def _next_backoff(current: float) -> float:
+    return min(max(current * 2, 0.25), MAX_BACKOFF_SECONDS)
+
+
+async def _nak(message: Msg) -> None:
+    # A nak on a dead connection cannot be sent; ack_wait brings the message back anyway.
+    with contextlib.suppress(Exception):
+        await message.nak(delay=RETRY_DELAY_SECONDS)
+
+
+async def _nak_all(messages: Sequence[Msg]) -> None:
     for message in messages:
-        try:
-            await handler([message])
-        except Exception as error:
-            log.error(
-                "message failed; it will be redelivered",
-                consumer=durable,
-                stream_seq=message.metadata.sequence.stream,
-                subject=message.subject,
-                deliveries=message.metadata.num_delivered,
-                error=repr(error),
-            )
-            await message.nak(delay=RETRY_DELAY_SECONDS)
-        else:
-            await message.ack()
+        await _nak(message)
 
 
 async def _ack_all(messages: Sequence[Msg]) -> None:

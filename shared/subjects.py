@@ -14,6 +14,7 @@ SUBMITTED = "reports.submitted"
 ACCEPTED = "reports.accepted"
 REJECTED = "reports.rejected"
 NOTIFY = "notify"
+DEAD_LETTER = "reports.deadletter"
 
 # Deduplication by Nats-Msg-Id covers client retries; beyond it, consumers deduplicate by
 # submission id in PostgreSQL. Two minutes keeps the server's dedup memory modest.
@@ -30,6 +31,11 @@ def accepted(province: str, unit: str) -> str:
 
 def rejected(province: str, unit: str) -> str:
     return f"{REJECTED}.{province}.{unit}"
+
+
+def dead_letter(consumer: str) -> str:
+    """Where ``consumer`` parks what it cannot process: the original bytes, with the reason."""
+    return f"{DEAD_LETTER}.{consumer}"
 
 
 def notify(unit: str) -> str:

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from services.validator.domain.incoming import IncomingSubmission
-from services.validator.domain.verdicts import verdict_for
+from services.validator.domain.verdicts import is_unreadable, verdict_for
 from shared.catalog import Catalog
 from shared.clock import Clock
 from shared.logging import get_logger
@@ -45,7 +45,10 @@ class ValidationService:
 
     async def process(self, batch: Sequence[IncomingSubmission]) -> list[Verdict]:
         """Judge, record, publish. Safe to repeat: a submission is judged once, its verdict
-        published as often as the input is redelivered."""
+        published as often as the input is redelivered.
+
+        Returns the verdict judged for each message of ``batch``, in order.
+        """
         judged = [
             verdict_for(
                 m,
@@ -69,4 +72,13 @@ class ValidationService:
                 timeliness=verdict.timeliness,
                 reasons=[r.code for r in verdict.reasons],
             )
-        return verdicts
+        return judged
+
+
+def unreadable(judged: Sequence[Verdict]) -> list[tuple[int, str]]:
+    """Positions of messages that were not submissions at all, with their first reason."""
+    return [
+        (index, "; ".join(r.message_en for r in verdict.reasons))
+        for index, verdict in enumerate(judged)
+        if is_unreadable(verdict)
+    ]

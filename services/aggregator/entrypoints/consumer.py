@@ -9,29 +9,25 @@ from pydantic import ValidationError
 
 from services.aggregator.service import AggregationService
 from shared import subjects
-from shared.consuming import BatchConsumer
-from shared.logging import get_logger
+from shared.consuming import BatchConsumer, DeadLetter
 from shared.schemas import Verdict
 
 DURABLE = "aggregator"
-log = get_logger(__name__)
 
 
 def build(service: AggregationService, *, batch_size: int) -> BatchConsumer:
-    async def handle(messages: Sequence[Msg]) -> None:
+    async def handle(messages: Sequence[Msg]) -> list[DeadLetter]:
         verdicts = []
+        dead = []
         for message in messages:
             try:
                 verdicts.append(Verdict.model_validate_json(message.data))
             except ValidationError as error:
-                # Only the validator publishes here; an unreadable event is a bug to see, not to retry.
-                log.error(
-                    "unreadable verdict skipped",
-                    subject=message.subject,
-                    stream_seq=message.metadata.sequence.stream,
-                    error=str(error),
-                )
+                # Only the validator publishes here: an unreadable event is a bug to look at,
+                # parked with its bytes rather than retried or dropped.
+                dead.append(DeadLetter(message, "unreadable_verdict", str(error)))
         await service.apply(verdicts)
+        return dead
 
     return BatchConsumer(
         subject=f"{subjects.ACCEPTED}.>", durable=DURABLE, handler=handle, batch_size=batch_size

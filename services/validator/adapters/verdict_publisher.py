@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Sequence
 
 from nats.js import JetStreamContext
+from nats.js.api import PubAck
 
 from shared import subjects
 from shared.schemas import Verdict
@@ -16,14 +17,16 @@ class VerdictPublisher:
         self._js = js
 
     async def publish(self, verdicts: Sequence[Verdict]) -> None:
-        await asyncio.gather(*(self._publish_one(v) for v in verdicts))
+        """Publish all, then wait for every PubAck: one round trip for the batch, not one each."""
+        pending = [await self._publish_one(v) for v in verdicts]
+        await asyncio.gather(*pending)
 
-    async def _publish_one(self, verdict: Verdict) -> None:
+    async def _publish_one(self, verdict: Verdict) -> asyncio.Future[PubAck]:
         province = verdict.province or "_"
         subject = (subjects.accepted if verdict.status == "accepted" else subjects.rejected)(
             province, verdict.unit
         )
-        await self._js.publish(
+        return await self._js.publish_async(
             subject,
             verdict.model_dump_json().encode(),
             stream=subjects.REPORTS_STREAM,

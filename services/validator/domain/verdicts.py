@@ -11,6 +11,13 @@ from shared.decoding import decode_submission
 from shared.registry import Registry
 from shared.schemas import Verdict
 
+# Reasons that mean the bytes are not a submission at all: they also go to the dead-letter subject.
+UNREADABLE = frozenset({"malformed_json", "invalid_envelope"})
+
+
+def is_unreadable(verdict: Verdict) -> bool:
+    return any(reason.code in UNREADABLE for reason in verdict.reasons)
+
 
 def verdict_for(
     message: IncomingSubmission, *, catalog: Catalog, registry: Registry, received_at: datetime

@@ -7,16 +7,16 @@ from collections.abc import Sequence
 from nats.aio.msg import Msg
 
 from services.validator.domain.incoming import IncomingSubmission
-from services.validator.service import ValidationService
+from services.validator.service import ValidationService, unreadable
 from shared import subjects
-from shared.consuming import BatchConsumer, message_id, stored_at
+from shared.consuming import BatchConsumer, DeadLetter, message_id, stored_at
 
 DURABLE = "validator"
 
 
 def build(service: ValidationService, *, batch_size: int) -> BatchConsumer:
-    async def handle(messages: Sequence[Msg]) -> None:
-        await service.process(
+    async def handle(messages: Sequence[Msg]) -> list[DeadLetter]:
+        judged = await service.process(
             [
                 IncomingSubmission(
                     subject=m.subject,
@@ -28,6 +28,11 @@ def build(service: ValidationService, *, batch_size: int) -> BatchConsumer:
                 for m in messages
             ]
         )
+        # The sender already has its rejection; operators get the original bytes too.
+        return [
+            DeadLetter(messages[index], "unreadable_submission", detail)
+            for index, detail in unreadable(judged)
+        ]
 
     return BatchConsumer(
         subject=f"{subjects.SUBMITTED}.>", durable=DURABLE, handler=handle, batch_size=batch_size
