@@ -232,6 +232,14 @@ class LoadPlan:
     def count(self, kind: str) -> int:
         return sum(1 for p in self.all if p.kind == kind)
 
+    def limited(self, size: int) -> LoadPlan:
+        """The first ``size`` reports and no second wave, with the oracle to match."""
+        first = self.first[:size]
+        oracle = Oracle()
+        for item in first:
+            oracle.record(item)
+        return LoadPlan(first, [], oracle)
+
 
 @dataclass(frozen=True)
 class Mix:

@@ -95,6 +95,30 @@ class Sender:
 
         await asyncio.gather(*(worker() for _ in range(self.concurrency)))
 
+    async def blast(self, items: Sequence[Planned], window: int = 1000) -> None:
+        """NATS only, as fast as the client goes: async publishes, a window of PubAcks at a time.
+        Anything not acknowledged is sent again the careful way."""
+        assert self._js is not None
+        for first in range(0, len(items), window):
+            chunk = items[first : first + window]
+            futures = []
+            for item in chunk:
+                futures.append(
+                    await self._js.publish_async(
+                        subjects.submitted(item.province, item.unit.code),
+                        item.body(),
+                        stream=subjects.REPORTS_STREAM,
+                        headers={"Nats-Msg-Id": item.submission_id},
+                    )
+                )
+            results = await asyncio.gather(*futures, return_exceptions=True)
+            now = time.monotonic()
+            for item, result in zip(chunk, results, strict=True):
+                if isinstance(result, BaseException):
+                    await self.send_one(item)
+                else:
+                    self.outcome.receipts[item.submission_id] = now
+
     async def send_one(self, item: Planned) -> None:
         while True:
             try:

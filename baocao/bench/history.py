@@ -1,0 +1,143 @@
+"""Five years of history, loaded straight into PostgreSQL, and the read figures over it.
+
+Going through the pipeline would take as long as five years of rounds at e2e speed, and what
+the read figures depend on is the size of the tables, not how the rows got there. Every unit
+gets a report for every period of every report type; the province rows hold their true sums.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+from baocao.bench.pipeline import percentile
+from baocao.load import values_for
+from shared.catalog import Catalog, Level
+from shared.db import create_pool
+from shared.periods import VIETNAM, Period
+from shared.registry import Registry
+
+YEARS = 5
+
+
+def history_rollups(
+    catalog: Catalog, newest: dict[str, Period], skip: set[tuple[str, str]]
+) -> list[tuple[str, Period]]:
+    """Every period of every report type in the five years up to ``newest``, less ``skip``."""
+    rollups = []
+    for code, period in newest.items():
+        per_year = 12 // period.months
+        for back in range(YEARS * per_year):
+            earlier = period.shifted(-back)
+            if (code, earlier.label) not in skip:
+                rollups.append((code, earlier))
+    return rollups
+
+
+def _json(value: Any) -> Any:
+    return str(value) if isinstance(value, Decimal) else value
+
+
+async def load_history(
+    database_url: str,
+    registry: Registry,
+    catalog: Catalog,
+    rollups: Sequence[tuple[str, Period]],
+    progress: Callable[[str], None],
+) -> int:
+    """COPY a report per unit and the province rows for each rollup. Returns reports loaded."""
+    rng = random.Random(5)
+    # Reports from before the two-level reform are filed under today's units, as after a backfill.
+    units = [
+        (u, p.code)
+        for p in registry.provinces(datetime.now(VIETNAM).date())
+        for u in [p, *registry.children(p.code, datetime.now(VIETNAM).date())]
+    ]
+    pool = await create_pool(database_url, max_size=2)
+    loaded = 0
+    try:
+        for index, (code, period) in enumerate(rollups, 1):
+            report_type = catalog.report_types[code]
+            levels = set(report_type.submitting_levels())
+            received = datetime.combine(period.cutoff_end, datetime.min.time(), VIETNAM)
+            reports = []
+            sums: dict[str, dict[str, Any]] = {}
+            counts: dict[str, dict[str, int]] = {}
+            submitted: dict[str, int] = {}
+            for unit, province in units:
+                if unit.level not in levels:
+                    continue
+                values = values_for(code, rng, 5 if unit.level == Level.PROVINCE else 1)
+                reports.append(
+                    (
+                        code,
+                        period.label,
+                        unit.code,
+                        province,
+                        f"history-{code}-{period.label}-{unit.code}",
+                        received + timedelta(seconds=rng.randint(0, 86400)),
+                        0,
+                        "on_time",
+                        {k: _json(v) for k, v in values.items()},
+                    )
+                )
+                submitted[province] = submitted.get(province, 0) + 1
+                province_sums = sums.setdefault(province, {})
+                province_counts = counts.setdefault(province, {})
+                for key, value in values.items():
+                    province_sums[key] = province_sums.get(key, 0) + value
+                    province_counts[key] = province_counts.get(key, 0) + 1
+            rows = [
+                (
+                    code,
+                    period.label,
+                    province,
+                    {k: _json(v) for k, v in sums[province].items()},
+                    counts[province],
+                    n,
+                    n,
+                    n,
+                    0,
+                    received,
+                )
+                for province, n in submitted.items()
+            ]
+            async with pool.acquire() as connection, connection.transaction():
+                await connection.copy_records_to_table("latest_reports", records=reports)
+                await connection.copy_records_to_table("province_rollups", records=rows)
+            loaded += len(reports)
+            if index % 10 == 0 or index == len(rollups):
+                progress(f"history: {index}/{len(rollups)} rollups, {loaded:,} reports")
+        async with pool.acquire() as connection:
+            await connection.execute("ANALYZE latest_reports; ANALYZE province_rollups")
+    finally:
+        await pool.close()
+    return loaded
+
+
+@dataclass(frozen=True)
+class ReadFigures:
+    requests: int
+    p50_ms: float
+    p99_ms: float
+
+
+async def read_latency(base_url: str, paths: Sequence[str], requests: int) -> ReadFigures:
+    """Sequential GETs, one connection kept alive: the latency one reader sees."""
+    timings: list[float] = []
+    async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
+        for path in paths:  # warm up
+            (await client.get(path)).raise_for_status()
+        for n in range(requests):
+            started = time.perf_counter()
+            response = await client.get(paths[n % len(paths)])
+            timings.append((time.perf_counter() - started) * 1000)
+            response.raise_for_status()
+    return ReadFigures(requests, percentile(timings, 50), percentile(timings, 99))
