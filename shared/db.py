@@ -21,13 +21,14 @@ def _json_default(value: object) -> str:
     raise TypeError(f"cannot store {type(value).__name__} as JSON")
 
 
-def _encode_json(value: object) -> str:
+def to_json(value: object) -> str:
+    """JSON as stored in jsonb columns: decimals as strings, Vietnamese as is."""
     return json.dumps(value, default=_json_default, ensure_ascii=False)
 
 
 async def _init_connection(connection: asyncpg.Connection[Any]) -> None:
     await connection.set_type_codec(
-        "jsonb", encoder=_encode_json, decoder=json.loads, schema="pg_catalog"
+        "jsonb", encoder=to_json, decoder=json.loads, schema="pg_catalog"
     )
 
 

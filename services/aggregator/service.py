@@ -38,8 +38,9 @@ class AggregationService:
         latest = latest_per_report(v for v in verdicts if self.catalog.get(v.report_type))
         if latest:
             await self.store.apply(latest, self._fold, self.clock.now())
+        log.info("batch rolled up", size=len(verdicts), reports=len(latest))
         for verdict in latest.values():
-            log.info(
+            log.debug(
                 "rolled up",
                 submission_id=verdict.submission_id,
                 unit=verdict.unit,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -19,12 +19,12 @@ log = get_logger(__name__)
 
 class Store(Protocol):
     async def record(
-        self, verdicts: Sequence[Verdict], validated_at: datetime
+        self, verdicts: Sequence[Verdict], documents: Mapping[str, str], validated_at: datetime
     ) -> dict[str, Verdict]: ...
 
 
 class Publisher(Protocol):
-    async def publish(self, verdicts: Sequence[Verdict]) -> None: ...
+    async def publish(self, verdicts: Sequence[Verdict], documents: Mapping[str, str]) -> None: ...
 
 
 class ValidationService:
@@ -58,11 +58,26 @@ class ValidationService:
             )
             for m in batch
         ]
-        on_record = await self.store.record(judged, self.clock.now())
-        verdicts = list({v.submission_id: on_record[v.submission_id] for v in judged}.values())
-        await self.publisher.publish(verdicts)
+        first: dict[str, Verdict] = {}
+        for verdict in judged:
+            first.setdefault(verdict.submission_id, verdict)
+        # Each verdict is serialised once, for the database and the stream alike.
+        documents = {i: v.model_dump_json() for i, v in first.items()}
+        on_record = await self.store.record(list(first.values()), documents, self.clock.now())
+        for submission_id, verdict in on_record.items():
+            if verdict is not first[submission_id]:  # judged before: what is on record stands
+                documents[submission_id] = verdict.model_dump_json()
+        verdicts = list(on_record.values())
+        await self.publisher.publish(verdicts, documents)
+        log.info(
+            "batch judged",
+            size=len(batch),
+            accepted=sum(v.status == "accepted" for v in verdicts),
+            rejected=sum(v.status == "rejected" for v in verdicts),
+            first_stream_seq=batch[0].stream_seq if batch else None,
+        )
         for verdict in verdicts:
-            log.info(
+            log.debug(
                 "judged",
                 submission_id=verdict.submission_id,
                 unit=verdict.unit,

@@ -5,18 +5,22 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import asyncpg
 
 from services.aggregator.domain.latest import ReportKey
 from services.aggregator.domain.rollup import Completeness, Rollup, Tally
+from shared.db import to_json
 from shared.schemas import Verdict
 
 _UPSERT_LATEST = """
 INSERT INTO latest_reports (report_type, period, unit, province, submission_id, received_at,
                             stream_seq, timeliness, "values")
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+SELECT rt, p, u, pr, id, ra, seq, tl, v::jsonb FROM unnest(
+    $1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],
+    $7::bigint[], $8::text[], $9::text[]) AS t(rt, p, u, pr, id, ra, seq, tl, v)
 ON CONFLICT (report_type, period, unit) DO UPDATE SET
     province = excluded.province, submission_id = excluded.submission_id,
     received_at = excluded.received_at, stream_seq = excluded.stream_seq,
@@ -73,7 +77,7 @@ def _stored(verdict: Verdict) -> StoredReport:
         verdict.submission_id,
         verdict.received_at,
         verdict.timeliness or "on_time",
-        verdict.model_dump(mode="json")["values"],
+        {k: str(v) if isinstance(v, Decimal) else v for k, v in (verdict.values or {}).items()},
         verdict.stream_seq,
     )
 
@@ -85,6 +89,31 @@ def _rollup_row(row: asyncpg.Record) -> StoredRollup:
         row["counts"],
         Completeness(row["expected"], row["submitted"], row["on_time"], row["late"]),
     )
+
+
+async def _current_reports(
+    connection: asyncpg.pool.PoolConnectionProxy[Any], keys: list[ReportKey]
+) -> dict[ReportKey, StoredReport]:
+    """The reports on record for ``keys``, one primary-key lookup per (report type, period).
+
+    ``unit = ANY(...)`` with the type and period fixed keeps the planner on the primary key;
+    a join on all three columns let it pick the by-province index and filter a whole
+    province's rows for each key.
+    """
+    units: dict[tuple[str, str], list[str]] = {}
+    for report_type, period, unit in keys:
+        units.setdefault((report_type, period), []).append(unit)
+    found: dict[ReportKey, StoredReport] = {}
+    for (report_type, period), wanted in units.items():
+        for row in await connection.fetch(
+            f"SELECT {_REPORT_COLUMNS} FROM latest_reports"
+            " WHERE report_type = $1 AND period = $2 AND unit = ANY($3::text[])",
+            report_type,
+            period,
+            wanted,
+        ):
+            found[(report_type, period, row["unit"])] = _report(row)
+    return found
 
 
 class RollupStore:
@@ -121,65 +150,48 @@ class RollupStore:
                 " ORDER BY r.report_type, r.period, r.province FOR UPDATE OF r",
                 *columns,
             )
-            keys = [list(c) for c in zip(*(k for k, _ in ordered), strict=True)]
-            before = {
-                (r["report_type"], r["period"], r["unit"]): _report(r)
-                for r in await connection.fetch(
-                    f"SELECT report_type, period, {_REPORT_COLUMNS} FROM latest_reports l"
-                    " JOIN unnest($1::text[], $2::text[], $3::text[]) AS t(rt, p, u)"
-                    " ON (l.report_type, l.period, l.unit) = (t.rt, t.p, t.u)",
-                    *keys,
-                )
-            }
+            before = await _current_reports(connection, [key for key, _ in ordered])
             changes: dict[RollupKey, list[Change]] = {}
-            forward: list[tuple[ReportKey, Verdict]] = []
+            forward: list[tuple[ReportKey, str, StoredReport]] = []
             for key, verdict in ordered:
                 new, old = _stored(verdict), before.get(key)
                 if old is not None and old.order >= new.order:
                     continue
-                forward.append((key, verdict))
-                changes.setdefault((key[0], key[1], verdict.province or ""), []).append((old, new))
+                province = verdict.province or ""
+                forward.append((key, province, new))
+                changes.setdefault((key[0], key[1], province), []).append((old, new))
             if not forward:
                 return 0
-            await connection.executemany(
+            await connection.execute(
                 _UPSERT_LATEST,
-                [
-                    (
-                        rt,
-                        period,
-                        unit,
-                        v.province,
-                        v.submission_id,
-                        v.received_at,
-                        v.stream_seq,
-                        v.timeliness,
-                        v.model_dump(mode="json")["values"],
-                    )
-                    for (rt, period, unit), v in forward
-                ],
+                [k[0] for k, _, _ in forward],
+                [k[1] for k, _, _ in forward],
+                [k[2] for k, _, _ in forward],
+                [p for _, p, _ in forward],
+                [r.submission_id for _, _, r in forward],
+                [r.received_at for _, _, r in forward],
+                [r.stream_seq for _, _, r in forward],
+                [r.timeliness for _, _, r in forward],
+                [to_json(r.values) for _, _, r in forward],
             )
             rows = {(r["report_type"], r["period"], r["province"]): r for r in locked}
-            updates = []
-            for key, province_changes in changes.items():
-                rollup = fold(key, _rollup_row(rows[key]), province_changes)
-                c = rollup.completeness
-                updates.append(
-                    (
-                        *key,
-                        rollup.tally.sums,
-                        rollup.tally.counts,
-                        c.expected,
-                        c.submitted,
-                        c.on_time,
-                        c.late,
-                        now,
-                    )
-                )
-            await connection.executemany(
-                "UPDATE province_rollups SET sums = $4, counts = $5, expected = $6, submitted = $7,"
-                " on_time = $8, late = $9, updated_at = $10"
-                " WHERE report_type = $1 AND period = $2 AND province = $3",
-                updates,
+            folded = {key: fold(key, _rollup_row(rows[key]), c) for key, c in changes.items()}
+            await connection.execute(
+                "UPDATE province_rollups r SET sums = t.s::jsonb, counts = t.n::jsonb,"
+                " expected = t.e, submitted = t.sub, on_time = t.ot, late = t.l, updated_at = $10"
+                " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
+                " $6::int[], $7::int[], $8::int[], $9::int[]) AS t(rt, p, pr, s, n, e, sub, ot, l)"
+                " WHERE (r.report_type, r.period, r.province) = (t.rt, t.p, t.pr)",
+                [k[0] for k in folded],
+                [k[1] for k in folded],
+                [k[2] for k in folded],
+                [to_json(f.tally.sums) for f in folded.values()],
+                [to_json(f.tally.counts) for f in folded.values()],
+                [f.completeness.expected for f in folded.values()],
+                [f.completeness.submitted for f in folded.values()],
+                [f.completeness.on_time for f in folded.values()],
+                [f.completeness.late for f in folded.values()],
+                now,
             )
         return len(forward)
 

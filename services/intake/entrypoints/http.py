@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
@@ -12,9 +13,18 @@ from fastapi.responses import JSONResponse
 from services.intake.adapters.status import StatusReader
 from services.intake.service import IntakeService, Refused
 from shared import tokens
-from shared.schemas import Problem, Receipt, Submission, SubmissionStatus
+from shared.consuming import is_transient
+from shared.logging import get_logger
+from shared.schemas import Problem, Reason, Receipt, Submission, SubmissionStatus
+
+log = get_logger(__name__)
 
 _SUBMISSION_SCHEMA = Submission.model_json_schema(ref_template="#/components/schemas/{model}")
+RETRY_AFTER_SECONDS = 1
+
+
+class Unavailable(Exception):
+    """PostgreSQL or NATS could not be reached: the same request may simply be sent again."""
 
 
 def routes(
@@ -36,6 +46,7 @@ def routes(
             409: {"model": Problem},
             413: {"model": Problem},
             415: {"model": Problem},
+            503: {"model": Problem},
         },
         openapi_extra={
             "requestBody": {
@@ -51,24 +62,38 @@ def routes(
         if content_type != "application/json":
             raise Refused(415, "unsupported_media_type", "send the report as application/json")
         body = await _read_limited(request, max_body_bytes)
-        receipt = await service_of().submit(body, unit)
+        # A retry is safe: the stream drops a re-sent id and the first receipt is kept.
+        with _outage_is_unavailable():
+            receipt = await service_of().submit(body, unit)
         return Receipt(submission_id=receipt.submission_id, received_at=receipt.received_at)
 
     @router.get(
         "/v1/submissions/{submission_id}",
         response_model=SubmissionStatus,
-        responses={401: {"model": Problem}, 404: {"model": Problem}},
+        responses={401: {"model": Problem}, 404: {"model": Problem}, 503: {"model": Problem}},
         summary="Where a submission stands: received, accepted, rejected or superseded",
     )
     async def status(submission_id: str, request: Request) -> SubmissionStatus:
         unit = _caller(request, secret)
-        found = await status_of().status(submission_id)
+        with _outage_is_unavailable():
+            found = await status_of().status(submission_id)
         if found is None:
             raise Refused(404, "unknown_submission", f"no submission {submission_id!r}")
         del unit  # any unit may look up a status by id; the id itself is the secret-free handle
         return found
 
     return router
+
+
+@contextlib.contextmanager
+def _outage_is_unavailable() -> Iterator[None]:
+    """Turn PostgreSQL or NATS being down or restarting into a 503, not an unexplained 500."""
+    try:
+        yield
+    except Exception as error:
+        if not is_transient(error):
+            raise
+        raise Unavailable(repr(error)) from error
 
 
 def _caller(request: Request, secret: str) -> str:
@@ -100,6 +125,31 @@ def add_error_handlers(app: FastAPI) -> None:
         details: list[dict[str, Any]] = [d.model_dump(exclude_none=True) for d in error.details]
         problem = Problem(reason=error.reason, message=error.message, details=details)
         return JSONResponse(problem.model_dump(), status_code=error.status)
+
+    @app.exception_handler(Unavailable)
+    async def unavailable(request: Request, error: Unavailable) -> JSONResponse:
+        log.warning(
+            "dependency unavailable; answered 503",
+            method=request.method,
+            path=request.url.path,
+            error=str(error),
+        )
+        problem = Problem(
+            reason="service_unavailable",
+            message="the service cannot reach its database or message stream; retry shortly",
+            details=[
+                Reason(
+                    code="service_unavailable",
+                    message="Hệ thống tạm thời chưa sẵn sàng; vui lòng gửi lại sau giây lát",
+                    message_en="The system is briefly unavailable; please send again shortly",
+                ).model_dump(exclude_none=True)
+            ],
+        )
+        return JSONResponse(
+            problem.model_dump(),
+            status_code=503,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, error: RequestValidationError) -> JSONResponse:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from nats.js import JetStreamContext
 from nats.js.api import PubAck
@@ -16,19 +16,19 @@ class VerdictPublisher:
     def __init__(self, js: JetStreamContext) -> None:
         self._js = js
 
-    async def publish(self, verdicts: Sequence[Verdict]) -> None:
+    async def publish(self, verdicts: Sequence[Verdict], documents: Mapping[str, str]) -> None:
         """Publish all, then wait for every PubAck: one round trip for the batch, not one each."""
-        pending = [await self._publish_one(v) for v in verdicts]
+        pending = [await self._publish_one(v, documents[v.submission_id]) for v in verdicts]
         await asyncio.gather(*pending)
 
-    async def _publish_one(self, verdict: Verdict) -> asyncio.Future[PubAck]:
+    async def _publish_one(self, verdict: Verdict, document: str) -> asyncio.Future[PubAck]:
         province = verdict.province or "_"
         subject = (subjects.accepted if verdict.status == "accepted" else subjects.rejected)(
             province, verdict.unit
         )
         return await self._js.publish_async(
             subject,
-            verdict.model_dump_json().encode(),
+            document.encode(),
             stream=subjects.REPORTS_STREAM,
             # The same verdict republished after a crash is dropped by the stream's dedup window.
             headers={

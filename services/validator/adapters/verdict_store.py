@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -16,37 +16,45 @@ class VerdictStore:
         self._pool = pool
 
     async def record(
-        self, verdicts: Sequence[Verdict], validated_at: datetime
+        self, verdicts: Sequence[Verdict], documents: Mapping[str, str], validated_at: datetime
     ) -> dict[str, Verdict]:
         """Store new verdicts; a submission id already judged keeps its first verdict.
 
-        Returns the verdict now on record for every id given.
+        One statement for the batch. Returns the verdict now on record for every id given:
+        the one just stored, or for an id judged before, the stored one (read back only then).
         """
+        fresh: dict[str, Verdict] = {}
+        for verdict in verdicts:
+            fresh.setdefault(verdict.submission_id, verdict)
+        rows = list(fresh.values())
         async with self._pool.acquire() as connection, connection.transaction():
-            await connection.executemany(
-                "INSERT INTO submissions (submission_id, report_type, period, unit, province, status,"
-                " timeliness, received_at, validated_at, stream_seq, verdict)"
-                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-                " ON CONFLICT (submission_id) DO NOTHING",
-                [
-                    (
-                        v.submission_id,
-                        v.report_type,
-                        v.period,
-                        v.unit,
-                        v.province,
-                        v.status,
-                        v.timeliness,
-                        v.received_at,
-                        validated_at,
-                        v.stream_seq,
-                        v.model_dump(mode="json"),
-                    )
-                    for v in verdicts
-                ],
+            inserted = await connection.fetch(
+                "INSERT INTO submissions (submission_id, report_type, period, unit, province,"
+                " status, timeliness, received_at, validated_at, stream_seq, verdict)"
+                " SELECT id, rt, p, u, pr, st, tl, ra, $9, seq, doc::jsonb FROM unnest("
+                "$1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],"
+                " $7::text[], $8::timestamptz[], $10::bigint[], $11::text[])"
+                " AS t(id, rt, p, u, pr, st, tl, ra, seq, doc)"
+                " ON CONFLICT (submission_id) DO NOTHING RETURNING submission_id",
+                [v.submission_id for v in rows],
+                [v.report_type for v in rows],
+                [v.period for v in rows],
+                [v.unit for v in rows],
+                [v.province for v in rows],
+                [v.status for v in rows],
+                [v.timeliness for v in rows],
+                [v.received_at for v in rows],
+                validated_at,
+                [v.stream_seq for v in rows],
+                [documents[v.submission_id] for v in rows],
             )
-            rows = await connection.fetch(
-                "SELECT submission_id, verdict FROM submissions WHERE submission_id = ANY($1::text[])",
-                [v.submission_id for v in verdicts],
-            )
-        return {r["submission_id"]: Verdict.model_validate(r["verdict"]) for r in rows}
+            stored = {r["submission_id"] for r in inserted}
+            earlier = [i for i in fresh if i not in stored]
+            if earlier:
+                for row in await connection.fetch(
+                    "SELECT submission_id, verdict FROM submissions"
+                    " WHERE submission_id = ANY($1::text[])",
+                    earlier,
+                ):
+                    fresh[row["submission_id"]] = Verdict.model_validate(row["verdict"])
+        return fresh
