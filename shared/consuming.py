@@ -44,7 +44,7 @@ log = get_logger(__name__)
 
 MAX_DELIVER = -1  # never give up: outages are waited out, poison is dead-lettered
 POISON_AFTER = 3
-ACK_WAIT_SECONDS = 30.0
+ACK_WAIT_SECONDS = 10.0
 RETRY_DELAY_SECONDS = 2.0
 FETCH_WAIT_SECONDS = 2.0
 MAX_BACKOFF_SECONDS = 5.0

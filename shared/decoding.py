@@ -28,6 +28,26 @@ def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+def _refuse_unstorable_text(document: Any) -> None:
+    """NUL and lone surrogates are valid JSON escapes but no text PostgreSQL (or UTF-8) can hold:
+    a report carrying them could never be stored, judged or answered."""
+    pending = [document]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                raise _Undecodable("the text contains a NUL character (\\u0000)")
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise _Undecodable("the text contains a lone surrogate escape") from None
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+
+
 def decode_submission(data: bytes) -> Submission | list[Reason]:
     try:
         document = json.loads(
@@ -36,6 +56,7 @@ def decode_submission(data: bytes) -> Submission | list[Reason]:
             parse_constant=_refuse_constant,
             object_pairs_hook=_refuse_duplicate_keys,
         )
+        _refuse_unstorable_text(document)
     except (ValueError, RecursionError) as error:
         return [
             Reason(

@@ -24,8 +24,10 @@ from baocao.bench.raw import measure_raw
 from baocao.load import Mix, latest_open_periods, plan_national, synthetic_communes
 from baocao.simulate import Target, registry_with
 from baocao.stack import Stack
-from shared.catalog import Catalog
-from shared.periods import VIETNAM
+from shared.catalog import Catalog, Level
+from shared.periods import VIETNAM, Period
+
+REPORT = "kl226-quarterly"
 
 
 def say(message: str) -> None:
@@ -46,121 +48,89 @@ def machine() -> dict[str, Any]:
     }
 
 
-def bench_command(args: argparse.Namespace) -> int:
-    quick: bool = args.quick
-    size = 4000 if quick else 20000
-    catalog = Catalog.load()
-    now = datetime.now(VIETNAM)
-    registry = registry_with([])
-    newest = latest_open_periods(catalog, now)
-    pool = rollups_newest_first(catalog, registry, newest)
-    results: dict[str, Any] = {"date": now.isoformat(timespec="seconds"), "machine": machine()}
-    say(
-        f"Baocao benchmarks, {now:%Y-%m-%d %H:%M} on {results['machine']['cpus']} CPUs ({'quick' if quick else 'full'})"
-    )
-    started = time.perf_counter()
+class BenchRun:
+    """The phases of one `make bench`, sharing one system and one pool of unused rollups."""
 
-    stack = Stack(Path(tempfile.mkdtemp(prefix="baocao-bench-")), random_ports=True)
-    try:
-        say("starting nats-server, PostgreSQL and the four services ...")
-        stack.start()
-        target = Target.of(stack)
+    def __init__(self, *, quick: bool) -> None:
+        self.quick = quick
+        self.size = 4000 if quick else 20000
+        self.catalog = Catalog.load()
+        self.now = datetime.now(VIETNAM)
+        self.registry = registry_with([])
+        self.newest = latest_open_periods(self.catalog, self.now)
+        self.pool = rollups_newest_first(self.catalog, self.registry, self.newest)
+        self.used: set[tuple[str, str]] = set()
+        self.results: dict[str, Any] = {
+            "date": self.now.isoformat(timespec="seconds"),
+            "machine": machine(),
+            "mode": "quick" if quick else "full",
+        }
+
+    def figure(self, key: str, value: float, unit: str, label: str) -> None:
+        figure(self.results, key, value, unit, label)
+
+    def take(self, count: int) -> list[tuple[str, Period]]:
+        taken = [next(self.pool) for _ in range(count)]
+        self.used.update((code, period.label) for code, period in taken)
+        return taken
+
+    def raw(self, stack: Stack) -> float:
         sample = plan_national(
-            registry, catalog, {"kl226-quarterly": newest["kl226-quarterly"]}, mix=Mix.clean()
-        ).first[0]
-        payload = sample.body()
-        results["report_bytes"] = len(payload)
+            self.registry, self.catalog, {REPORT: self.newest[REPORT]}, mix=Mix.clean()
+        )
+        payload = sample.first[0].body()
+        self.results["report_bytes"] = len(payload)
+        raw = asyncio.run(measure_raw(stack.nats_url, stack.database_url, payload, self.size))
+        self.figure("raw_publish_per_s", raw.publish_per_s, "msg/s", "raw: JetStream async publish")
+        self.figure(
+            "raw_consume_per_s", raw.consume_per_s, "msg/s", "raw: JetStream pull consume + ack"
+        )
+        self.figure(
+            "raw_per_s", raw.publish_consume_per_s, "msg/s", "raw: JetStream publish + consume"
+        )
+        self.figure("raw_upsert_rows_per_s", raw.upsert_rows_per_s, "rows/s", "raw: asyncpg upsert")
+        return raw.publish_consume_per_s
 
-        raw = asyncio.run(
-            measure_raw(
-                stack.nats_url,
-                stack.database_url,
-                payload,
-                size,
-            )
+    def e2e(self, target: Target) -> float:
+        per_rollup = len(self.registry.units(Level.COMMUNE, self.now.date())) + 34
+        rollups = max(1, -(-self.size // per_rollup))
+        plan = plan_rollups(self.registry, self.catalog, self.take(rollups), Mix.clean(), seed=11)
+        plan = plan.limited(self.size)
+        over_nats = asyncio.run(throughput(plan, target, concurrency=256, progress=_silent))
+        self.figure(
+            "e2e_nats_per_s", over_nats, "reports/s", f"e2e over NATS ({self.size:,} reports)"
         )
-        figure(
-            results, "raw_publish_per_s", raw.publish_per_s, "msg/s", "raw: JetStream async publish"
-        )
-        figure(
-            results,
-            "raw_consume_per_s",
-            raw.consume_per_s,
-            "msg/s",
-            "raw: JetStream pull consume + ack",
-        )
-        figure(
-            results,
-            "raw_per_s",
-            raw.publish_consume_per_s,
-            "msg/s",
-            "raw: JetStream publish + consume",
-        )
-        figure(
-            results, "raw_upsert_rows_per_s", raw.upsert_rows_per_s, "rows/s", "raw: asyncpg upsert"
-        )
-
-        used: set[tuple[str, str]] = set()
-
-        def take(count: int) -> list[tuple[str, Any]]:
-            taken = [next(pool) for _ in range(count)]
-            used.update((code, period.label) for code, period in taken)
-            return taken
-
-        per_rollup = len(
-            plan_national(
-                registry, catalog, {"kl226-quarterly": newest["kl226-quarterly"]}, mix=Mix.clean()
-            ).first
-        )
-        rollups_for_size = max(1, -(-size // per_rollup))
-        e2e_plan = plan_rollups(registry, catalog, take(rollups_for_size), Mix.clean(), seed=11)
-        e2e_plan = e2e_plan.limited(size)
-        e2e_nats = asyncio.run(
-            throughput(e2e_plan, target, concurrency=256, progress=lambda _: None)
-        )
-        figure(
-            results,
-            "e2e_nats_per_s",
-            e2e_nats,
-            "reports/s",
-            f"e2e over NATS ({len(e2e_plan.first):,} reports)",
-        )
-        http_plan = plan_rollups(registry, catalog, take(1), Mix.clean(over_http=1.0), seed=12)
-        http_plan = http_plan.limited(size // 4)
-        e2e_http = asyncio.run(
-            throughput(http_plan, target, concurrency=64, progress=lambda _: None)
-        )
-        figure(
-            results,
+        http = plan_rollups(self.registry, self.catalog, self.take(1), Mix.clean(1.0), seed=12)
+        http = http.limited(self.size // 4)
+        over_http = asyncio.run(throughput(http, target, concurrency=64, progress=_silent))
+        self.figure(
             "e2e_http_per_s",
-            e2e_http,
+            over_http,
             "reports/s",
-            f"e2e over HTTP intake ({len(http_plan.first):,} reports)",
+            f"e2e over HTTP intake ({len(http.first):,} reports)",
         )
+        return over_nats
 
-        fresh_plans = [
-            plan_rollups(registry, catalog, take(1), Mix.clean(), seed=13 + n)
-            for n in range(1 if quick else 2)
+    def freshness(self, target: Target, rate: float) -> None:
+        plans = [
+            plan_rollups(self.registry, self.catalog, self.take(1), Mix.clean(), seed=13 + n)
+            for n in range(1 if self.quick else 2)
         ]
-        fresh = asyncio.run(freshness(fresh_plans, target, rate=e2e_nats / 2))
-        results["freshness_rate_per_s"] = round(fresh.rate, 1)
-        figure(
-            results, "freshness_p50_ms", fresh.p50_ms, "ms", f"freshness p50 at {fresh.rate:,.0f}/s"
-        )
-        figure(results, "freshness_p95_ms", fresh.p95_ms, "ms", "freshness p95")
-        figure(results, "freshness_p99_ms", fresh.p99_ms, "ms", "freshness p99")
+        fresh = asyncio.run(freshness(plans, target, rate=rate))
+        self.results["freshness_rate_per_s"] = round(fresh.rate, 1)
+        self.results["freshness_samples"] = fresh.samples
+        self.figure("freshness_p50_ms", fresh.p50_ms, "ms", f"freshness p50 at {fresh.rate:,.0f}/s")
+        self.figure("freshness_p95_ms", fresh.p95_ms, "ms", "freshness p95")
+        self.figure("freshness_p99_ms", fresh.p99_ms, "ms", "freshness p99")
 
-        burst_rollups = []
-        for code in sorted(newest):
-            candidate = next((c, p) for c, p in pool if c == code)
-            burst_rollups.append(candidate)
-        used.update((c, p.label) for c, p in burst_rollups)
-        burst_plan = plan_national(registry, catalog, dict(burst_rollups), mix=Mix(), seed=99)
-        national = asyncio.run(burst(burst_plan, target, catalog))
-        results["burst_submissions"] = national.submissions
-        results["burst_oracle_holds"] = not national.mismatches
-        figure(
-            results,
+    def burst(self, target: Target) -> list[tuple[str, Period]]:
+        rollups = [next((c, p) for c, p in self.pool if c == code) for code in sorted(self.newest)]
+        self.used.update((c, p.label) for c, p in rollups)
+        plan = plan_national(self.registry, self.catalog, dict(rollups), mix=Mix(), seed=99)
+        national = asyncio.run(burst(plan, target, self.catalog))
+        self.results["burst_submissions"] = national.submissions
+        self.results["burst_oracle_holds"] = not national.mismatches
+        self.figure(
             "burst_s",
             national.seconds,
             "s",
@@ -168,38 +138,60 @@ def bench_command(args: argparse.Namespace) -> int:
         )
         if national.mismatches:
             say("burst: ORACLE MISMATCH: " + "; ".join(national.mismatches[:5]))
+        return rollups
 
-        history = history_rollups(catalog, newest, used)
-        loaded = asyncio.run(load_history(stack.database_url, registry, catalog, history, say))
-        results["history_reports"] = loaded
-        results["history_rollups"] = len(history) + len(used)
-        central_paths = [f"/v1/rollups/{c}/{p.label}" for c, p in burst_rollups]
-        province_paths = [f"/v1/rollups/{c}/{p.label}/01" for c, p in burst_rollups]
-        reads = 200 if quick else 1000
-        central = asyncio.run(read_latency(target.central_url, central_paths, reads))
-        figure(results, "read_central_p50_ms", central.p50_ms, "ms", "read: Central rollup p50")
-        figure(results, "read_central_p99_ms", central.p99_ms, "ms", "read: Central rollup p99")
-        province = asyncio.run(read_latency(target.central_url, province_paths, reads))
-        figure(
-            results, "read_province_p50_ms", province.p50_ms, "ms", "read: province (Hà Nội) p50"
+    def reads(self, stack: Stack, target: Target, rollups: list[tuple[str, Period]]) -> None:
+        history = history_rollups(self.catalog, self.newest, self.used)
+        loaded = asyncio.run(
+            load_history(stack.database_url, self.registry, self.catalog, history, say)
         )
-        figure(
-            results, "read_province_p99_ms", province.p99_ms, "ms", "read: province (Hà Nội) p99"
+        self.results["history_reports"] = loaded
+        self.results["history_rollups"] = len(history) + len(self.used)
+        reads = 200 if self.quick else 1000
+        for key, label, suffix in (
+            ("read_central", "Central rollup", ""),
+            ("read_province", "province (Hà Nội)", "/01"),
+        ):
+            paths = [f"/v1/rollups/{c}/{p.label}{suffix}" for c, p in rollups]
+            figures = asyncio.run(read_latency(target.central_url, paths, reads))
+            self.figure(f"{key}_p50_ms", figures.p50_ms, "ms", f"read: {label} p50")
+            self.figure(f"{key}_p99_ms", figures.p99_ms, "ms", f"read: {label} p99")
+
+    def scale(self, e2e: float) -> None:
+        scaled = _scaled_throughput(self.catalog, self.now, self.size, self.newest)
+        self.figure("scale_1x_per_s", e2e, "reports/s", "scale: e2e with 3,321 communes")
+        self.figure("scale_10x_per_s", scaled, "reports/s", "scale: e2e with 33,210 communes")
+        self.figure(
+            "scale_loss_pct", 100 * (1 - scaled / e2e), "%", "scale: throughput loss at 10x"
         )
+
+
+def _silent(_: str) -> None:
+    return None
+
+
+def bench_command(args: argparse.Namespace) -> int:
+    run = BenchRun(quick=args.quick)
+    say(
+        f"Baocao benchmarks, {run.now:%Y-%m-%d %H:%M} on {run.results['machine']['cpus']} CPUs"
+        f" ({run.results['mode']})"
+    )
+    started = time.perf_counter()
+    stack = Stack(Path(tempfile.mkdtemp(prefix="baocao-bench-")), random_ports=True)
+    try:
+        say("starting nats-server, PostgreSQL and the four services ...")
+        stack.start()
+        target = Target.of(stack)
+        raw = run.raw(stack)
+        e2e = run.e2e(target)
+        run.freshness(target, rate=e2e / 2)
+        rollups = run.burst(target)
+        run.reads(stack, target, rollups)
     finally:
         stack.stop()
-
-    scaled = _scaled_throughput(catalog, now, size, newest)
-    figure(results, "scale_1x_per_s", e2e_nats, "reports/s", "scale: e2e with 3,321 communes")
-    figure(results, "scale_10x_per_s", scaled, "reports/s", "scale: e2e with 33,210 communes")
-    figure(
-        results,
-        "scale_loss_pct",
-        100 * (1 - scaled / e2e_nats),
-        "%",
-        "scale: throughput loss at 10x",
-    )
-    results["e2e_raw_ratio"] = round(e2e_nats / raw.publish_consume_per_s, 3)
+    run.scale(e2e)
+    results = run.results
+    results["e2e_raw_ratio"] = round(e2e / raw, 3)
     results["seconds"] = round(time.perf_counter() - started, 1)
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")

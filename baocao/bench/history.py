@@ -7,6 +7,7 @@ gets a report for every period of every report type; the province rows hold thei
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -15,12 +16,12 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import asyncpg
 import httpx
 
 from baocao.bench.pipeline import percentile
 from baocao.load import values_for
 from shared.catalog import Catalog, Level
-from shared.db import create_pool
 from shared.periods import VIETNAM, Period
 from shared.registry import Registry
 
@@ -45,6 +46,11 @@ def _json(value: Any) -> Any:
     return str(value) if isinstance(value, Decimal) else value
 
 
+def _document(values: dict[str, Any]) -> str:
+    # COPY goes in binary, where asyncpg's own jsonb codec takes JSON text.
+    return json.dumps({k: _json(v) for k, v in values.items()})
+
+
 async def load_history(
     database_url: str,
     registry: Registry,
@@ -60,7 +66,7 @@ async def load_history(
         for p in registry.provinces(datetime.now(VIETNAM).date())
         for u in [p, *registry.children(p.code, datetime.now(VIETNAM).date())]
     ]
-    pool = await create_pool(database_url, max_size=2)
+    connection = await asyncpg.connect(database_url)
     loaded = 0
     try:
         for index, (code, period) in enumerate(rollups, 1):
@@ -85,7 +91,7 @@ async def load_history(
                         received + timedelta(seconds=rng.randint(0, 86400)),
                         0,
                         "on_time",
-                        {k: _json(v) for k, v in values.items()},
+                        _document(values),
                     )
                 )
                 submitted[province] = submitted.get(province, 0) + 1
@@ -99,8 +105,8 @@ async def load_history(
                     code,
                     period.label,
                     province,
-                    {k: _json(v) for k, v in sums[province].items()},
-                    counts[province],
+                    _document(sums[province]),
+                    json.dumps(counts[province]),
                     n,
                     n,
                     n,
@@ -109,16 +115,15 @@ async def load_history(
                 )
                 for province, n in submitted.items()
             ]
-            async with pool.acquire() as connection, connection.transaction():
+            async with connection.transaction():
                 await connection.copy_records_to_table("latest_reports", records=reports)
                 await connection.copy_records_to_table("province_rollups", records=rows)
             loaded += len(reports)
             if index % 10 == 0 or index == len(rollups):
                 progress(f"history: {index}/{len(rollups)} rollups, {loaded:,} reports")
-        async with pool.acquire() as connection:
-            await connection.execute("ANALYZE latest_reports; ANALYZE province_rollups")
+        await connection.execute("ANALYZE latest_reports; ANALYZE province_rollups")
     finally:
-        await pool.close()
+        await connection.close()
     return loaded
 
 

@@ -163,3 +163,29 @@ def test_a_decoded_fraction_on_an_integer_indicator_is_judged_not_an_integer() -
         received_at=datetime(2026, 3, 10, 9, tzinfo=VIETNAM),
     )
     assert [reason.code for reason in judgement.reasons] == ["not_an_integer"]
+
+
+@pytest.mark.parametrize(
+    "escaped",
+    [
+        '"report_type": "\\u0000"',
+        '"values": {"\\u0000": 1}',
+        '"values": {"docs_issued": "\\ud800"}',
+        '"values": {"\\udfff": 1}',
+    ],
+)
+def test_text_no_database_can_store_is_malformed(escaped: str) -> None:
+    body = json.dumps(envelope()).replace('"report_type": "kl226-quarterly"', escaped, 1)
+    if "report_type" not in escaped:
+        body = json.dumps({**envelope(), "values": {}}).replace('"values": {}', escaped, 1)
+
+    decoded = decode_submission(body.encode())
+
+    assert isinstance(decoded, list)
+    assert decoded[0].code == "malformed_json"
+
+
+def test_vietnamese_text_decodes() -> None:
+    body = json.dumps({**envelope(), "values": {"Số văn bản đã ban hành": 1}}, ensure_ascii=False)
+
+    assert isinstance(decode_submission(body.encode()), Submission)
