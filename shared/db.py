@@ -32,9 +32,16 @@ async def _init_connection(connection: asyncpg.Connection[Any]) -> None:
     )
 
 
+async def _keep_session(_: asyncpg.Connection[Any]) -> None:
+    # Pooled connections never change session state (no SET, LISTEN, cursors or advisory locks;
+    # migrations use a connection of their own), so the default reset query on every release is
+    # a wasted round trip. An open transaction is still rolled back by the pool itself.
+    return None
+
+
 async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool[Any]:
     pool = await asyncpg.create_pool(
-        dsn, min_size=min_size, max_size=max_size, init=_init_connection
+        dsn, min_size=min_size, max_size=max_size, init=_init_connection, reset=_keep_session
     )
     assert pool is not None
     return pool

@@ -22,9 +22,10 @@ class ReceiptStore:
 
     async def save(self, receipt: StoredReceipt, report_type: str, period: str) -> StoredReceipt:
         """Keep the first receipt for an id; returns the one on record."""
-        await self._pool.execute(
+        row = await self._pool.fetchrow(
             "INSERT INTO receipts (submission_id, unit, report_type, period, received_at, stream_seq)"
-            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (submission_id) DO NOTHING",
+            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (submission_id) DO NOTHING"
+            " RETURNING submission_id, unit, received_at, stream_seq",
             receipt.submission_id,
             receipt.unit,
             report_type,
@@ -32,6 +33,8 @@ class ReceiptStore:
             receipt.received_at,
             receipt.stream_seq,
         )
-        stored = await self.get(receipt.submission_id)
+        if row is not None:
+            return StoredReceipt(**dict(row))
+        stored = await self.get(receipt.submission_id)  # a concurrent retry got there first
         assert stored is not None
         return stored
