@@ -52,6 +52,11 @@ class Registry:
         self._children = {
             code: sorted(kids, key=lambda u: u.code) for code, kids in children.items()
         }
+        # A registry never changes once built, so answers per day are kept: the Central read
+        # asks for the 34 provinces on every request, and at 33,000 communes sorting them each
+        # time cost more than the rest of the read.
+        self._units_on: dict[tuple[Level, date], list[Unit]] = {}
+        self._children_on: dict[tuple[str, date], list[Unit]] = {}
 
     def get(self, code: str) -> Unit | None:
         return self._units.get(code)
@@ -60,13 +65,19 @@ class Registry:
         return len(self._units)
 
     def children(self, code: str, on: date) -> list[Unit]:
-        return [u for u in self._children.get(code, []) if u.is_active_on(on)]
+        key = (code, on)
+        if key not in self._children_on:
+            self._children_on[key] = [u for u in self._children.get(code, []) if u.is_active_on(on)]
+        return list(self._children_on[key])
 
     def units(self, level: Level, on: date) -> list[Unit]:
-        return sorted(
-            (u for u in self._units.values() if u.level == level and u.is_active_on(on)),
-            key=lambda u: u.code,
-        )
+        key = (level, on)
+        if key not in self._units_on:
+            self._units_on[key] = sorted(
+                (u for u in self._units.values() if u.level == level and u.is_active_on(on)),
+                key=lambda u: u.code,
+            )
+        return list(self._units_on[key])
 
     def provinces(self, on: date) -> list[Unit]:
         return self.units(Level.PROVINCE, on)

@@ -18,15 +18,17 @@ def routes(views_of: Callable[[], RollupViews]) -> APIRouter:
     @router.get(
         "/v1/rollups/{report_type}/{period}", summary="National rollup; children are the provinces"
     )
-    async def national(report_type: str, period: str) -> dict[str, Any]:
-        return await views_of().national(report_type, period)
+    async def national(report_type: str, period: str) -> JSONResponse:
+        # Rollup bodies hold only JSON numbers, strings and None: skipping FastAPI's generic
+        # encoder halves the time of the Central read.
+        return JSONResponse(await views_of().national(report_type, period))
 
     @router.get(
         "/v1/rollups/{report_type}/{period}/{unit}",
         summary="A province's rollup (children: its communes) or a commune's report",
     )
-    async def for_unit(report_type: str, period: str, unit: str) -> dict[str, Any]:
-        return await views_of().for_unit(report_type, period, unit)
+    async def for_unit(report_type: str, period: str, unit: str) -> JSONResponse:
+        return JSONResponse(await views_of().for_unit(report_type, period, unit))
 
     @router.get(
         "/v1/late/{report_type}/{period}",
