@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: run once test unit integration lint typecheck check bench chaos clean
+.PHONY: run once test unit integration lint typecheck check bench chaos profile clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ integration: $(STAMP)
 ## Benchmarks: raw NATS/PostgreSQL ceiling, e2e, freshness, burst, read and scale (docs/performance.md).
 bench: $(STAMP)
 	$(BIN)/baocao bench $(ARGS)
+
+## Where the CPU goes on the e2e path, per process, with py-spy profiles in .run/profile.
+profile: $(STAMP)
+	$(BIN)/baocao profile --spy .run/profile $(ARGS)
 
 ## The full fault-injection run: a national round while services, NATS and PostgreSQL are killed.
 chaos: $(STAMP)

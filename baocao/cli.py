@@ -58,6 +58,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return bench_command(args)
 
 
+def cmd_profile(args: argparse.Namespace) -> int:
+    from baocao.bench.profile import profile_command
+
+    return profile_command(args)
+
+
 def cmd_chaos(args: argparse.Namespace) -> int:
     from baocao.chaos import chaos_command
 
@@ -145,6 +151,13 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", default="bench-results.json", help="where to write the figures")
     bench.add_argument("--quick", action="store_true", help="smaller runs, for a smoke test")
     bench.set_defaults(run=cmd_bench)
+    profile = commands.add_parser(
+        "profile", help="CPU per process and per report on the e2e path (make profile)"
+    )
+    profile.add_argument("--reports", type=int, default=13000)
+    profile.add_argument("--scale", type=int, default=1, help="communes x N (synthetic)")
+    profile.add_argument("--spy", help="also record py-spy profiles into this directory")
+    profile.set_defaults(run=cmd_profile)
     chaos = commands.add_parser(
         "chaos", help="a national round while services, NATS and PostgreSQL are killed (make chaos)"
     )

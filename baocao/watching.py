@@ -85,3 +85,18 @@ async def wait_drained(nats_url: str, *, timeout: float = 600, settle: float = 0
             await asyncio.sleep(0.1)
     finally:
         await connection.close()
+
+
+async def wait_quiet(notifier_url: str, *, timeout: float = 300) -> None:
+    """Wait until the notifier has finished its first round after a start. A cold start past a
+    deadline schedules and sends a notice for every late unit at once (33,000 at 10x); a
+    throughput figure should measure reports, not that catch-up."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    async with httpx.AsyncClient(base_url=notifier_url, timeout=10) as client:
+        while loop.time() < deadline:
+            response = await client.get("/v1/ticks")
+            if response.status_code == 200 and response.json()["completed"] >= 1:
+                return
+            await asyncio.sleep(0.5)
+    raise TimeoutError("the notifier did not finish its first round")

@@ -24,6 +24,7 @@ from baocao.bench.raw import measure_raw
 from baocao.load import Mix, latest_open_periods, plan_national, synthetic_communes
 from baocao.simulate import Target, registry_with
 from baocao.stack import Stack
+from baocao.watching import wait_quiet
 from shared.catalog import Catalog, Level
 from shared.periods import VIETNAM, Period
 
@@ -181,6 +182,7 @@ def bench_command(args: argparse.Namespace) -> int:
     try:
         say("starting nats-server, PostgreSQL and the four services ...")
         stack.start()
+        asyncio.run(wait_quiet(stack.url("notifier")))
         target = Target.of(stack)
         raw = run.raw(stack)
         e2e = run.e2e(target)
@@ -208,6 +210,7 @@ def _scaled_throughput(catalog: Catalog, now: datetime, size: int, newest: dict[
     try:
         say(f"starting a second system with {len(registry):,} units ...")
         stack.start(extra)
+        asyncio.run(wait_quiet(stack.url("notifier")))
         plan = plan_rollups(
             registry,
             catalog,

@@ -47,4 +47,10 @@ class Notifier:
         await self.runtime.close()
 
     def app(self) -> FastAPI:
-        return service_app("Baocao notifier", self.runtime, self.start, self.stop)
+        app = service_app("Baocao notifier", self.runtime, self.start, self.stop)
+
+        @app.get("/v1/ticks", summary="How many scheduling rounds have completed since start")
+        async def ticks() -> dict[str, int]:
+            return {"completed": self._ticker.completed if self._ticker is not None else 0}
+
+        return app

@@ -29,6 +29,20 @@ class Outbox:
         )
         return {(r["report_type"], r["period"], r["unit"]) for r in rows}
 
+    async def scheduled(
+        self, periods: Collection[tuple[str, str]]
+    ) -> set[tuple[str, str, str, str]]:
+        """(unit, report type, period, stage) of every notice already in the outbox."""
+        if not periods:
+            return set()
+        rows = await self._pool.fetch(
+            "SELECT unit, report_type, period, stage FROM notifications"
+            " WHERE (report_type, period) IN (SELECT * FROM unnest($1::text[], $2::text[]))",
+            [p[0] for p in periods],
+            [p[1] for p in periods],
+        )
+        return {(r["unit"], r["report_type"], r["period"], r["stage"]) for r in rows}
+
     async def add(self, notices: Sequence[Notice], now: datetime) -> int:
         """Insert notices not yet on record; returns how many were new."""
         if not notices:

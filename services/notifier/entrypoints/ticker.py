@@ -16,6 +16,7 @@ class Ticker:
         self.service = service
         self.every = every_seconds
         self._task: asyncio.Task[None] | None = None
+        self.completed = 0  # ticks that ran to the end, for operators and load tests
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run())
@@ -24,6 +25,7 @@ class Ticker:
         while True:
             try:
                 await self.service.tick()
+                self.completed += 1
             except Exception as error:  # a database or NATS outage: try again next tick
                 log.warning("notifier tick failed", error=repr(error))
             await asyncio.sleep(self.every)
