@@ -191,7 +191,7 @@ def bench_command(args: argparse.Namespace) -> int:
         run.reads(stack, target, rollups)
     finally:
         stack.stop()
-    run.scale(e2e)
+    run.scale()
     results = run.results
     results["e2e_raw_ratio"] = round(e2e / raw, 3)
     results["seconds"] = round(time.perf_counter() - started, 1)
@@ -202,28 +202,26 @@ def bench_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _scaled_throughput(catalog: Catalog, now: datetime, size: int, newest: dict[str, Any]) -> float:
+def _scaled_throughput(
+    catalog: Catalog, now: datetime, size: int, newest: dict[str, Any], factor: int
+) -> float:
     base = registry_with([])
-    extra = synthetic_communes(base, 10, now.date())
+    extra = synthetic_communes(base, factor, now.date()) if factor > 1 else []
     registry = registry_with(extra)
-    stack = Stack(Path(tempfile.mkdtemp(prefix="baocao-bench-10x-")), random_ports=True)
+    stack = Stack(Path(tempfile.mkdtemp(prefix=f"baocao-bench-{factor}x-")), random_ports=True)
     try:
-        say(f"starting a second system with {len(registry):,} units ...")
+        say(f"starting a fresh system with {len(registry):,} units ...")
         stack.start(extra)
         asyncio.run(wait_quiet(stack.url("notifier")))
+        rollups = rollups_newest_first(catalog, registry, newest)
+        per_rollup = len(registry) - 1
         plan = plan_rollups(
             registry,
             catalog,
-            [("kl226-quarterly", newest["kl226-quarterly"])],
+            [next(rollups) for _ in range(-(-size // per_rollup))],
             Mix.clean(),
-            seed=11,
-        )
-        plan = plan.limited(size)
-        return asyncio.run(
-            throughput(plan, Target.of(stack), concurrency=256, progress=lambda _: None)
-        )
+            seed=21,
+        ).limited(size)
+        return asyncio.run(throughput(plan, Target.of(stack), concurrency=256, progress=_silent))
     finally:
         stack.stop()
-
-
-__all__ = ["bench_command"]
