@@ -148,7 +148,9 @@ def parser() -> argparse.ArgumentParser:
     bench = commands.add_parser(
         "bench", help="measure raw, e2e, freshness, burst, read and scale figures (make bench)"
     )
-    bench.add_argument("--json", default="bench-results.json", help="where to write the figures")
+    bench.add_argument(
+        "--json", default=".run/bench-results.json", help="where to write the figures"
+    )
     bench.add_argument("--quick", action="store_true", help="smaller runs, for a smoke test")
     bench.set_defaults(run=cmd_bench)
     profile = commands.add_parser(
