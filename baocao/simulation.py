@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 import nats
 
+from baocao.load import kl226_values
 from shared import subjects, tokens
 from shared.catalog import Catalog, Level, ReportType
 from shared.clock import ClockSegment
@@ -70,31 +71,6 @@ class Plan:
 
     def count(self, kind: str) -> int:
         return sum(1 for w in self.waves for p in w.submissions if p.kind == kind)
-
-
-def realistic_values(rng: random.Random, scale: int) -> dict[str, Any]:
-    prev = rng.randint(150, 600) * scale
-    total_conferences = rng.randint(8, 40) * scale
-    in_person = round(total_conferences * rng.uniform(0.2, 0.55))
-    procedures = rng.randint(400, 5000) * scale
-    reports = rng.randint(15, 60) * scale
-    planned = Decimal(rng.randint(5000, 30000) * scale) / 100
-    return {
-        "docs_issued": round(prev * rng.uniform(0.7, 1.0)),
-        "docs_issued_prev_year": prev,
-        "conferences_total": total_conferences,
-        "conferences_in_person": in_person,
-        "conferences_online": total_conferences - in_person,
-        "conferences_over_duration": rng.randint(0, total_conferences // 5),
-        "procedures_total": procedures,
-        "procedures_online": round(procedures * rng.uniform(0.85, 1.0)),
-        "reports_total": reports,
-        "reports_over_network": round(reports * rng.uniform(0.9, 1.0)),
-        "conference_budget_planned": planned,
-        "conference_budget_spent": (
-            planned * Decimal(str(round(rng.uniform(0.8, 1.12), 2)))
-        ).quantize(Decimal("0.01")),
-    }
 
 
 def plan_round(
@@ -165,23 +141,23 @@ def plan_round(
         if roll < 0.03:
             continue
         if roll < 0.07:
-            add("late", unit, realistic_values(rng, 1))
+            add("late", unit, kl226_values(rng, 1))
             continue
         wave = "main" if roll < 0.85 else "last_day"
         noise = rng.random()
         if noise < 0.03:
-            broken = realistic_values(rng, 1)
+            broken = kl226_values(rng, 1)
             broken["conferences_online"] += 1
             add(wave, unit, broken, kind="invalid", valid=False)
-            add("last_day", unit, realistic_values(rng, 1), kind="correction")
+            add("last_day", unit, kl226_values(rng, 1), kind="correction")
         elif noise < 0.06 and wave == "main":
-            add(wave, unit, realistic_values(rng, 1))
-            add("last_day", unit, realistic_values(rng, 1), kind="correction")
+            add(wave, unit, kl226_values(rng, 1))
+            add("last_day", unit, kl226_values(rng, 1), kind="correction")
         elif noise < 0.08:
-            first = add(wave, unit, realistic_values(rng, 1), channel="http")
+            first = add(wave, unit, kl226_values(rng, 1), channel="http")
             add("last_day", unit, first["values"], kind="duplicate", channel="http", same_as=first)
         else:
-            add(wave, unit, realistic_values(rng, 1))
+            add(wave, unit, kl226_values(rng, 1))
     provinces = registry.provinces(day)
     skipped = set(rng.sample([p.code for p in provinces], 2))
     late = set(rng.sample([p.code for p in provinces if p.code not in skipped], 3))
@@ -191,7 +167,7 @@ def plan_round(
         add(
             "late_provinces" if province.code in late else "provinces",
             province,
-            realistic_values(rng, 5),
+            kl226_values(rng, 5),
         )
     return Plan(period, list(waves.values()), final_values, final_on_time)
 

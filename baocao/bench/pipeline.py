@@ -53,7 +53,12 @@ def plan_rollups(
 
 
 def _expected(plan: LoadPlan) -> dict[tuple[str, str], int]:
-    return {key: plan.oracle.submitted(*key) for key in plan.oracle.rollups()}
+    """Rollups in the order their reports were planned, so the first incomplete one is polled."""
+    order = {(p.report_type, p.period): n for n, p in reversed(list(enumerate(plan.all)))}
+    return {
+        key: plan.oracle.submitted(*key)
+        for key in sorted(plan.oracle.rollups(), key=order.__getitem__)
+    }
 
 
 async def throughput(
@@ -75,7 +80,7 @@ async def throughput(
         await sender.send([p for p in plan.second if p.channel == "http"], "over HTTP")
     if sender.outcome.refused:
         raise RuntimeError(f"intake refused {len(sender.outcome.refused)} planned reports")
-    await wait_for_central(target.central_url, _expected(plan), interval=0.02)
+    await wait_for_central(target.central_url, _expected(plan), interval=0.1)
     elapsed = time.perf_counter() - started
     await wait_drained(target.nats_url)
     return len(plan.all) / elapsed

@@ -23,9 +23,7 @@ class VerdictStore:
         One statement for the batch. Returns the verdict now on record for every id given:
         the one just stored, or for an id judged before, the stored one (read back only then).
         """
-        fresh: dict[str, Verdict] = {}
-        for verdict in verdicts:
-            fresh.setdefault(verdict.submission_id, verdict)
+        fresh = {v.submission_id: v for v in verdicts}  # ids are distinct: the service sees to it
         rows = list(fresh.values())
         async with self._pool.acquire() as connection, connection.transaction():
             inserted = await connection.fetch(
