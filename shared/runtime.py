@@ -19,7 +19,7 @@ from nats.js import JetStreamContext
 from shared.catalog import DEFAULT_DIRECTORY, Catalog
 from shared.clock import Clock, ScheduledClock, SystemClock
 from shared.clock_sync import SharedClockFollower
-from shared.db import create_pool
+from shared.db import create_pool, pending_migrations
 from shared.logging import configure_logging, get_logger
 from shared.messaging import CONNECTION_OPTIONS, ensure_streams
 from shared.settings import CommonSettings
@@ -74,8 +74,12 @@ class Runtime:
         checks = {"nats": self._nats_connected()}
         try:
             checks["postgres"] = await self.db.fetchval("SELECT true", timeout=2) is True
+            # A replica started before `baocao migrate` ran would write to tables that are not
+            # there yet, or not in their new shape: it is not ready until the schema is current.
+            checks["migrations"] = not await pending_migrations(self.db)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
             checks["postgres"] = False
+            checks["migrations"] = False
         return checks
 
     def _nats_connected(self) -> bool:
