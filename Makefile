@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: run once test unit integration lint typecheck check bench chaos profile clean
+.PHONY: run once test unit integration lint typecheck check bench chaos profile contracts clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ bench: $(STAMP)
 ## Where the CPU goes on the e2e path, per process, with py-spy profiles in .run/profile.
 profile: $(STAMP)
 	$(BIN)/baocao profile --spy .run/profile $(ARGS)
+
+## The OpenAPI documents of the four services, generated from the code into docs/contracts/.
+contracts: $(STAMP)
+	$(BIN)/baocao contracts
 
 ## The full fault-injection run: a national round while services, NATS and PostgreSQL are killed.
 chaos: $(STAMP)

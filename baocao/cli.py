@@ -64,6 +64,14 @@ def cmd_profile(args: argparse.Namespace) -> int:
     return profile_command(args)
 
 
+def cmd_contracts(_: argparse.Namespace) -> int:
+    from baocao.contracts import write
+
+    for path in write():
+        print(path)
+    return 0
+
+
 def cmd_chaos(args: argparse.Namespace) -> int:
     from baocao.chaos import chaos_command
 
@@ -160,6 +168,10 @@ def parser() -> argparse.ArgumentParser:
     profile.add_argument("--scale", type=int, default=1, help="communes x N (synthetic)")
     profile.add_argument("--spy", help="also record py-spy profiles into this directory")
     profile.set_defaults(run=cmd_profile)
+    contracts = commands.add_parser(
+        "contracts", help="write the services' OpenAPI documents into docs/contracts/"
+    )
+    contracts.set_defaults(run=cmd_contracts)
     chaos = commands.add_parser(
         "chaos", help="a national round while services, NATS and PostgreSQL are killed (make chaos)"
     )
