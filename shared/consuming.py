@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 import nats.errors
+import nats.js.errors
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
@@ -58,11 +59,29 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.OperatorInterventionError,  # admin shutdown, cannot connect now
     asyncpg.exceptions.InsufficientResourcesError,  # too many connections
     asyncpg.exceptions.TransactionRollbackError,  # deadlock, serialization failure
+    asyncpg.exceptions.ReadOnlySQLTransactionError,  # a failover in progress
+)
+
+
+# Errors from NATS that are about the message, not the server: retrying cannot help.
+MESSAGE_ERRORS: tuple[type[BaseException], ...] = (
+    nats.errors.MaxPayloadError,
+    nats.errors.BadSubjectError,
 )
 
 
 def is_transient(error: BaseException) -> bool:
     """Whether ``error`` is about the infrastructure rather than the message."""
+    if isinstance(error, MESSAGE_ERRORS):
+        return False
+    if isinstance(error, nats.js.errors.APIError):
+        # A JetStream API error names the request's fault unless the service is unavailable.
+        return (
+            isinstance(
+                error, nats.js.errors.ServiceUnavailableError | nats.js.errors.NoStreamResponseError
+            )
+            or (error.code or 0) >= 500
+        )
     return isinstance(error, TRANSIENT_ERRORS)
 
 
@@ -128,7 +147,7 @@ class BatchConsumer:
                 messages = await subscription.fetch(self.batch_size, timeout=FETCH_WAIT_SECONDS)
             except (TimeoutError, NatsTimeoutError):
                 continue
-            except nats.errors.Error as error:
+            except Exception as error:  # never let the loop die: log, back off, fetch again
                 log.warning("fetch failed; retrying", consumer=self.durable, error=repr(error))
                 backoff = _next_backoff(backoff)
                 continue

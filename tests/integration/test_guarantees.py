@@ -120,7 +120,7 @@ async def test_a_report_published_on_nats_is_judged_and_counted(
         await connection.close()
 
     status = await system.settled(body["submission_id"])
-    broken = await system.settled("broken-message-1")
+    broken = await system.settled("unreadable:broken-message-1")
 
     assert status["status"] == "accepted"
     assert broken["status"] == "rejected"

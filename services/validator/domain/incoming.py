@@ -22,5 +22,8 @@ class IncomingSubmission:
 
     @property
     def fallback_id(self) -> str:
-        """An id for a message whose body names none: its Nats-Msg-Id, else its sequence."""
-        return self.msg_id or f"seq-{self.stream_seq}"
+        """An id for a message whose body names none, from its Nats-Msg-Id, else its sequence.
+
+        Prefixed, so that the rejection of unreadable bytes can never stand in for a real
+        submission later sent, readable, under the same id."""
+        return f"unreadable:{self.msg_id}" if self.msg_id else f"seq-{self.stream_seq}"

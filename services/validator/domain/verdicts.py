@@ -9,10 +9,30 @@ from services.validator.domain.judgement import judge
 from shared.catalog import Catalog
 from shared.decoding import decode_submission
 from shared.registry import Registry
-from shared.schemas import Verdict
+from shared.schemas import Reason, Verdict
 
 # Reasons that mean the bytes are not a submission at all: they also go to the dead-letter subject.
 UNREADABLE = frozenset({"malformed_json", "invalid_envelope"})
+
+
+# A 64 KiB body naming 6,000 unknown indicators judged into a 1.1 MB verdict, over NATS's
+# 1 MiB limit: it could never be published. The first reasons say what is wrong; the rest are
+# counted.
+MAX_REASONS = 50
+
+
+def capped(reasons: list[Reason]) -> list[Reason]:
+    if len(reasons) <= MAX_REASONS:
+        return reasons
+    more = len(reasons) - (MAX_REASONS - 1)
+    return [
+        *reasons[: MAX_REASONS - 1],
+        Reason(
+            code="too_many_reasons",
+            message=f"Còn {more} lỗi khác chưa liệt kê; hãy sửa các lỗi trên rồi gửi lại",
+            message_en=f"{more} more problems not listed; fix the ones above and resubmit",
+        ),
+    ]
 
 
 def is_unreadable(verdict: Verdict) -> bool:
@@ -32,7 +52,7 @@ def verdict_for(
             unit=unit_token,
             province=province_token,
             status="rejected",
-            reasons=decoded,
+            reasons=capped(decoded),
             received_at=received_at,
             stream_seq=message.stream_seq,
         )
@@ -50,7 +70,7 @@ def verdict_for(
         unit=decoded.unit,
         province=judgement.province,
         status="accepted" if judgement.accepted else "rejected",
-        reasons=judgement.reasons,
+        reasons=capped(judgement.reasons),
         timeliness=judgement.timeliness,
         received_at=received_at,
         stream_seq=message.stream_seq,
