@@ -485,10 +485,11 @@ async def _drive(
 
 async def _settle(plan: LoadPlan, target: Target, timeout: float, say: Say) -> list[str]:
     """Wait for Central to show every report and both consumers to drain; what did not."""
-    expected = {key: plan.oracle.submitted(*key) for key in plan.oracle.rollups()}
     problems: list[str] = []
     try:
-        await wait_for_central(target.central_url, expected, timeout=timeout, progress=say)
+        await wait_for_central(
+            target.central_url, plan.expected_counts(), timeout=timeout, progress=say
+        )
     except TimeoutError as error:
         problems.append(f"Central never showed every report within {timeout:.0f} s: {error}")
     try:

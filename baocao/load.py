@@ -232,6 +232,15 @@ class LoadPlan:
     def count(self, kind: str) -> int:
         return sum(1 for p in self.all if p.kind == kind)
 
+    def expected_counts(self) -> dict[tuple[str, str], int]:
+        """Reports Central must count per (report type, period), in the order the plan first
+        reaches each rollup, so a watcher can poll the one that should complete first."""
+        first_seen: dict[tuple[str, str], int] = {}
+        for index, item in enumerate(self.all):
+            first_seen.setdefault((item.report_type, item.period), index)
+        rollups = sorted(self.oracle.rollups(), key=first_seen.__getitem__)
+        return {key: self.oracle.submitted(*key) for key in rollups}
+
     def limited(self, size: int) -> LoadPlan:
         """The first ``size`` reports and no second wave, with the oracle to match."""
         first = self.first[:size]

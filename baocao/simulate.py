@@ -97,8 +97,9 @@ async def run_load(
     ) as sender:
         await sender.send(plan.first, "reports")
         await sender.send(plan.second, "corrections and re-sends")
-    expected = {key: plan.oracle.submitted(*key) for key in plan.oracle.rollups()}
-    await wait_for_central(target.central_url, expected, timeout=timeout, progress=progress)
+    await wait_for_central(
+        target.central_url, plan.expected_counts(), timeout=timeout, progress=progress
+    )
     await wait_drained(target.nats_url, timeout=timeout)
     seconds = time.monotonic() - started
     mismatches = await check_oracle(plan, target.central_url, catalog)

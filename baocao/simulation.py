@@ -24,6 +24,7 @@ import httpx
 import nats
 
 from baocao.load import kl226_values
+from baocao.watching import backlog
 from shared import subjects, tokens
 from shared.catalog import Catalog, Level, ReportType
 from shared.clock import ClockSegment
@@ -295,15 +296,10 @@ class RoundDriver:
     async def _drain(self, js: Any, timeout: float = 120) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while loop.time() < deadline:
-            pending = 0
-            for durable in ("validator", "aggregator"):
-                info = await js.consumer_info(subjects.REPORTS_STREAM, durable)
-                pending += info.num_pending + info.num_ack_pending
-            if pending == 0:
-                return
+        while await backlog(js):
+            if loop.time() > deadline:
+                raise TimeoutError("the pipeline did not drain")
             await asyncio.sleep(0.1)
-        raise TimeoutError("the pipeline did not drain")
 
     async def _tallies(self, js: Any, period: Period) -> tuple[Counter[str], Counter[str]]:
         import json

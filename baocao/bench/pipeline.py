@@ -52,15 +52,6 @@ def plan_rollups(
     return LoadPlan(first, second, oracle)
 
 
-def _expected(plan: LoadPlan) -> dict[tuple[str, str], int]:
-    """Rollups in the order their reports were planned, so the first incomplete one is polled."""
-    order = {(p.report_type, p.period): n for n, p in reversed(list(enumerate(plan.all)))}
-    return {
-        key: plan.oracle.submitted(*key)
-        for key in sorted(plan.oracle.rollups(), key=order.__getitem__)
-    }
-
-
 async def throughput(
     plan: LoadPlan, target: Target, *, concurrency: int, progress: Callable[[str], None]
 ) -> float:
@@ -80,7 +71,7 @@ async def throughput(
         await sender.send([p for p in plan.second if p.channel == "http"], "over HTTP")
     if sender.outcome.refused:
         raise RuntimeError(f"intake refused {len(sender.outcome.refused)} planned reports")
-    await wait_for_central(target.central_url, _expected(plan), interval=0.1)
+    await wait_for_central(target.central_url, plan.expected_counts(), interval=0.1)
     await wait_drained(target.nats_url, settle=0)  # corrections and re-sends too
     elapsed = time.perf_counter() - started
     return len(plan.all) / elapsed
@@ -178,7 +169,7 @@ async def burst(plan: LoadPlan, target: Target, catalog: Catalog) -> Burst:
     ) as sender:
         await sender.blast(plan.first)
         await sender.blast(plan.second)
-    await wait_for_central(target.central_url, _expected(plan), interval=0.02)
+    await wait_for_central(target.central_url, plan.expected_counts(), interval=0.02)
     await wait_drained(target.nats_url, settle=0)  # corrections too, not just the counts
     seconds = time.perf_counter() - started
     return Burst(len(plan.all), seconds, await check_oracle(plan, target.central_url, catalog))
