@@ -252,12 +252,12 @@ class BatchConsumer:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            # Bounded: a batch stuck in I/O must not hold shutdown; its messages come back anyway.
+            await asyncio.wait({self._task}, timeout=5)
         if self._subscription is not None:
             # Unacknowledged messages go back to the server after ack_wait; nothing is lost.
             with contextlib.suppress(Exception):
-                await self._subscription.unsubscribe()
+                await asyncio.wait_for(self._subscription.unsubscribe(), 5)
 
 
 def _next_backoff(current: float) -> float:

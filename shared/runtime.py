@@ -64,11 +64,13 @@ class Runtime:
         self.pool = await create_pool(self.settings.database_url, max_size=pool_size)
 
     async def close(self) -> None:
+        """Stop following the clock, close NATS, close the pool: each step bounded, so a stuck
+        connection can delay shutdown by seconds but never hold it forever."""
         if self._follower is not None:
-            await self._follower.stop()
-        await self.broker.stop()
-        if self.pool is not None:
-            await self.pool.close()
+            await _bounded("clock follower", self._follower.stop())
+        await _bounded("nats", self.broker.stop())
+        if self.pool is not None and not await _bounded("postgres pool", self.pool.close()):
+            self.pool.terminate()
 
     async def ready(self) -> dict[str, bool]:
         checks = {"nats": self._nats_connected()}
@@ -88,6 +90,18 @@ class Runtime:
             return bool(self.broker.connection.is_connected)
         except Exception:
             return False
+
+
+SHUTDOWN_STEP_SECONDS = 10.0
+
+
+async def _bounded(step: str, work: Awaitable[Any]) -> bool:
+    try:
+        await asyncio.wait_for(work, SHUTDOWN_STEP_SECONDS)
+    except TimeoutError:
+        get_logger(__name__).warning("shutdown step timed out", step=step)
+        return False
+    return True
 
 
 def service_app(
