@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Sequence
+import time
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -36,8 +38,11 @@ from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from opentelemetry import trace
+from opentelemetry.trace import INVALID_SPAN, Span, StatusCode
+from structlog.contextvars import bound_contextvars
 
-from shared import subjects
+from shared import cloudevents, metrics, subjects, telemetry
 from shared.logging import get_logger
 from shared.subjects import REPORTS_STREAM
 
@@ -49,6 +54,7 @@ ACK_WAIT_SECONDS = 10.0
 RETRY_DELAY_SECONDS = 2.0
 FETCH_WAIT_SECONDS = 2.0
 MAX_BACKOFF_SECONDS = 5.0
+WATCH_SECONDS = 5.0  # how often lag and the oldest message's age are read for /metrics
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
@@ -99,7 +105,12 @@ BatchHandler = Callable[[Sequence[Msg]], Awaitable[Sequence[DeadLetter]]]
 
 class BatchConsumer:
     """A durable pull consumer feeding ``handler`` batches of whatever is waiting, up to
-    ``batch_size``: a lone report is handled at once, a deadline-day burst in large batches."""
+    ``batch_size``: a lone report is handled at once, a deadline-day burst in large batches.
+
+    Each message is processed under a span of its own that continues its producer's trace
+    (:func:`span_of` gives it to the handler); the batch's counts, duration and failures, and
+    the consumer's lag, are exported as metrics.
+    """
 
     def __init__(
         self,
@@ -115,9 +126,15 @@ class BatchConsumer:
         self.handler = handler
         self.batch_size = batch_size
         self.stream = stream
-        self._task: asyncio.Task[None] | None = None
+        self.topic = subject.removesuffix(".>")
+        self._tasks: list[asyncio.Task[None]] = []
         self._subscription: JetStreamContext.PullSubscription | None = None
         self._js: JetStreamContext | None = None
+        self._received = metrics.messages_received.labels(durable, subject)
+        self._processed = metrics.messages_processed.labels(durable, subject)
+        self._outages = metrics.messages_failed.labels(durable, subject, "outage")
+        self._faults = metrics.messages_failed.labels(durable, subject, "message")
+        self._duration = metrics.batch_duration.labels(durable, subject)
 
     def config(self) -> ConsumerConfig:
         return ConsumerConfig(
@@ -136,7 +153,10 @@ class BatchConsumer:
         )
         self._subscription = subscription
         self._js = js
-        self._task = asyncio.create_task(self._run(subscription))
+        self._tasks = [
+            asyncio.create_task(self._run(subscription)),
+            asyncio.create_task(self._watch(js)),
+        ]
 
     async def _run(self, subscription: JetStreamContext.PullSubscription) -> None:
         backoff = 0.0
@@ -151,12 +171,36 @@ class BatchConsumer:
                 log.warning("fetch failed; retrying", consumer=self.durable, error=repr(error))
                 backoff = _next_backoff(backoff)
                 continue
+            self._received.inc(len(messages))
+            started = time.perf_counter()
+            spans = {id(m): self._span(m) for m in messages}
+            token = _batch_spans.set(spans)
             try:
                 healthy = await self._consume(messages)
             except Exception as error:  # an ack lost with the connection: redelivered later
                 log.warning("acknowledging failed", consumer=self.durable, error=repr(error))
                 healthy = False
+            finally:
+                _batch_spans.reset(token)
+                for span in spans.values():
+                    span.end()
+            self._duration.observe(time.perf_counter() - started)
             backoff = 0.0 if healthy else _next_backoff(backoff)
+
+    def _span(self, message: Msg) -> Span:
+        return telemetry.process_span(
+            self.topic,
+            message.subject,
+            self.durable,
+            message.headers,
+            {
+                telemetry.SUBMISSION_ID: submission_id_of(message),
+                telemetry.UNIT: unit_of(message),
+                "messaging.message.id": message_id(message) or "",
+                "messaging.nats.stream_sequence": message.metadata.sequence.stream,
+                "messaging.nats.delivery_count": message.metadata.num_delivered,
+            },
+        )
 
     async def _consume(self, messages: Sequence[Msg]) -> bool:
         """Handle one batch; False when the infrastructure failed and the consumer should back off."""
@@ -165,12 +209,14 @@ class BatchConsumer:
             await self._park(dead)
         except Exception as error:
             if is_transient(error):
+                _record_failure(messages, error)
                 log.warning(
                     "batch failed on the infrastructure; it will be redelivered",
                     consumer=self.durable,
                     size=len(messages),
                     error=repr(error),
                 )
+                self._outages.inc(len(messages))
                 await _nak_all(messages)
                 return False
             log.warning(
@@ -181,10 +227,12 @@ class BatchConsumer:
             )
         else:
             await _ack_all(messages)
+            self._processed.inc(len(messages))
             return True
         healthy = True
         for message in messages:
-            healthy = await self._consume_alone(message) and healthy
+            with handling(message):
+                healthy = await self._consume_alone(message) and healthy
         return healthy
 
     async def _consume_alone(self, message: Msg) -> bool:
@@ -192,8 +240,10 @@ class BatchConsumer:
             dead = await self.handler([message])
             await self._park(dead)
         except Exception as error:
+            _record_failure([message], error)
             deliveries = message.metadata.num_delivered
             poison = not is_transient(error) and deliveries >= POISON_AFTER
+            (self._outages if is_transient(error) else self._faults).inc()
             log.error(
                 "message failed; dead-lettered"
                 if poison
@@ -216,6 +266,7 @@ class BatchConsumer:
             await message.term()
             return True
         await message.ack()
+        self._processed.inc()
         return True
 
     async def _park(self, dead: Sequence[DeadLetter]) -> None:
@@ -229,35 +280,113 @@ class BatchConsumer:
                     subjects.dead_letter(self.durable),
                     letter.message.data,
                     stream=REPORTS_STREAM,
-                    headers={
-                        "Nats-Msg-Id": f"deadletter:{self.durable}:{letter.message.metadata.sequence.stream}",
-                        "Baocao-Reason": letter.reason,
-                        "Baocao-Detail": letter.detail[:2000],
-                        "Baocao-Original-Subject": letter.message.subject,
-                        "Baocao-Original-Sequence": str(letter.message.metadata.sequence.stream),
-                    },
+                    headers=self._dead_letter_headers(letter),
                 )
                 for letter in dead
             )
         )
+        metrics.events_published.labels(subjects.DEAD_LETTER).inc(len(dead))
         for letter in dead:
-            log.warning(
-                "dead-lettered",
-                consumer=self.durable,
-                reason=letter.reason,
-                stream_seq=letter.message.metadata.sequence.stream,
-                subject=letter.message.subject,
-            )
+            metrics.dead_letters.labels(self.durable, letter.reason).inc()
+            with handling(letter.message):
+                log.warning(
+                    "dead-lettered",
+                    consumer=self.durable,
+                    reason=letter.reason,
+                    stream_seq=letter.message.metadata.sequence.stream,
+                    subject=letter.message.subject,
+                )
+
+    def _dead_letter_headers(self, letter: DeadLetter) -> dict[str, str]:
+        sequence = letter.message.metadata.sequence.stream
+        headers = cloudevents.headers(
+            event_id=f"deadletter:{self.durable}:{sequence}",
+            event_type=cloudevents.DEAD_LETTERED,
+            service=self.durable,
+            subject=submission_id_of(letter.message),
+            time=datetime.now(UTC),
+            content_type=(letter.message.headers or {}).get("content-type", "application/json"),
+        )
+        headers |= {
+            "Baocao-Reason": letter.reason,
+            "Baocao-Detail": letter.detail[:2000],
+            "Baocao-Original-Subject": letter.message.subject,
+            "Baocao-Original-Sequence": str(sequence),
+        }
+        telemetry.inject(headers, span_of(letter.message))
+        return headers
+
+    async def _watch(self, js: JetStreamContext) -> None:
+        """Export the consumer's lag: pending, unacknowledged, and the oldest message's age."""
+        pending = metrics.consumer_pending.labels(self.durable)
+        ack_pending = metrics.consumer_ack_pending.labels(self.durable)
+        oldest = metrics.consumer_oldest_age.labels(self.durable)
+        while True:
+            try:
+                info = await js.consumer_info(self.stream, self.durable)
+                pending.set(info.num_pending or 0)
+                ack_pending.set(info.num_ack_pending or 0)
+                age = 0.0
+                if (info.num_pending or 0) + (info.num_ack_pending or 0) > 0:
+                    floor = info.ack_floor.stream_seq if info.ack_floor else 0
+                    first = await js.get_msg(
+                        self.stream, seq=(floor or 0) + 1, subject=self.subject, next=True
+                    )
+                    if first.time is not None:
+                        stored = first.time if first.time.tzinfo else first.time.replace(tzinfo=UTC)
+                        age = max(0.0, (datetime.now(UTC) - stored).total_seconds())
+                oldest.set(age)
+            except Exception as error:  # an outage shows in the other metrics; keep watching
+                log.debug("reading consumer lag failed", consumer=self.durable, error=repr(error))
+            await asyncio.sleep(WATCH_SECONDS)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        for task in self._tasks:
+            task.cancel()
+        if self._tasks:
             # Bounded: a batch stuck in I/O must not hold shutdown; its messages come back anyway.
-            await asyncio.wait({self._task}, timeout=5)
+            await asyncio.wait(set(self._tasks), timeout=5)
         if self._subscription is not None:
             # Unacknowledged messages go back to the server after ack_wait; nothing is lost.
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._subscription.unsubscribe(), 5)
+
+
+_batch_spans: ContextVar[dict[int, Span]] = ContextVar("batch_spans", default={})  # noqa: B039 -- never mutated
+
+
+def span_of(message: Msg) -> Span:
+    """The span ``message`` is being processed under (a no-op span outside a batch)."""
+    return _batch_spans.get().get(id(message), INVALID_SPAN)
+
+
+@contextlib.contextmanager
+def handling(message: Msg) -> Iterator[None]:
+    """Log lines written inside carry ``message``'s trace and span ids, submission id and unit."""
+    with (
+        trace.use_span(span_of(message), end_on_exit=False),
+        bound_contextvars(submission_id=submission_id_of(message), unit=unit_of(message)),
+    ):
+        yield
+
+
+def submission_id_of(message: Msg) -> str:
+    """The submission a message is about: the CloudEvents subject Baocao's services set, else
+    the Nats-Msg-Id a local system sets on the submissions it publishes."""
+    headers = message.headers or {}
+    return headers.get("ce-subject") or headers.get("Nats-Msg-Id") or ""
+
+
+def unit_of(message: Msg) -> str:
+    """The unit code, the last token of every report and notice subject."""
+    return message.subject.rsplit(".", 1)[-1]
+
+
+def _record_failure(messages: Sequence[Msg], error: BaseException) -> None:
+    for message in messages:
+        span = span_of(message)
+        span.record_exception(error)
+        span.set_status(StatusCode.ERROR, type(error).__name__)
 
 
 def _next_backoff(current: float) -> float:

@@ -1,14 +1,25 @@
-"""structlog set-up: JSON lines carrying the current trace and span ids."""
+"""structlog set-up: JSON lines carrying the current trace and span ids.
+
+In a terminal the same events are rendered for a person to read (``BAOCAO_LOG_FORMAT=console``,
+the default when stderr is a TTY); anywhere else, one JSON object per line for the log pipeline.
+"""
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from collections.abc import MutableMapping
-from typing import Any
+from typing import Any, Literal
 
 import structlog
 from opentelemetry import trace
+
+LogFormat = Literal["auto", "json", "console"]
+
+# Keys whose values are never written, whoever passes them to a logger.
+_SECRET_KEYS = frozenset({"token", "authorization", "password", "secret", "token_secret"})
+_DSN_PASSWORD = re.compile(r"(://[^:/@]+:)[^@]+@")
 
 
 def _add_trace_ids(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
@@ -19,7 +30,22 @@ def _add_trace_ids(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableM
     return event
 
 
-def configure_logging(service: str, level: str = "INFO") -> None:
+def _redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    for key, value in event.items():
+        if key.lower() in _SECRET_KEYS:
+            event[key] = "[redacted]"
+        elif isinstance(value, str) and "://" in value:
+            event[key] = _DSN_PASSWORD.sub(r"\1[redacted]@", value)
+    return event
+
+
+def configure_logging(service: str, level: str = "INFO", log_format: LogFormat = "auto") -> None:
+    console = log_format == "console" or (log_format == "auto" and sys.stderr.isatty())
+    renderer: structlog.typing.Processor = (
+        structlog.dev.ConsoleRenderer()
+        if console
+        else structlog.processors.JSONRenderer(ensure_ascii=False)
+    )
     logging.basicConfig(stream=sys.stderr, level=level.upper(), format="%(message)s")
     structlog.configure(
         processors=[
@@ -27,8 +53,9 @@ def configure_logging(service: str, level: str = "INFO") -> None:
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             _add_trace_ids,
+            _redact,
             structlog.processors.format_exc_info,
-            structlog.processors.JSONRenderer(ensure_ascii=False),
+            renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),

@@ -12,17 +12,20 @@ from typing import Any
 import asyncpg
 import uvicorn
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from faststream.nats import NatsBroker
 from nats.js import JetStreamContext
 
+from shared import metrics
 from shared.catalog import DEFAULT_DIRECTORY, Catalog
 from shared.clock import Clock, ScheduledClock, SystemClock
 from shared.clock_sync import SharedClockFollower
 from shared.db import create_pool, pending_migrations
+from shared.http_observability import ObservedHTTP
 from shared.logging import configure_logging, get_logger
 from shared.messaging import CONNECTION_OPTIONS, ensure_streams
 from shared.settings import CommonSettings
+from shared.telemetry import configure_tracing
 
 
 def make_broker(settings: CommonSettings) -> NatsBroker:
@@ -119,6 +122,7 @@ def service_app(
         await stop()
 
     app = FastAPI(title=title, lifespan=lifespan)
+    app.add_middleware(ObservedHTTP)
     add_health_routes(app, runtime)
     return app
 
@@ -136,10 +140,16 @@ def add_health_routes(app: FastAPI, runtime: Runtime) -> None:
             status_code=200 if all(checks.values()) else 503,
         )
 
+    @app.get("/metrics", include_in_schema=False)
+    async def prometheus_metrics() -> Response:
+        body, content_type = metrics.render()
+        return Response(body, media_type=content_type)
 
-def serve(app: FastAPI, host: str, port: int, service: str, log_level: str) -> None:
+
+def serve(app: FastAPI, host: str, port: int, service: str, settings: CommonSettings) -> None:
     """Run ``app`` until SIGINT/SIGTERM; logging is ours, not uvicorn's access log."""
-    configure_logging(service, log_level)
+    configure_logging(service, settings.log_level, settings.log_format)
+    configure_tracing(service, settings.otlp_endpoint)
     get_logger(service).info("listening", host=host, port=port)
     config = uvicorn.Config(
         app, host=host, port=port, log_config=None, access_log=False, lifespan="on"

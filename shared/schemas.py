@@ -85,18 +85,24 @@ class SubmissionStatus(BaseModel):
 
 
 class Notice(BaseModel):
-    """A reminder or escalation, published on ``notify.<recipient unit code>``."""
+    """A reminder, an escalation or a rejection, published on ``notify.<recipient unit code>``."""
 
     notice_id: str
-    stage: Literal["reminder", "escalation"]
+    stage: Literal["reminder", "escalation", "rejection"]
     recipient: str
     unit: str
     unit_name: str
     report_type: str
     period: str
-    deadline: datetime
+    deadline: datetime | None = Field(
+        description="When the unit's report is due; none for a report type outside the catalog."
+    )
     message_vi: str
     message_en: str
+    submission_id: str | None = Field(
+        default=None, description="For a rejection: the submission that was rejected."
+    )
+    reasons: list[Reason] = Field(default=[], description="For a rejection: why, every reason.")
 
 
 class Problem(BaseModel):

@@ -22,4 +22,15 @@ class CommonSettings(BaseSettings):
         " (tests and the simulated round move time there); never use it in production.",
     )
     log_level: str = Field(default="INFO", alias="BAOCAO_LOG_LEVEL")
+    log_format: Literal["auto", "json", "console"] = Field(
+        default="auto",
+        alias="BAOCAO_LOG_FORMAT",
+        description="'auto' is readable text in a terminal and JSON lines anywhere else.",
+    )
     catalog_dir: str | None = Field(default=None, alias="BAOCAO_CATALOG_DIR")
+    otlp_endpoint: str | None = Field(
+        default=None,
+        alias="OTEL_EXPORTER_OTLP_ENDPOINT",
+        description="Where traces go over OTLP/HTTP (the exporter reads the other OTEL_*"
+        " variables itself); unset, spans are kept for log correlation and not exported.",
+    )

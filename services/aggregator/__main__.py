@@ -3,4 +3,4 @@ from services.aggregator.settings import AggregatorSettings
 from shared.runtime import serve
 
 settings = AggregatorSettings()
-serve(Aggregator(settings).app(), settings.host, settings.port, "aggregator", settings.log_level)
+serve(Aggregator(settings).app(), settings.host, settings.port, "aggregator", settings)

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from services.aggregator.adapters.rollup_store import RollupStore
 from services.aggregator.entrypoints import consumer, http
+from services.aggregator.entrypoints.gauges import CompletenessGauges
 from services.aggregator.service import AggregationService
 from services.aggregator.settings import AggregatorSettings
 from services.aggregator.views import RollupViews
@@ -23,6 +24,7 @@ class Aggregator:
             self.runtime.clock = clock
         self.catalog = load_catalog(settings)
         self.consumer: BatchConsumer | None = None
+        self.gauges: CompletenessGauges | None = None
         self.views: RollupViews | None = None
 
     async def start(self) -> None:
@@ -35,12 +37,16 @@ class Aggregator:
         )
         self.consumer = consumer.build(service, batch_size=self.settings.batch_size)
         await self.consumer.start(self.runtime.js)
+        self.gauges = CompletenessGauges(service, self.settings.gauge_seconds)
+        self.gauges.start()
 
     def _views(self) -> RollupViews:
         assert self.views is not None, "the aggregator has not started"
         return self.views
 
     async def stop(self) -> None:
+        if self.gauges is not None:
+            await self.gauges.stop()
         if self.consumer is not None:
             await self.consumer.stop()
         await self.runtime.close()

@@ -15,6 +15,7 @@ from services.aggregator.adapters.rollup_store import (
 )
 from services.aggregator.domain.latest import latest_per_report
 from services.aggregator.domain.rollup import Rollup, UnitReport, parse_values, replace_report
+from services.aggregator.metrics import NATION, CompletenessFigure, DeadlineFigure
 from shared.catalog import Catalog
 from shared.clock import Clock
 from shared.logging import get_logger
@@ -39,15 +40,42 @@ class AggregationService:
         if latest:
             await self.store.apply(latest, self._fold, self.clock.now())
         log.info("batch rolled up", size=len(verdicts), reports=len(latest))
-        for verdict in latest.values():
-            log.debug(
-                "rolled up",
-                submission_id=verdict.submission_id,
-                unit=verdict.unit,
-                report_type=verdict.report_type,
-                period=verdict.period,
-                province=verdict.province,
+
+    def open_periods(self) -> list[tuple[str, Period]]:
+        """(report type, period) whose deadlines are live: the current period and the one before."""
+        today = self.clock.now().date()
+        result = []
+        for report_type in self.catalog:
+            current = Period.containing(today, report_type.periodicity)
+            result += [(report_type.code, current.shifted(-1)), (report_type.code, current)]
+        return result
+
+    async def completeness(self) -> tuple[list[CompletenessFigure], list[DeadlineFigure]]:
+        """Expected and submitted units of every province and the nation, and each level's
+        deadline, for the open periods. A province nobody in has reported yet counts too: it
+        is the one an operator most needs to see."""
+        keys = self.open_periods()
+        submitted = await self.store.submitted_counts([(rt, p.label) for rt, p in keys])
+        figures: list[CompletenessFigure] = []
+        deadlines: list[DeadlineFigure] = []
+        for code, period in keys:
+            expected_total = submitted_total = 0
+            for province in self.registry.provinces(period.cutoff_end):
+                expected = self._expected(code, period.label, province.code)
+                count = submitted.get((code, period.label, province.code), 0)
+                figures.append(
+                    CompletenessFigure(code, period.label, province.code, expected, count)
+                )
+                expected_total += expected
+                submitted_total += count
+            figures.append(
+                CompletenessFigure(code, period.label, NATION, expected_total, submitted_total)
             )
+            for rule in self.catalog.report_types[code].levels:
+                deadlines.append(
+                    DeadlineFigure(code, period.label, rule.level, rule.deadline.for_period(period))
+                )
+        return figures, deadlines
 
     def _fold(self, key: RollupKey, stored: StoredRollup, changes: list[Change]) -> Rollup:
         report_type_code, period, province = key

@@ -3,4 +3,4 @@ from services.intake.settings import IntakeSettings
 from shared.runtime import serve
 
 settings = IntakeSettings()
-serve(Intake(settings).app(), settings.host, settings.port, "intake", settings.log_level)
+serve(Intake(settings).app(), settings.host, settings.port, "intake", settings)

@@ -3,4 +3,4 @@ from services.notifier.settings import NotifierSettings
 from shared.runtime import serve
 
 settings = NotifierSettings()
-serve(Notifier(settings).app(), settings.host, settings.port, "notifier", settings.log_level)
+serve(Notifier(settings).app(), settings.host, settings.port, "notifier", settings)

@@ -8,10 +8,12 @@ from fastapi import FastAPI
 
 from services.notifier.adapters.notice_publisher import NoticePublisher
 from services.notifier.adapters.outbox import Outbox
+from services.notifier.entrypoints import consumers
 from services.notifier.entrypoints.ticker import Ticker
 from services.notifier.service import NotificationService
 from services.notifier.settings import NotifierSettings
 from shared.clock import Clock
+from shared.consuming import BatchConsumer
 from shared.registry.store import load_registry
 from shared.runtime import Runtime, load_catalog, make_broker, service_app
 
@@ -25,6 +27,7 @@ class Notifier:
         self.catalog = load_catalog(settings)
         self.service: NotificationService | None = None
         self._ticker: Ticker | None = None
+        self.consumers: list[BatchConsumer] = []
 
     async def start(self, *, loop: bool = True) -> None:
         await self.runtime.open()
@@ -37,6 +40,9 @@ class Notifier:
             lead=timedelta(days=self.settings.reminder_lead_days),
             window=timedelta(days=self.settings.escalation_window_days),
         )
+        self.consumers = consumers.build(self.service, batch_size=self.settings.batch_size)
+        for consumer in self.consumers:
+            await consumer.start(self.runtime.js)
         if loop:
             self._ticker = Ticker(self.service, self.settings.tick_seconds)
             self._ticker.start()
@@ -44,6 +50,8 @@ class Notifier:
     async def stop(self) -> None:
         if self._ticker is not None:
             await self._ticker.stop()
+        for consumer in self.consumers:
+            await consumer.stop()
         await self.runtime.close()
 
     def app(self) -> FastAPI:

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
+from services.notifier import metrics
 from services.notifier.adapters.notice_publisher import NoticePublisher
 from services.notifier.adapters.outbox import Outbox
-from services.notifier.domain.messages import render
+from services.notifier.domain.messages import render, render_rejection
 from services.notifier.domain.schedule import Due, candidate_periods, due_notices
 from shared.catalog import Catalog
 from shared.clock import Clock
 from shared.logging import get_logger
 from shared.registry import Registry
-from shared.schemas import Notice
+from shared.schemas import Notice, Verdict
 
 log = get_logger(__name__)
 RELAY_BATCH = 500
@@ -69,10 +71,77 @@ class NotificationService:
             # with the number of units: at 33,000 communes it took seconds of every tick.
             if (d.unit.code, d.report_type.code, d.period.label, d.stage) not in scheduled
         ]
-        added = await self.outbox.add([notice_for(d) for d in due], now)
+        notices = [notice_for(d) for d in due]
+        added = await self.outbox.add(notices, now)
         if added:
             log.info("notices scheduled", count=added)
-        return await self.relay()
+            for notice in notices:
+                metrics.scheduled.labels(notice.stage).inc()
+        sent = await self.relay()
+        metrics.unsent.set(await self.outbox.unsent_count())
+        return sent
+
+    async def on_accepted(self, verdicts: Sequence[Verdict]) -> int:
+        """A unit's report arrived: its unsent reminders and escalations are cancelled."""
+        cancelled = await self.outbox.cancel(
+            {(v.unit, v.report_type, v.period) for v in verdicts}, self.clock.now()
+        )
+        if cancelled:
+            metrics.cancelled.inc(cancelled)
+            log.info("notices cancelled; the reports arrived", count=cancelled)
+        return cancelled
+
+    async def on_rejected(
+        self, verdicts: Sequence[Verdict], carriers: Mapping[str, Mapping[str, str]]
+    ) -> None:
+        """Tell each submitter why their report was rejected, on ``notify.<unit>``.
+
+        Sent straight to JetStream, not through the outbox: the notice id is the submission's,
+        so a redelivered verdict republishes it under the same Nats-Msg-Id and the stream drops
+        the copy."""
+        notices = [self.rejection_notice(v) for v in verdicts]
+        await self.publisher.publish(
+            notices,
+            self.clock.now(),
+            {
+                n.notice_id: carriers.get(v.submission_id, {})
+                for n, v in zip(notices, verdicts, strict=True)
+            },
+        )
+
+    def rejection_notice(self, verdict: Verdict) -> Notice:
+        report_type = self.catalog.get(verdict.report_type)
+        unit = self.registry.get(verdict.unit)
+        deadline = None
+        if report_type is not None and unit is not None:
+            try:
+                deadline = report_type.deadline_for(
+                    unit.level, report_type.period_of(verdict.period)
+                )
+            except ValueError:  # a period the report type does not have
+                deadline = None
+        title = (
+            (report_type.title.vi, report_type.title.en)
+            if report_type is not None
+            else (verdict.report_type, verdict.report_type)
+        )
+        message_vi, message_en = render_rejection(
+            verdict.submission_id, title, verdict.period, verdict.reasons
+        )
+        return Notice(
+            notice_id=f"rejection:{verdict.submission_id}",
+            stage="rejection",
+            recipient=verdict.unit,
+            unit=verdict.unit,
+            unit_name=unit.name if unit is not None else verdict.unit,
+            report_type=verdict.report_type,
+            period=verdict.period,
+            deadline=deadline,
+            message_vi=message_vi,
+            message_en=message_en,
+            submission_id=verdict.submission_id,
+            reasons=verdict.reasons,
+        )
 
     async def relay(self) -> int:
         """Send unsent notices. A claim is held while sending, so replicas never send the same
@@ -84,7 +153,7 @@ class NotificationService:
                 notices = await self.outbox.claim_unsent(connection, RELAY_BATCH)
                 if not notices:
                     return sent
-                await self.publisher.publish(notices)
+                await self.publisher.publish(notices, self.clock.now())
                 await self.outbox.mark_sent(connection, notices, self.clock.now())
             sent += len(notices)
             for notice in notices:

@@ -11,3 +11,4 @@ class NotifierSettings(CommonSettings):
     tick_seconds: float = Field(default=30.0, alias="NOTIFIER_TICK_SECONDS")
     reminder_lead_days: int = Field(default=3, alias="NOTIFIER_REMINDER_LEAD_DAYS")
     escalation_window_days: int = Field(default=30, alias="NOTIFIER_ESCALATION_WINDOW_DAYS")
+    batch_size: int = Field(default=256, alias="NOTIFIER_BATCH_SIZE")

@@ -3,4 +3,4 @@ from services.validator.settings import ValidatorSettings
 from shared.runtime import serve
 
 settings = ValidatorSettings()
-serve(Validator(settings).app(), settings.host, settings.port, "validator", settings.log_level)
+serve(Validator(settings).app(), settings.host, settings.port, "validator", settings)

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
+from services.validator import metrics
 from services.validator.domain.incoming import IncomingSubmission
 from services.validator.domain.verdicts import is_unreadable, verdict_for
 from shared.catalog import Catalog
@@ -24,7 +25,13 @@ class Store(Protocol):
 
 
 class Publisher(Protocol):
-    async def publish(self, verdicts: Sequence[Verdict], documents: Mapping[str, str]) -> None: ...
+    async def publish(
+        self,
+        verdicts: Sequence[Verdict],
+        documents: Mapping[str, str],
+        carriers: Mapping[str, Mapping[str, str]],
+        validated_at: datetime,
+    ) -> None: ...
 
 
 class ValidationService:
@@ -59,16 +66,24 @@ class ValidationService:
             for m in batch
         ]
         first: dict[str, Verdict] = {}
-        for verdict in judged:
+        carriers: dict[str, Mapping[str, str]] = {}
+        for message, verdict in zip(batch, judged, strict=True):
             first.setdefault(verdict.submission_id, verdict)
+            carriers.setdefault(verdict.submission_id, message.trace_carrier)
         # Each verdict is serialised once, for the database and the stream alike.
         documents = {i: v.model_dump_json() for i, v in first.items()}
-        on_record = await self.store.record(list(first.values()), documents, self.clock.now())
+        validated_at = self.clock.now()
+        on_record = await self.store.record(list(first.values()), documents, validated_at)
         for submission_id, verdict in on_record.items():
             if verdict is not first[submission_id]:  # judged before: what is on record stands
                 documents[submission_id] = verdict.model_dump_json()
+        # Counted as they are committed: a redelivery finds them on record and does not count
+        # them again.
+        metrics.count_judged(
+            (v for i, v in on_record.items() if v is first[i]), self.catalog.report_types
+        )
         verdicts = list(on_record.values())
-        await self.publisher.publish(verdicts, documents)
+        await self.publisher.publish(verdicts, documents, carriers, validated_at)
         log.info(
             "batch judged",
             size=len(batch),
@@ -76,17 +91,6 @@ class ValidationService:
             rejected=sum(v.status == "rejected" for v in verdicts),
             first_stream_seq=batch[0].stream_seq if batch else None,
         )
-        for verdict in verdicts:
-            log.debug(
-                "judged",
-                submission_id=verdict.submission_id,
-                unit=verdict.unit,
-                report_type=verdict.report_type,
-                period=verdict.period,
-                status=verdict.status,
-                timeliness=verdict.timeliness,
-                reasons=[r.code for r in verdict.reasons],
-            )
         return judged
 
 

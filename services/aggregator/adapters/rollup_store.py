@@ -120,6 +120,18 @@ class RollupStore:
     def __init__(self, pool: asyncpg.Pool[Any]) -> None:
         self._pool = pool
 
+    async def submitted_counts(self, keys: list[tuple[str, str]]) -> dict[RollupKey, int]:
+        """Units with an accepted report, per (report type, period, province), for ``keys``."""
+        if not keys:
+            return {}
+        rows = await self._pool.fetch(
+            "SELECT report_type, period, province, submitted FROM province_rollups"
+            " WHERE (report_type, period) IN (SELECT * FROM unnest($1::text[], $2::text[]))",
+            [k[0] for k in keys],
+            [k[1] for k in keys],
+        )
+        return {(r["report_type"], r["period"], r["province"]): r["submitted"] for r in rows}
+
     async def apply(self, latest: Mapping[ReportKey, Verdict], fold: Fold, now: datetime) -> int:
         """Record newer reports and fold each change into its province's row, in one transaction.
 

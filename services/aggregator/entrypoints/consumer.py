@@ -8,27 +8,49 @@ from nats.aio.msg import Msg
 from pydantic import ValidationError
 
 from services.aggregator.service import AggregationService
-from shared import subjects
-from shared.consuming import BatchConsumer, DeadLetter
+from shared import subjects, telemetry
+from shared.consuming import BatchConsumer, DeadLetter, handling, span_of
+from shared.logging import get_logger
 from shared.schemas import Verdict
 
 DURABLE = "aggregator"
+log = get_logger(__name__)
 
 
 def build(service: AggregationService, *, batch_size: int) -> BatchConsumer:
     async def handle(messages: Sequence[Msg]) -> list[DeadLetter]:
         verdicts = []
+        read = []
         dead = []
         for message in messages:
             try:
-                verdicts.append(Verdict.model_validate_json(message.data))
+                verdict = Verdict.model_validate_json(message.data)
             except ValidationError as error:
                 # Only the validator publishes here: an unreadable event is a bug to look at,
                 # parked with its bytes rather than retried or dropped.
                 dead.append(DeadLetter(message, "unreadable_verdict", str(error)))
+                continue
+            verdicts.append(verdict)
+            read.append((message, verdict))
         await service.apply(verdicts)
+        for message, verdict in read:
+            _describe(message, verdict)
         return dead
 
     return BatchConsumer(
         subject=f"{subjects.ACCEPTED}.>", durable=DURABLE, handler=handle, batch_size=batch_size
     )
+
+
+def _describe(message: Msg, verdict: Verdict) -> None:
+    span_of(message).set_attributes(
+        {telemetry.REPORT_TYPE: verdict.report_type, telemetry.PERIOD: verdict.period}
+    )
+    with handling(message):
+        log.debug(
+            "rolled up",
+            submission_id=verdict.submission_id,
+            report_type=verdict.report_type,
+            period=verdict.period,
+            province=verdict.province,
+        )

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from nats.js import JetStreamContext
+from opentelemetry import trace
 
-from shared import subjects
+from shared import cloudevents, metrics, subjects, telemetry
 from shared.schemas import Submission
 
 
@@ -30,12 +31,31 @@ class SubmissionPublisher:
         report came over HTTP or straight onto NATS, and a retry within the duplicate window
         gets the original message's time.
         """
-        ack = await self._js.publish(
-            subjects.submitted(province, submission.unit),
-            body,
-            stream=subjects.REPORTS_STREAM,
-            headers={"Nats-Msg-Id": submission.submission_id, "content-type": "application/json"},
+        subject = subjects.submitted(province, submission.unit)
+        headers = cloudevents.headers(
+            event_id=submission.submission_id,
+            event_type=cloudevents.SUBMITTED,
+            service="intake",
+            subject=submission.submission_id,
+            time=datetime.now(UTC),
         )
+        span = telemetry.send_span(
+            subjects.SUBMITTED,
+            subject,
+            attributes={
+                telemetry.SUBMISSION_ID: submission.submission_id,
+                telemetry.UNIT: submission.unit,
+                telemetry.REPORT_TYPE: submission.report_type,
+                telemetry.PERIOD: submission.period,
+                "messaging.message.id": submission.submission_id,
+            },
+        )
+        with trace.use_span(span, end_on_exit=True, record_exception=True):
+            telemetry.inject(headers, span)
+            ack = await self._js.publish(
+                subject, body, stream=subjects.REPORTS_STREAM, headers=headers
+            )
+        metrics.events_published.labels(subjects.SUBMITTED).inc()
         stored = await self._js.get_msg(subjects.REPORTS_STREAM, ack.seq)
         assert stored.time is not None
         assert stored.subject is not None

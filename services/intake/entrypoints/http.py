@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from services.intake import metrics
 from services.intake.adapters.status import StatusReader
 from services.intake.service import IntakeService, Refused
 from shared import tokens
@@ -122,6 +123,7 @@ async def _read_limited(request: Request, limit: int) -> bytes:
 def add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Refused)
     async def refused(_: Request, error: Refused) -> JSONResponse:
+        metrics.refusals.labels(error.reason).inc()
         details: list[dict[str, Any]] = [d.model_dump(exclude_none=True) for d in error.details]
         problem = Problem(reason=error.reason, message=error.message, details=details)
         return JSONResponse(problem.model_dump(), status_code=error.status)
@@ -153,6 +155,7 @@ def add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, error: RequestValidationError) -> JSONResponse:
+        metrics.refusals.labels("invalid_request").inc()
         problem = Problem(
             reason="invalid_request",
             message="the request is not valid",

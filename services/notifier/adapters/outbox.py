@@ -66,8 +66,8 @@ class Outbox:
 
     async def claim_unsent(self, connection: asyncpg.Connection[Any], limit: int) -> list[Notice]:
         rows = await connection.fetch(
-            "SELECT payload FROM notifications WHERE sent_at IS NULL ORDER BY created_at"
-            " LIMIT $1 FOR UPDATE SKIP LOCKED",
+            "SELECT payload FROM notifications WHERE sent_at IS NULL AND cancelled_at IS NULL"
+            " ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED",
             limit,
         )
         return [Notice.model_validate(r["payload"]) for r in rows]
@@ -86,6 +86,33 @@ class Outbox:
             [n.stage for n in notices],
             now,
         )
+
+    async def cancel(self, reported: Collection[tuple[str, str, str]], now: datetime) -> int:
+        """Cancel unsent notices about (unit, report type, period) that now has a report.
+
+        A notice being sent is locked by its claim; the update waits for it, then finds it
+        sent and leaves it alone."""
+        if not reported:
+            return 0
+        rows = await self._pool.fetch(
+            "UPDATE notifications SET cancelled_at = $4"
+            " FROM unnest($1::text[], $2::text[], $3::text[]) AS r(unit, report_type, period)"
+            " WHERE notifications.unit = r.unit AND notifications.report_type = r.report_type"
+            " AND notifications.period = r.period"
+            " AND notifications.sent_at IS NULL AND notifications.cancelled_at IS NULL"
+            " RETURNING 1",
+            [k[0] for k in reported],
+            [k[1] for k in reported],
+            [k[2] for k in reported],
+            now,
+        )
+        return len(rows)
+
+    async def unsent_count(self) -> int:
+        count: int = await self._pool.fetchval(
+            "SELECT count(*) FROM notifications WHERE sent_at IS NULL AND cancelled_at IS NULL"
+        )
+        return count
 
     def acquire(self) -> Any:
         return self._pool.acquire()

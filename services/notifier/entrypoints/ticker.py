@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+from services.notifier import metrics
 from services.notifier.service import NotificationService
 from shared.logging import get_logger
 
@@ -26,7 +27,9 @@ class Ticker:
             try:
                 await self.service.tick()
                 self.completed += 1
+                metrics.ticks.inc()
             except Exception as error:  # a database or NATS outage: try again next tick
+                metrics.tick_failures.inc()
                 log.warning("notifier tick failed", error=repr(error))
             await asyncio.sleep(self.every)
 

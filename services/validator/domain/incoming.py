@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 
@@ -13,6 +14,8 @@ class IncomingSubmission:
     msg_id: str | None
     stream_seq: int
     stored_at: datetime
+    # Opaque headers carrying the trace this message is processed in, for the verdict to continue.
+    trace_carrier: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def subject_tokens(self) -> tuple[str, str]:

@@ -8,10 +8,13 @@ from nats.aio.msg import Msg
 
 from services.validator.domain.incoming import IncomingSubmission
 from services.validator.service import ValidationService, unreadable
-from shared import subjects
-from shared.consuming import BatchConsumer, DeadLetter, message_id, stored_at
+from shared import subjects, telemetry
+from shared.consuming import BatchConsumer, DeadLetter, handling, message_id, span_of, stored_at
+from shared.logging import get_logger
+from shared.schemas import Verdict
 
 DURABLE = "validator"
+log = get_logger(__name__)
 
 
 def build(service: ValidationService, *, batch_size: int) -> BatchConsumer:
@@ -24,10 +27,13 @@ def build(service: ValidationService, *, batch_size: int) -> BatchConsumer:
                     msg_id=message_id(m),
                     stream_seq=m.metadata.sequence.stream,
                     stored_at=stored_at(m),
+                    trace_carrier=telemetry.carrier_of(span_of(m)),
                 )
                 for m in messages
             ]
         )
+        for message, verdict in zip(messages, judged, strict=True):
+            _describe(message, verdict)
         # The sender already has its rejection; operators get the original bytes too.
         return [
             DeadLetter(messages[index], "unreadable_submission", detail)
@@ -37,3 +43,25 @@ def build(service: ValidationService, *, batch_size: int) -> BatchConsumer:
     return BatchConsumer(
         subject=f"{subjects.SUBMITTED}.>", durable=DURABLE, handler=handle, batch_size=batch_size
     )
+
+
+def _describe(message: Msg, verdict: Verdict) -> None:
+    """Name the report on the message's span, and log the verdict under it."""
+    span_of(message).set_attributes(
+        {
+            telemetry.SUBMISSION_ID: verdict.submission_id,
+            telemetry.REPORT_TYPE: verdict.report_type,
+            telemetry.PERIOD: verdict.period,
+            "baocao.status": verdict.status,
+        }
+    )
+    with handling(message):
+        log.debug(
+            "judged",
+            submission_id=verdict.submission_id,
+            report_type=verdict.report_type,
+            period=verdict.period,
+            status=verdict.status,
+            timeliness=verdict.timeliness,
+            reasons=[r.code for r in verdict.reasons],
+        )

@@ -1,0 +1,65 @@
+"""The aggregator's domain metrics: completeness of the periods with live deadlines."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+
+from prometheus_client import Gauge
+
+NATION: Final = "VN"
+
+completeness_ratio: Final = Gauge(
+    "baocao_rollup_completeness_ratio",
+    "Share of expected units with an accepted report, by province (unit) and for the nation"
+    " (unit=VN).",
+    ["report_type", "period", "unit"],
+)
+expected_units: Final = Gauge(
+    "baocao_rollup_expected_units",
+    "Units expected to report.",
+    ["report_type", "period", "unit"],
+)
+submitted_units: Final = Gauge(
+    "baocao_rollup_submitted_units",
+    "Units with an accepted report.",
+    ["report_type", "period", "unit"],
+)
+deadline: Final = Gauge(
+    "baocao_report_deadline_timestamp_seconds",
+    "When a level's reports for the period are due, as a Unix time.",
+    ["report_type", "period", "level"],
+)
+
+
+@dataclass(frozen=True)
+class CompletenessFigure:
+    report_type: str
+    period: str
+    unit: str  # a province code, or NATION
+    expected: int
+    submitted: int
+
+
+@dataclass(frozen=True)
+class DeadlineFigure:
+    report_type: str
+    period: str
+    level: str
+    due: datetime
+
+
+def show(figures: Iterable[CompletenessFigure], deadlines: Iterable[DeadlineFigure]) -> None:
+    """Replace what the gauges show. Periods that left the window disappear with the clear;
+    nothing awaits in between, so a scrape never sees half a refresh."""
+    for gauge in (completeness_ratio, expected_units, submitted_units, deadline):
+        gauge.clear()
+    for f in figures:
+        labels = (f.report_type, f.period, f.unit)
+        expected_units.labels(*labels).set(f.expected)
+        submitted_units.labels(*labels).set(f.submitted)
+        completeness_ratio.labels(*labels).set(f.submitted / f.expected if f.expected else 1.0)
+    for d in deadlines:
+        deadline.labels(d.report_type, d.period, d.level).set(d.due.timestamp())

@@ -1,0 +1,62 @@
+"""The notifier's subscribers: accepted verdicts cancel reminders, rejected ones are explained."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from nats.aio.msg import Msg
+from pydantic import ValidationError
+
+from services.notifier.service import NotificationService
+from shared import subjects, telemetry
+from shared.consuming import BatchConsumer, DeadLetter, span_of
+from shared.schemas import Verdict
+
+ACCEPTED_DURABLE = "notifier-accepted"
+REJECTED_DURABLE = "notifier-rejected"
+
+
+def _read(messages: Sequence[Msg]) -> tuple[list[tuple[Msg, Verdict]], list[DeadLetter]]:
+    read, dead = [], []
+    for message in messages:
+        try:
+            verdict = Verdict.model_validate_json(message.data)
+        except ValidationError as error:
+            # Only the validator publishes verdicts: an unreadable one is a bug to look at.
+            dead.append(DeadLetter(message, "unreadable_verdict", str(error)))
+            continue
+        span_of(message).set_attributes(
+            {telemetry.REPORT_TYPE: verdict.report_type, telemetry.PERIOD: verdict.period}
+        )
+        read.append((message, verdict))
+    return read, dead
+
+
+def build(service: NotificationService, *, batch_size: int) -> list[BatchConsumer]:
+    async def accepted(messages: Sequence[Msg]) -> list[DeadLetter]:
+        read, dead = _read(messages)
+        await service.on_accepted([verdict for _, verdict in read])
+        return dead
+
+    async def rejected(messages: Sequence[Msg]) -> list[DeadLetter]:
+        read, dead = _read(messages)
+        await service.on_rejected(
+            [verdict for _, verdict in read],
+            {v.submission_id: telemetry.carrier_of(span_of(m)) for m, v in read},
+        )
+        return dead
+
+    return [
+        BatchConsumer(
+            subject=f"{subjects.ACCEPTED}.>",
+            durable=ACCEPTED_DURABLE,
+            handler=accepted,
+            batch_size=batch_size,
+        ),
+        BatchConsumer(
+            subject=f"{subjects.REJECTED}.>",
+            durable=REJECTED_DURABLE,
+            handler=rejected,
+            batch_size=batch_size,
+        ),
+    ]

@@ -1,0 +1,30 @@
+"""The notifier's domain metrics: notices scheduled, sent and failed, and its loop's health."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from prometheus_client import Counter, Gauge
+
+scheduled: Final = Counter(
+    "baocao_notices_scheduled", "Notices added to the outbox, by stage.", ["stage"]
+)
+sent: Final = Counter(
+    "baocao_notices_sent",
+    "Notices delivered to their channel (for nats: acknowledged by JetStream).",
+    ["stage", "channel"],
+)
+failed: Final = Counter(
+    "baocao_notices_failed",
+    "Attempts to deliver a notice that failed; the notice stays unsent and is tried again.",
+    ["stage", "channel"],
+)
+cancelled: Final = Counter(
+    "baocao_notices_cancelled",
+    "Scheduled notices cancelled because the unit's report arrived before they were sent.",
+)
+unsent: Final = Gauge("baocao_notices_unsent", "Notices in the outbox waiting to be sent.")
+ticks: Final = Counter("baocao_notifier_ticks", "Scheduling rounds completed.")
+tick_failures: Final = Counter(
+    "baocao_notifier_tick_failures", "Scheduling rounds that failed and will be tried again."
+)
