@@ -1,26 +1,40 @@
-"""HTTP server spans and request metrics for every service, as plain ASGI middleware.
+"""HTTP observability for every service: FastAPI's own server spans, and Prometheus counts.
 
-Plain ASGI rather than Starlette's ``BaseHTTPMiddleware``: it adds no task or stream per
-request, which matters on intake's hot path.
+FastAPI (0.165+) opens the server span itself, continuing a caller's ``traceparent``; we only
+turn off what would bury the reports' traces (a span per dependency and per serialisation, and
+spans for probes and scrapes). Request metrics are Prometheus's, from a plain ASGI middleware:
+it adds no task or stream per request, which matters on intake's hot path.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Final
+from collections.abc import MutableMapping
+from typing import Any, Final
 
-from opentelemetry import trace
-from opentelemetry.trace import SpanKind, StatusCode
+from fastapi.telemetry import TelemetryConfig
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared import metrics, telemetry
+from shared import metrics
 
 _METHODS: Final = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-# Probes and scrapes arrive every few seconds; a span for each would bury the reports' traces.
-_UNTRACED: Final = frozenset({"/healthz", "/readyz", "/metrics"})
+UNTRACED_PATHS: Final = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
-class ObservedHTTP:
+def _untraced(scope: MutableMapping[str, Any]) -> bool:
+    return scope.get("path") in UNTRACED_PATHS
+
+
+TELEMETRY: Final[TelemetryConfig] = {
+    "tracing": True,
+    "operation_spans": False,
+    "metrics": False,  # Prometheus counts requests, below
+    "logs": False,  # our structured logs record failures
+    "exclude": _untraced,
+}
+
+
+class RequestMetrics:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
@@ -38,39 +52,10 @@ class ObservedHTTP:
                 status = message["status"]
             await send(message)
 
-        if scope["path"] in _UNTRACED:
-            try:
-                await self.app(scope, receive, observed_send)
-            finally:
-                _count(method, scope, status, started)
-            return
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        span = telemetry.tracer.start_span(
-            method,
-            context=telemetry.extract(headers),
-            kind=SpanKind.SERVER,
-            attributes={"http.request.method": method, "url.path": scope["path"]},
-        )
         try:
-            with trace.use_span(span, end_on_exit=False, record_exception=True):
-                await self.app(scope, receive, observed_send)
+            await self.app(scope, receive, observed_send)
         finally:
-            route = _route(scope)
-            span.update_name(f"{method} {route}")
-            span.set_attribute("http.route", route)
-            span.set_attribute("http.response.status_code", status)
-            if status >= 500:
-                span.set_status(StatusCode.ERROR)
-            span.end()
-            _count(method, scope, status, started)
-
-
-def _route(scope: Scope) -> str:
-    # Starlette's router records the matched route in the scope; its path is the template.
-    return str(getattr(scope.get("route"), "path", "unmatched"))
-
-
-def _count(method: str, scope: Scope, status: int, started: float) -> None:
-    route = _route(scope)
-    metrics.http_requests.labels(method, route, str(status)).inc()
-    metrics.http_duration.labels(method, route).observe(time.perf_counter() - started)
+            # Starlette's router records the matched route in the scope; its path is the template.
+            route = str(getattr(scope.get("route"), "path", "unmatched"))
+            metrics.http_requests.labels(method, route, str(status)).inc()
+            metrics.http_duration.labels(method, route).observe(time.perf_counter() - started)

@@ -10,7 +10,7 @@ import logging
 import re
 import sys
 from collections.abc import MutableMapping
-from typing import Any, Literal
+from typing import Any, Literal, TextIO
 
 import structlog
 from opentelemetry import trace
@@ -39,8 +39,18 @@ def _redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[
     return event
 
 
-def configure_logging(service: str, level: str = "INFO", log_format: LogFormat = "auto") -> None:
-    console = log_format == "console" or (log_format == "auto" and sys.stderr.isatty())
+def configure_logging(
+    service: str,
+    level: str = "INFO",
+    log_format: LogFormat = "auto",
+    *,
+    stream: TextIO | None = None,
+    cache: bool = True,
+) -> None:
+    """Configure structlog for the process. ``stream`` and ``cache=False`` are for tests that
+    read the lines back and restore the defaults afterwards."""
+    output = stream or sys.stderr
+    console = log_format == "console" or (log_format == "auto" and output.isatty())
     renderer: structlog.typing.Processor = (
         structlog.dev.ConsoleRenderer()
         if console
@@ -58,8 +68,8 @@ def configure_logging(service: str, level: str = "INFO", log_format: LogFormat =
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
-        cache_logger_on_first_use=True,
+        logger_factory=structlog.PrintLoggerFactory(file=output),
+        cache_logger_on_first_use=cache,
     )
     structlog.contextvars.bind_contextvars(service=service)
 

@@ -21,7 +21,7 @@ from shared.catalog import DEFAULT_DIRECTORY, Catalog
 from shared.clock import Clock, ScheduledClock, SystemClock
 from shared.clock_sync import SharedClockFollower
 from shared.db import create_pool, pending_migrations
-from shared.http_observability import ObservedHTTP
+from shared.http_observability import TELEMETRY, RequestMetrics
 from shared.logging import configure_logging, get_logger
 from shared.messaging import CONNECTION_OPTIONS, ensure_streams
 from shared.settings import CommonSettings
@@ -121,8 +121,8 @@ def service_app(
         yield
         await stop()
 
-    app = FastAPI(title=title, lifespan=lifespan)
-    app.add_middleware(ObservedHTTP)
+    app = FastAPI(title=title, lifespan=lifespan, telemetry=TELEMETRY)
+    app.add_middleware(RequestMetrics)
     add_health_routes(app, runtime)
     return app
 

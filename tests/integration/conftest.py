@@ -12,6 +12,10 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from baocao.embedded import EmbeddedNats, EmbeddedPostgres, free_port
 from services.aggregator.bootstrap import Aggregator
@@ -119,3 +123,23 @@ async def start_system(
     yield start
     for system in started:
         await system.close()
+
+
+_exporter: InMemorySpanExporter | None = None
+
+
+@pytest.fixture
+def spans() -> Iterator[InMemorySpanExporter]:
+    """Every span the services in this process finish, kept in memory for the test to read.
+
+    OpenTelemetry allows one tracer provider per process, so the first test to ask installs it
+    and later ones share it, cleared before and after each."""
+    global _exporter  # noqa: PLW0603 -- one provider per process, by OpenTelemetry's rule
+    if _exporter is None:
+        _exporter = InMemorySpanExporter()
+        provider = TracerProvider()
+        provider.add_span_processor(SimpleSpanProcessor(_exporter))
+        trace.set_tracer_provider(provider)
+    _exporter.clear()
+    yield _exporter
+    _exporter.clear()

@@ -21,6 +21,8 @@ from services.validator.bootstrap import Validator
 from shared import subjects, tokens
 from shared.clock import ScheduledClock
 
+CONSUMERS = ("validator", "aggregator", "notifier-accepted", "notifier-rejected")
+
 
 def kl226_values(**overrides: Any) -> dict[str, Any]:
     values: dict[str, Any] = {
@@ -108,12 +110,12 @@ class System:
         return result
 
     async def drained(self) -> None:
-        """Wait until the validator and aggregator have acknowledged everything in the stream."""
+        """Wait until every consumer has acknowledged everything in the stream."""
         connection = await nats.connect(self.nats_url)
         js = connection.jetstream()
 
         async def idle() -> bool:
-            for durable in ("validator", "aggregator"):
+            for durable in CONSUMERS:
                 info = await js.consumer_info(subjects.REPORTS_STREAM, durable)
                 if info.num_pending or info.num_ack_pending:
                     return False
