@@ -60,7 +60,8 @@ async def stored(nats_url: str, subject: str) -> list[RawStreamMsg]:
         stream = (
             subjects.NOTIFY_STREAM if subject.startswith("notify.") else subjects.REPORTS_STREAM
         )
-        found, seq = [], 0
+        found: list[RawStreamMsg] = []
+        seq = 0
         while True:
             try:
                 message = await js.get_msg(stream, seq=seq + 1, subject=subject, next=True)
