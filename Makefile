@@ -39,7 +39,7 @@ bench: $(STAMP)
 profile: $(STAMP)
 	$(BIN)/baocao profile --spy .run/profile $(ARGS)
 
-## The OpenAPI documents of the four services, generated from the code into docs/contracts/.
+## The OpenAPI documents of the four services and the AsyncAPI document of the events, generated from the code into docs/contracts/.
 contracts: $(STAMP)
 	$(BIN)/baocao contracts
 

@@ -1,4 +1,4 @@
-"""The HTTP contracts, generated from the code into docs/contracts/ (`make contracts`).
+"""The HTTP and event contracts, generated from the code into docs/contracts/ (`make contracts`).
 
 A test regenerates them and compares: a committed document that no longer matches the code
 fails the build, so the published contract is always the one that runs.
@@ -34,13 +34,18 @@ def openapi_documents() -> dict[str, dict[str, Any]]:
 
 
 def rendered() -> dict[Path, str]:
-    return {
-        CONTRACTS / f"openapi-{name}.json": json.dumps(
-            document, indent=2, ensure_ascii=False, sort_keys=True
-        )
-        + "\n"
+    from baocao import asyncapi
+
+    documents = {
+        CONTRACTS / f"openapi-{name}.json": _pretty(document)
         for name, document in openapi_documents().items()
     }
+    documents[CONTRACTS / "asyncapi.json"] = _pretty(json.loads(asyncapi.document()))
+    return documents
+
+
+def _pretty(document: Any) -> str:
+    return json.dumps(document, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
 
 
 def write() -> list[Path]:
