@@ -357,7 +357,8 @@ def summary(result: RoundResult) -> str:
         f"({plan.count('invalid')} invalid, {plan.count('correction')} corrections, "
         f"{plan.count('duplicate')} duplicates); receipts {result.receipts:,}",
         f"  rejected: {', '.join(f'{k} {v}' for k, v in result.rejected.most_common()) or 'none'}",
-        f"  notices: {result.notices['reminder']:,} reminders, {result.notices['escalation']:,} escalations",
+        f"  notices: {result.notices['reminder']:,} reminders, {result.notices['escalation']:,} escalations,"
+        f" {result.notices['rejection']:,} rejection notices",
         "",
         f"National completeness: expected {c['expected']:,} · submitted {c['submitted']:,} ({c['rate_pct']}%)"
         f" · on time {c['on_time']:,} · late {c['late']:,} · missing {c['missing']:,}",

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import asyncpg
 
+from baocao.contracts import CONTRACTS
 from baocao.simulation import RoundDriver, summary
-from baocao.stack import Stack
+from baocao.stack import SERVICES, Stack
 from shared.catalog import Catalog
 from shared.periods import VIETNAM, Period, Periodicity
 from shared.registry.store import load_registry
@@ -65,6 +66,17 @@ def up(*, once: bool, simulate: bool) -> int:
         say(
             f"API docs (OpenAPI)        {stack.url('intake')}/docs and "
             f"{stack.url('aggregator')}/docs"
+        )
+        say(f"Event and API contracts   {CONTRACTS} (AsyncAPI and OpenAPI, `make contracts`)")
+        for spec in SERVICES:
+            say(
+                f"{spec.name:<10} metrics {stack.url(spec.name)}/metrics"
+                f"   health {stack.url(spec.name)}/healthz  /readyz"
+            )
+        say("Alert rules and runbook   deploy/k8s/alerts/baocao-rules.yml, docs/operations.md")
+        say(
+            "Traces                    set OTEL_EXPORTER_OTLP_ENDPOINT (e.g. a local Jaeger on"
+            " http://127.0.0.1:4318) before `make run` to export them"
         )
         ok = asyncio.run(run_round(stack)) if simulate else True
         if once:
