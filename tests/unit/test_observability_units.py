@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import structlog
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 
 from shared import cloudevents, telemetry
 from shared.logging import configure_logging, get_logger
@@ -93,6 +93,7 @@ def test_trace_context_survives_the_trip_through_message_headers() -> None:
 
     child = tracer.start_span("consumer", context=telemetry.extract(headers))
     child.end()
+    assert isinstance(child, ReadableSpan)
 
     assert headers["traceparent"].startswith("00-")
     assert child.get_span_context().trace_id == producer.get_span_context().trace_id
