@@ -17,9 +17,9 @@ CONNECTION_OPTIONS: dict[str, Any] = {
 }
 
 
-async def ensure_streams(js: JetStreamContext) -> None:
+async def ensure_streams(js: JetStreamContext, replicas: int = 1) -> None:
     """Create the streams, or bring an existing one's config up to date."""
-    for config in stream_configs():
+    for config in stream_configs(replicas):
         assert config.name is not None
         try:
             await js.stream_info(config.name)

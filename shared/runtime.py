@@ -58,7 +58,7 @@ class Runtime:
     async def open(self, *, pool_size: int = 10) -> None:
         """Connect to NATS and PostgreSQL; consumers start afterwards."""
         await self.broker.connect()
-        await ensure_streams(self.js)
+        await ensure_streams(self.js, self.settings.stream_replicas)
         if self.settings.clock == "shared" and not isinstance(self.clock, ScheduledClock):
             self.clock = ScheduledClock()
         if isinstance(self.clock, ScheduledClock) and self.settings.clock == "shared":

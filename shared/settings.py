@@ -28,6 +28,14 @@ class CommonSettings(BaseSettings):
         description="'auto' is readable text in a terminal and JSON lines anywhere else.",
     )
     catalog_dir: str | None = Field(default=None, alias="BAOCAO_CATALOG_DIR")
+    stream_replicas: int = Field(
+        default=1,
+        ge=1,
+        le=5,
+        alias="BAOCAO_STREAM_REPLICAS",
+        description="Servers each JetStream stream is kept on: 1 for a single nats-server, 3 on"
+        " a production cluster.",
+    )
     otlp_endpoint: str | None = Field(
         default=None,
         alias="OTEL_EXPORTER_OTLP_ENDPOINT",

@@ -42,7 +42,9 @@ def notify(unit: str) -> str:
     return f"{NOTIFY}.{unit}"
 
 
-def stream_configs() -> list[StreamConfig]:
+def stream_configs(replicas: int = 1) -> list[StreamConfig]:
+    """The streams, each kept on ``replicas`` servers (3 on a production cluster, so that a
+    server can be lost or upgraded without the streams becoming unavailable)."""
     # Limits retention keeps every submission (the audit trail and the source for rebuilds);
     # a year and a half covers a reporting year plus its revisions.
     return [
@@ -55,6 +57,7 @@ def stream_configs() -> list[StreamConfig]:
             duplicate_window=int(DUPLICATE_WINDOW.total_seconds()),
             max_msg_size=1024 * 1024,
             discard=DiscardPolicy.OLD,
+            num_replicas=replicas,
         ),
         StreamConfig(
             name=NOTIFY_STREAM,
@@ -63,5 +66,6 @@ def stream_configs() -> list[StreamConfig]:
             storage=StorageType.FILE,
             max_age=int(timedelta(days=90).total_seconds()),
             duplicate_window=int(DUPLICATE_WINDOW.total_seconds()),
+            num_replicas=replicas,
         ),
     ]
