@@ -120,8 +120,10 @@ class BatchConsumer:
         handler: BatchHandler,
         batch_size: int,
         stream: str = REPORTS_STREAM,
+        deliver_policy: DeliverPolicy = DeliverPolicy.ALL,
     ) -> None:
         self.subject = subject
+        self.deliver_policy = deliver_policy
         self.durable = durable
         self.handler = handler
         self.batch_size = batch_size
@@ -140,7 +142,7 @@ class BatchConsumer:
         return ConsumerConfig(
             durable_name=self.durable,
             ack_policy=AckPolicy.EXPLICIT,
-            deliver_policy=DeliverPolicy.ALL,
+            deliver_policy=self.deliver_policy,
             ack_wait=ACK_WAIT_SECONDS,
             max_deliver=MAX_DELIVER,
             max_ack_pending=self.batch_size * 8,
@@ -154,9 +156,25 @@ class BatchConsumer:
         self._subscription = subscription
         self._js = js
         self._tasks = [
-            asyncio.create_task(self._run(subscription)),
-            asyncio.create_task(self._watch(js)),
+            asyncio.create_task(self._run(subscription), name=f"consume {self.durable}"),
+            asyncio.create_task(self._watch(js), name=f"watch {self.durable}"),
         ]
+        for task in self._tasks:
+            task.add_done_callback(self._exited)
+
+    @property
+    def running(self) -> bool:
+        """Whether the fetch loop is alive; it never ends on its own, so False is a bug."""
+        return bool(self._tasks) and not self._tasks[0].done()
+
+    def _exited(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled():
+            log.error(
+                "consumer task ended unexpectedly",
+                consumer=self.durable,
+                task=task.get_name(),
+                error=repr(task.exception()),
+            )
 
     async def _run(self, subscription: JetStreamContext.PullSubscription) -> None:
         backoff = 0.0
@@ -171,20 +189,21 @@ class BatchConsumer:
                 log.warning("fetch failed; retrying", consumer=self.durable, error=repr(error))
                 backoff = _next_backoff(backoff)
                 continue
-            self._received.inc(len(messages))
             started = time.perf_counter()
-            spans = {id(m): self._span(m) for m in messages}
+            spans: dict[int, Span] = {}
             token = _batch_spans.set(spans)
             try:
+                self._received.inc(len(messages))
+                spans.update((id(m), self._span(m)) for m in messages)
                 healthy = await self._consume(messages)
             except Exception as error:  # an ack lost with the connection: redelivered later
-                log.warning("acknowledging failed", consumer=self.durable, error=repr(error))
+                log.warning("batch not settled", consumer=self.durable, error=repr(error))
                 healthy = False
             finally:
                 _batch_spans.reset(token)
                 for span in spans.values():
                     span.end()
-            self._duration.observe(time.perf_counter() - started)
+                self._duration.observe(time.perf_counter() - started)
             backoff = 0.0 if healthy else _next_backoff(backoff)
 
     def _span(self, message: Msg) -> Span:
@@ -321,23 +340,29 @@ class BatchConsumer:
         pending = metrics.consumer_pending.labels(self.durable)
         ack_pending = metrics.consumer_ack_pending.labels(self.durable)
         oldest = metrics.consumer_oldest_age.labels(self.durable)
+        oldest_stored: datetime | None = None
         while True:
             try:
                 info = await js.consumer_info(self.stream, self.durable)
                 pending.set(info.num_pending or 0)
                 ack_pending.set(info.num_ack_pending or 0)
-                age = 0.0
+                oldest_stored = None
                 if (info.num_pending or 0) + (info.num_ack_pending or 0) > 0:
+                    # Acknowledged up to the floor: the next message on our subject is the
+                    # oldest one not yet processed.
                     floor = info.ack_floor.stream_seq if info.ack_floor else 0
                     first = await js.get_msg(
                         self.stream, seq=(floor or 0) + 1, subject=self.subject, next=True
                     )
                     if first.time is not None:
-                        stored = first.time if first.time.tzinfo else first.time.replace(tzinfo=UTC)
-                        age = max(0.0, (datetime.now(UTC) - stored).total_seconds())
-                oldest.set(age)
-            except Exception as error:  # an outage shows in the other metrics; keep watching
+                        t = first.time
+                        oldest_stored = t if t.tzinfo else t.replace(tzinfo=UTC)
+            except Exception as error:
+                # NATS unreachable: the oldest message known keeps ageing, so an outage that
+                # holds reports back still raises the lag alert.
                 log.debug("reading consumer lag failed", consumer=self.durable, error=repr(error))
+            age = (datetime.now(UTC) - oldest_stored).total_seconds() if oldest_stored else 0.0
+            oldest.set(max(0.0, age))
             await asyncio.sleep(WATCH_SECONDS)
 
     async def stop(self) -> None:

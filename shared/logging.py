@@ -63,8 +63,8 @@ def configure_logging(
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             _add_trace_ids,
-            _redact,
             structlog.processors.format_exc_info,
+            _redact,  # after formatting, so a traceback's connection string is redacted too
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),

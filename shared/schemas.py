@@ -73,6 +73,12 @@ class Verdict(BaseModel):
     values: dict[str, IndicatorValue] | None = Field(
         default=None, description="Accepted values; decimals travel as strings to stay exact."
     )
+    sender: str | None = Field(
+        default=None,
+        description="The unit the submission was published for (the last token of its subject;"
+        " over HTTP, the unit of the caller's token). A notice about the submission goes there,"
+        " even when the body names another unit.",
+    )
 
 
 class SubmissionStatus(BaseModel):

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Final
 
 from prometheus_client import Gauge
 
-NATION: Final = "VN"
+from services.aggregator.domain.completeness import CompletenessFigure, DeadlineFigure
 
 completeness_ratio: Final = Gauge(
     "baocao_rollup_completeness_ratio",
@@ -32,23 +30,6 @@ deadline: Final = Gauge(
     "When a level's reports for the period are due, as a Unix time.",
     ["report_type", "period", "level"],
 )
-
-
-@dataclass(frozen=True)
-class CompletenessFigure:
-    report_type: str
-    period: str
-    unit: str  # a province code, or NATION
-    expected: int
-    submitted: int
-
-
-@dataclass(frozen=True)
-class DeadlineFigure:
-    report_type: str
-    period: str
-    level: str
-    due: datetime
 
 
 def show(figures: Iterable[CompletenessFigure], deadlines: Iterable[DeadlineFigure]) -> None:

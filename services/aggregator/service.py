@@ -13,9 +13,9 @@ from services.aggregator.adapters.rollup_store import (
     StoredRollup,
     tally_of,
 )
+from services.aggregator.domain.completeness import NATION, CompletenessFigure, DeadlineFigure
 from services.aggregator.domain.latest import latest_per_report
 from services.aggregator.domain.rollup import Rollup, UnitReport, parse_values, replace_report
-from services.aggregator.metrics import NATION, CompletenessFigure, DeadlineFigure
 from shared.catalog import Catalog
 from shared.clock import Clock
 from shared.logging import get_logger

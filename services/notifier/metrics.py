@@ -23,6 +23,11 @@ cancelled: Final = Counter(
     "baocao_notices_cancelled",
     "Scheduled notices cancelled because the unit's report arrived before they were sent.",
 )
+skipped: Final = Counter(
+    "baocao_notices_skipped",
+    "Notices not sent because they could not be addressed (e.g. the sending unit is unknown).",
+    ["reason"],
+)
 unsent: Final = Gauge("baocao_notices_unsent", "Notices in the outbox waiting to be sent.")
 ticks: Final = Counter("baocao_notifier_ticks", "Scheduling rounds completed.")
 tick_failures: Final = Counter(

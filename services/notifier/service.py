@@ -71,12 +71,11 @@ class NotificationService:
             # with the number of units: at 33,000 communes it took seconds of every tick.
             if (d.unit.code, d.report_type.code, d.period.label, d.stage) not in scheduled
         ]
-        notices = [notice_for(d) for d in due]
-        added = await self.outbox.add(notices, now)
+        added = await self.outbox.add([notice_for(d) for d in due], now)
+        for stage, count in added.items():
+            metrics.scheduled.labels(stage).inc(count)
         if added:
-            log.info("notices scheduled", count=added)
-            for notice in notices:
-                metrics.scheduled.labels(notice.stage).inc()
+            log.info("notices scheduled", count=added.total())
         sent = await self.relay()
         metrics.unsent.set(await self.outbox.unsent_count())
         return sent
@@ -96,20 +95,35 @@ class NotificationService:
     ) -> None:
         """Tell each submitter why their report was rejected, on ``notify.<unit>``.
 
-        Sent straight to JetStream, not through the outbox: the notice id is the submission's,
-        so a redelivered verdict republishes it under the same Nats-Msg-Id and the stream drops
-        the copy."""
-        notices = [self.rejection_notice(v) for v in verdicts]
-        await self.publisher.publish(
-            notices,
-            self.clock.now(),
-            {
-                n.notice_id: carriers.get(v.submission_id, {})
-                for n, v in zip(notices, verdicts, strict=True)
-            },
-        )
+        The notice goes into the outbox under ``rejection:<submission_id>``, so a verdict
+        redelivered or republished at any later time finds it there and sends nothing twice;
+        then the outbox is relayed at once rather than at the next round. ``carriers`` (by
+        submission id) let each notice continue its report's trace."""
+        notices: list[Notice] = []
+        notice_carriers: dict[str, Mapping[str, str]] = {}
+        for verdict in verdicts:
+            notice = self.rejection_notice(verdict)
+            if notice is None:
+                metrics.skipped.labels("unknown_recipient").inc()
+                log.warning(
+                    "rejection not notified: no such unit",
+                    submission_id=verdict.submission_id,
+                    unit=verdict.sender or verdict.unit,
+                )
+                continue
+            notices.append(notice)
+            notice_carriers[notice.notice_id] = carriers.get(verdict.submission_id, {})
+        added = await self.outbox.add(notices, self.clock.now(), notice_carriers)
+        for stage, count in added.items():
+            metrics.scheduled.labels(stage).inc(count)
+        await self.relay()
 
-    def rejection_notice(self, verdict: Verdict) -> Notice:
+    def rejection_notice(self, verdict: Verdict) -> Notice | None:
+        """The notice for the unit that sent ``verdict``'s submission (which may differ from the
+        unit its body names); None if that unit is not in the registry."""
+        recipient = self.registry.get(verdict.sender or verdict.unit)
+        if recipient is None:
+            return None
         report_type = self.catalog.get(verdict.report_type)
         unit = self.registry.get(verdict.unit)
         deadline = None
@@ -131,7 +145,7 @@ class NotificationService:
         return Notice(
             notice_id=f"rejection:{verdict.submission_id}",
             stage="rejection",
-            recipient=verdict.unit,
+            recipient=recipient.code,
             unit=verdict.unit,
             unit_name=unit.name if unit is not None else verdict.unit,
             report_type=verdict.report_type,
@@ -147,13 +161,19 @@ class NotificationService:
         """Send unsent notices. A claim is held while sending, so replicas never send the same
         notice at once; a crash after publishing resends it under the same Nats-Msg-Id, which
         the stream drops as a duplicate."""
+        cancelled = await self.outbox.cancel_answered(self.clock.now())
+        if cancelled:
+            metrics.cancelled.inc(cancelled)
         sent = 0
         while True:
             async with self.outbox.acquire() as connection, connection.transaction():
-                notices = await self.outbox.claim_unsent(connection, RELAY_BATCH)
-                if not notices:
+                claimed = await self.outbox.claim_unsent(connection, RELAY_BATCH)
+                if not claimed:
                     return sent
-                await self.publisher.publish(notices, self.clock.now())
+                notices = [notice for notice, _ in claimed]
+                await self.publisher.publish(
+                    notices, self.clock.now(), {n.notice_id: c for n, c in claimed}
+                )
                 await self.outbox.mark_sent(connection, notices, self.clock.now())
             sent += len(notices)
             for notice in notices:

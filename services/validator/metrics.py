@@ -26,7 +26,7 @@ rejected: Final = Counter(
 )
 late: Final = Counter(
     "baocao_submissions_late",
-    "Submissions received after their deadline.",
+    "Accepted submissions received after their deadline (a rejected one has no timeliness).",
     ["report_type"],
 )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 from nats.aio.msg import Msg
@@ -46,6 +47,8 @@ def _describe(message: Msg, verdict: Verdict) -> None:
     span_of(message).set_attributes(
         {telemetry.REPORT_TYPE: verdict.report_type, telemetry.PERIOD: verdict.period}
     )
+    if not log.is_enabled_for(logging.DEBUG):  # binding the context costs more than the line
+        return
     with handling(message):
         log.debug(
             "rolled up",

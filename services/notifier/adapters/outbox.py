@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections import Counter
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -43,16 +44,25 @@ class Outbox:
         )
         return {(r["unit"], r["report_type"], r["period"], r["stage"]) for r in rows}
 
-    async def add(self, notices: Sequence[Notice], now: datetime) -> int:
-        """Insert notices not yet on record; returns how many were new."""
+    async def add(
+        self,
+        notices: Sequence[Notice],
+        now: datetime,
+        carriers: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> Counter[str]:
+        """Insert notices not yet on record (by notice id); returns how many were new, by stage.
+
+        ``carriers`` hold the trace each notice continues, by notice id."""
         if not notices:
-            return 0
-        result = await self._pool.fetch(
-            "INSERT INTO notifications (unit, report_type, period, stage, recipient, deadline, payload,"
-            " created_at)"
+            return Counter()
+        carriers = carriers or {}
+        rows = await self._pool.fetch(
+            "INSERT INTO notifications (notice_id, unit, report_type, period, stage, recipient,"
+            " deadline, payload, trace_carrier, created_at)"
             " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
-            "   $6::timestamptz[], $7::jsonb[], $8::timestamptz[])"
-            " ON CONFLICT DO NOTHING RETURNING 1",
+            "   $6::text[], $7::timestamptz[], $8::jsonb[], $9::jsonb[], $10::timestamptz[])"
+            " ON CONFLICT DO NOTHING RETURNING stage",
+            [n.notice_id for n in notices],
             [n.unit for n in notices],
             [n.report_type for n in notices],
             [n.period for n in notices],
@@ -60,30 +70,29 @@ class Outbox:
             [n.recipient for n in notices],
             [n.deadline for n in notices],
             [n.model_dump(mode="json") for n in notices],
+            [dict(carriers[n.notice_id]) if n.notice_id in carriers else None for n in notices],
             [now] * len(notices),
         )
-        return len(result)
+        return Counter(r["stage"] for r in rows)
 
-    async def claim_unsent(self, connection: asyncpg.Connection[Any], limit: int) -> list[Notice]:
+    async def claim_unsent(
+        self, connection: asyncpg.Connection[Any], limit: int
+    ) -> list[tuple[Notice, Mapping[str, str]]]:
+        """Lock up to ``limit`` unsent notices for this transaction; replicas skip them."""
         rows = await connection.fetch(
-            "SELECT payload FROM notifications WHERE sent_at IS NULL AND cancelled_at IS NULL"
+            "SELECT payload, trace_carrier FROM notifications"
+            " WHERE sent_at IS NULL AND cancelled_at IS NULL"
             " ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED",
             limit,
         )
-        return [Notice.model_validate(r["payload"]) for r in rows]
+        return [(Notice.model_validate(r["payload"]), r["trace_carrier"] or {}) for r in rows]
 
     async def mark_sent(
         self, connection: asyncpg.Connection[Any], notices: Sequence[Notice], now: datetime
     ) -> None:
         await connection.execute(
-            "UPDATE notifications SET sent_at = $5 FROM unnest($1::text[], $2::text[], $3::text[],"
-            " $4::text[]) AS sent(unit, report_type, period, stage)"
-            " WHERE notifications.unit = sent.unit AND notifications.report_type = sent.report_type"
-            " AND notifications.period = sent.period AND notifications.stage = sent.stage",
-            [n.unit for n in notices],
-            [n.report_type for n in notices],
-            [n.period for n in notices],
-            [n.stage for n in notices],
+            "UPDATE notifications SET sent_at = $2 WHERE notice_id = ANY($1::text[])",
+            [n.notice_id for n in notices],
             now,
         )
 
@@ -98,12 +107,25 @@ class Outbox:
             "UPDATE notifications SET cancelled_at = $4"
             " FROM unnest($1::text[], $2::text[], $3::text[]) AS r(unit, report_type, period)"
             " WHERE notifications.unit = r.unit AND notifications.report_type = r.report_type"
-            " AND notifications.period = r.period"
+            " AND notifications.period = r.period AND notifications.stage <> 'rejection'"
             " AND notifications.sent_at IS NULL AND notifications.cancelled_at IS NULL"
             " RETURNING 1",
             [k[0] for k in reported],
             [k[1] for k in reported],
             [k[2] for k in reported],
+            now,
+        )
+        return len(rows)
+
+    async def cancel_answered(self, now: datetime) -> int:
+        """Cancel unsent reminders and escalations whose report has been accepted since they were
+        scheduled: a report accepted while the round that scheduled them was still running."""
+        rows = await self._pool.fetch(
+            "UPDATE notifications n SET cancelled_at = $1"
+            " WHERE n.sent_at IS NULL AND n.cancelled_at IS NULL AND n.stage <> 'rejection'"
+            " AND EXISTS (SELECT 1 FROM submissions s WHERE s.status = 'accepted'"
+            "   AND s.report_type = n.report_type AND s.period = n.period AND s.unit = n.unit)"
+            " RETURNING 1",
             now,
         )
         return len(rows)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from nats.aio.msg import Msg
+from nats.js.api import DeliverPolicy
 from pydantic import ValidationError
 
 from services.notifier.service import NotificationService
@@ -33,6 +34,10 @@ def _read(messages: Sequence[Msg]) -> tuple[list[tuple[Msg, Verdict]], list[Dead
 
 
 def build(service: NotificationService, *, batch_size: int) -> list[BatchConsumer]:
+    """Both consumers start, when first created, at the end of the stream: a notifier deployed
+    on a stream holding a year of verdicts must not tell every unit about every old rejection.
+    Once created, a durable resumes where it stopped, so nothing is missed across restarts."""
+
     async def accepted(messages: Sequence[Msg]) -> list[DeadLetter]:
         read, dead = _read(messages)
         await service.on_accepted([verdict for _, verdict in read])
@@ -52,11 +57,13 @@ def build(service: NotificationService, *, batch_size: int) -> list[BatchConsume
             durable=ACCEPTED_DURABLE,
             handler=accepted,
             batch_size=batch_size,
+            deliver_policy=DeliverPolicy.NEW,
         ),
         BatchConsumer(
             subject=f"{subjects.REJECTED}.>",
             durable=REJECTED_DURABLE,
             handler=rejected,
             batch_size=batch_size,
+            deliver_policy=DeliverPolicy.NEW,
         ),
     ]

@@ -56,7 +56,8 @@ class VerdictPublisher:
         self, verdict: Verdict, document: str, carrier: Mapping[str, str], validated_at: datetime
     ) -> asyncio.Future[PubAck]:
         root = _root(verdict)
-        subject = f"{root}.{verdict.province or '_'}.{verdict.unit}"
+        address = subjects.accepted if verdict.status == "accepted" else subjects.rejected
+        subject = address(verdict.province or "_", verdict.unit)
         # The same verdict republished after a crash is dropped by the stream's dedup window.
         headers = cloudevents.headers(
             event_id=f"{verdict.submission_id}:verdict",

@@ -55,6 +55,7 @@ def verdict_for(
             reasons=capped(decoded),
             received_at=received_at,
             stream_seq=message.stream_seq,
+            sender=_sender(unit_token),
         )
     judgement = judge(
         decoded,
@@ -75,4 +76,10 @@ def verdict_for(
         received_at=received_at,
         stream_seq=message.stream_seq,
         values=judgement.values,
+        sender=_sender(unit_token),
     )
+
+
+def _sender(unit_token: str) -> str | None:
+    # "_" stands for a subject that names no unit.
+    return None if unit_token == "_" else unit_token

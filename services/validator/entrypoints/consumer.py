@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 from nats.aio.msg import Msg
@@ -55,6 +56,8 @@ def _describe(message: Msg, verdict: Verdict) -> None:
             "baocao.status": verdict.status,
         }
     )
+    if not log.is_enabled_for(logging.DEBUG):  # binding the context costs more than the line
+        return
     with handling(message):
         log.debug(
             "judged",

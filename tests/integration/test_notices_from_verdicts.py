@@ -1,0 +1,159 @@
+"""The notifier listens to verdicts: a rejection is explained once to its sender, and an
+accepted report cancels the reminders still waiting for it."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import nats
+import pytest
+
+from services.notifier.domain.schedule import Due
+from services.notifier.service import notice_for
+from shared import subjects
+from shared.schemas import Notice
+from tests.integration.conftest import SystemFactory
+from tests.integration.system import System, eventually, submission
+
+pytestmark = pytest.mark.integration
+
+PROVINCE = "01"
+SENDER = "00070"
+OTHER = "00073"
+
+
+async def notices_on(nats_url: str, recipient: str) -> list[Notice]:
+    connection = await nats.connect(nats_url)
+    try:
+        js = connection.jetstream()
+        found: list[Notice] = []
+        seq = 0
+        while True:
+            try:
+                message = await js.get_msg(
+                    subjects.NOTIFY_STREAM,
+                    seq=seq + 1,
+                    subject=subjects.notify(recipient),
+                    next=True,
+                )
+            except nats.js.errors.NotFoundError:
+                return found
+            found.append(Notice.model_validate_json(message.data or b""))
+            assert message.seq is not None
+            seq = message.seq
+    finally:
+        await connection.close()
+
+
+async def publish(nats_url: str, subject: str, body: bytes, msg_id: str) -> None:
+    connection = await nats.connect(nats_url)
+    try:
+        await connection.jetstream().publish(
+            subject, body, stream=subjects.REPORTS_STREAM, headers={"Nats-Msg-Id": msg_id}
+        )
+    finally:
+        await connection.close()
+
+
+async def test_a_rejection_is_explained_to_the_unit_that_sent_it_not_the_unit_it_names(
+    start_system: SystemFactory,
+) -> None:
+    system = await start_system()
+    body = submission(OTHER)  # the body names another commune than the subject it is sent on
+
+    await publish(
+        system.nats_url,
+        subjects.submitted(PROVINCE, SENDER),
+        json.dumps(body).encode(),
+        body["submission_id"],
+    )
+    await system.settled(body["submission_id"])
+
+    [notice] = await notices_on(system.nats_url, SENDER)
+    assert notice.stage == "rejection"
+    assert notice.submission_id == body["submission_id"]
+    assert "subject_mismatch" in {r.code for r in notice.reasons}
+    assert await notices_on(system.nats_url, OTHER) == []
+
+
+async def test_a_verdict_delivered_again_later_does_not_send_its_notice_twice(
+    start_system: SystemFactory,
+) -> None:
+    system = await start_system()
+    body = submission(SENDER, procedures_online=-1)
+    assert (await system.submit(body)).status_code == 202
+    await system.settled(body["submission_id"])
+    connection = await nats.connect(system.nats_url)
+    try:
+        verdict = await connection.jetstream().get_last_msg(
+            subjects.REPORTS_STREAM, subjects.rejected(PROVINCE, SENDER)
+        )
+    finally:
+        await connection.close()
+
+    # Beyond the stream's duplicate window, as after a long outage: a new message id.
+    await publish(
+        system.nats_url, subjects.rejected(PROVINCE, SENDER), verdict.data or b"", "replayed"
+    )
+    await system.drained()
+
+    notices = await notices_on(system.nats_url, SENDER)
+    assert [n.notice_id for n in notices] == [f"rejection:{body['submission_id']}"]
+
+
+async def schedule_reminder(system: System, unit: str) -> None:
+    """Put a reminder for ``unit`` in the outbox, as a scheduling round would, without sending."""
+    assert system.notifier.service is not None
+    service = system.notifier.service
+    registry_unit = service.registry.get(unit)
+    assert registry_unit is not None
+    report_type = service.catalog.report_types["kl226-quarterly"]
+    period = report_type.period_of("2026-Q4")
+    deadline = report_type.deadline_for(registry_unit.level, period)
+    assert deadline is not None
+    due = Due(registry_unit, report_type, period, "reminder", unit, deadline)
+    added = await service.outbox.add([notice_for(due)], datetime.now(UTC))
+    assert added["reminder"] == 1
+
+
+async def test_a_report_accepted_after_its_reminder_was_scheduled_cancels_it(
+    start_system: SystemFactory,
+) -> None:
+    system = await start_system()
+    await schedule_reminder(system, SENDER)
+    await schedule_reminder(system, OTHER)
+    body = submission(SENDER)
+
+    assert (await system.submit(body)).status_code == 202
+    await system.settled(body["submission_id"])
+    assert system.notifier.service is not None
+    sent = await system.notifier.service.relay()
+
+    assert sent == 1
+    assert await notices_on(system.nats_url, SENDER) == []
+    [reminder] = await notices_on(system.nats_url, OTHER)
+    assert reminder.stage == "reminder"
+
+
+async def test_a_reminder_scheduled_while_its_report_was_being_accepted_is_not_sent(
+    start_system: SystemFactory,
+) -> None:
+    system = await start_system()
+    body = submission(SENDER)
+    assert (await system.submit(body)).status_code == 202
+    await system.settled(body["submission_id"])
+
+    # The round that scheduled it read the submissions before the report was accepted.
+    await schedule_reminder(system, SENDER)
+    assert system.notifier.service is not None
+    sent = await system.notifier.service.relay()
+
+    assert sent == 0
+    assert await notices_on(system.nats_url, SENDER) == []
+
+    async def cancelled() -> bool:
+        assert system.notifier.service is not None
+        return await system.notifier.service.outbox.unsent_count() == 0
+
+    await eventually(cancelled, timeout=5)
