@@ -20,6 +20,7 @@ from shared import metrics
 from shared.catalog import DEFAULT_DIRECTORY, Catalog
 from shared.clock import Clock, ScheduledClock, SystemClock
 from shared.clock_sync import SharedClockFollower
+from shared.consuming import BatchConsumer
 from shared.db import create_pool, pending_migrations
 from shared.http_observability import TELEMETRY, RequestMetrics
 from shared.logging import configure_logging, get_logger
@@ -44,6 +45,8 @@ class Runtime:
     broker: NatsBroker
     clock: Clock = field(default_factory=SystemClock)
     pool: asyncpg.Pool[Any] | None = None
+    # The service's consumers, once started: /healthz fails if one's fetch loop has died.
+    consumers: list[BatchConsumer] = field(default_factory=list)
     _follower: SharedClockFollower | None = None
 
     @property
@@ -129,8 +132,12 @@ def service_app(
 
 def add_health_routes(app: FastAPI, runtime: Runtime) -> None:
     @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    async def healthz() -> JSONResponse:
+        # A consumer's fetch loop never ends on its own; if one has, only a restart helps.
+        stopped = [c.durable for c in runtime.consumers if not c.running]
+        if stopped:
+            return JSONResponse({"status": "consumer stopped", "consumers": stopped}, 503)
+        return JSONResponse({"status": "ok"})
 
     @app.get("/readyz", include_in_schema=False)
     async def readyz() -> JSONResponse:

@@ -37,6 +37,7 @@ class Aggregator:
         )
         self.consumer = consumer.build(service, batch_size=self.settings.batch_size)
         await self.consumer.start(self.runtime.js)
+        self.runtime.consumers.append(self.consumer)
         self.gauges = CompletenessGauges(service, self.settings.gauge_seconds)
         self.gauges.start()
 

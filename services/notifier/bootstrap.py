@@ -43,6 +43,7 @@ class Notifier:
         self.consumers = consumers.build(self.service, batch_size=self.settings.batch_size)
         for consumer in self.consumers:
             await consumer.start(self.runtime.js)
+            self.runtime.consumers.append(consumer)
         if loop:
             self._ticker = Ticker(self.service, self.settings.tick_seconds)
             self._ticker.start()

@@ -35,6 +35,7 @@ class Validator:
         )
         self.consumer = consumer.build(service, batch_size=self.settings.batch_size)
         await self.consumer.start(self.runtime.js)
+        self.runtime.consumers.append(self.consumer)
 
     async def stop(self) -> None:
         if self.consumer is not None:

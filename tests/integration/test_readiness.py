@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -85,3 +86,24 @@ async def test_a_service_is_not_ready_once_postgresql_is_stopped(
     assert before == 200
     assert after == 503
     assert body["checks"] == {"nats": True, "postgres": False, "migrations": False}
+
+
+@pytest.mark.integration
+async def test_a_consumer_whose_fetch_loop_died_fails_the_liveness_probe(
+    start_system: SystemFactory,
+) -> None:
+    system = await start_system()
+    consumer = system.aggregator.consumer
+    assert consumer is not None
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=system.aggregator.app()), base_url="http://aggregator"
+    ) as client:
+        assert (await client.get("/healthz")).status_code == 200
+
+        loop = consumer._tasks[0]
+        loop.cancel()  # stands for a bug that ends the loop
+        await asyncio.wait({loop}, timeout=5)
+
+        response = await client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["consumers"] == ["aggregator"]
