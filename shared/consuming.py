@@ -207,19 +207,19 @@ class BatchConsumer:
             backoff = 0.0 if healthy else _next_backoff(backoff)
 
     def _span(self, message: Msg) -> Span:
-        return telemetry.process_span(
-            self.topic,
-            message.subject,
-            self.durable,
-            message.headers,
-            {
-                telemetry.SUBMISSION_ID: submission_id_of(message),
-                telemetry.UNIT: unit_of(message),
-                "messaging.message.id": message_id(message) or "",
-                "messaging.nats.stream_sequence": message.metadata.sequence.stream,
-                "messaging.nats.delivery_count": message.metadata.num_delivered,
-            },
-        )
+        span = telemetry.process_span(self.topic, message.subject, self.durable, message.headers)
+        if span.is_recording():  # the attributes cost more than the span when nobody records
+            metadata = message.metadata
+            span.set_attributes(
+                {
+                    telemetry.SUBMISSION_ID: submission_id_of(message),
+                    telemetry.UNIT: unit_of(message),
+                    "messaging.message.id": message_id(message) or "",
+                    "messaging.nats.stream_sequence": metadata.sequence.stream,
+                    "messaging.nats.delivery_count": metadata.num_delivered,
+                }
+            )
+        return span
 
     async def _consume(self, messages: Sequence[Msg]) -> bool:
         """Handle one batch; False when the infrastructure failed and the consumer should back off."""

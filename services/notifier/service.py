@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import timedelta
 
 from services.notifier import metrics
@@ -80,11 +80,10 @@ class NotificationService:
         metrics.unsent.set(await self.outbox.unsent_count())
         return sent
 
-    async def on_accepted(self, verdicts: Sequence[Verdict]) -> int:
-        """A unit's report arrived: its unsent reminders and escalations are cancelled."""
-        cancelled = await self.outbox.cancel(
-            {(v.unit, v.report_type, v.period) for v in verdicts}, self.clock.now()
-        )
+    async def on_accepted(self, reported: Collection[tuple[str, str, str]]) -> int:
+        """Reports arrived, as (unit, report type, period): their units' unsent reminders and
+        escalations are cancelled."""
+        cancelled = await self.outbox.cancel(reported, self.clock.now())
         if cancelled:
             metrics.cancelled.inc(cancelled)
             log.info("notices cancelled; the reports arrived", count=cancelled)

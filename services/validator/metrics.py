@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter as TallyCounter
 from collections.abc import Collection, Iterable
 from typing import Final
 
@@ -32,17 +33,24 @@ late: Final = Counter(
 
 
 def count_judged(verdicts: Iterable[Verdict], known_report_types: Collection[str]) -> None:
-    """Count newly judged verdicts. A report type outside the catalog is labelled "unknown":
-    a label takes no value a submitter can invent, or the series would grow without bound."""
+    """Count newly judged verdicts, one increment per label set and batch rather than per
+    verdict. A report type outside the catalog is labelled "unknown": a label takes no value
+    a submitter can invent, or the series would grow without bound."""
+    counts: TallyCounter[tuple[str, ...]] = TallyCounter()
     for verdict in verdicts:
         report_type = (
             verdict.report_type if verdict.report_type in known_report_types else "unknown"
         )
-        received.labels(report_type).inc()
+        counts["received", report_type] += 1
         if verdict.timeliness == "late":
-            late.labels(report_type).inc()
+            counts["late", report_type] += 1
         if verdict.status == "accepted":
-            accepted.labels(report_type, verdict.timeliness or "on_time").inc()
+            counts["accepted", report_type, verdict.timeliness or "on_time"] += 1
         else:
             reason = verdict.reasons[0].code if verdict.reasons else "unspecified"
-            rejected.labels(report_type, reason).inc()
+            counts["rejected", report_type, reason] += 1
+    for (name, *labels), count in counts.items():
+        _COUNTERS[name].labels(*labels).inc(count)
+
+
+_COUNTERS: Final = {"received": received, "late": late, "accepted": accepted, "rejected": rejected}

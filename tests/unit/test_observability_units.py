@@ -100,3 +100,49 @@ def test_trace_context_survives_the_trip_through_message_headers() -> None:
     assert child.parent is not None
     assert child.parent.span_id == producer.get_span_context().span_id
     assert telemetry.extract(None) == telemetry.extract({})
+
+
+@pytest.fixture
+def nothing_recorded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As in a service started without OTEL_EXPORTER_OTLP_ENDPOINT."""
+    monkeypatch.setattr(telemetry._Mode, "recording", False)
+
+
+@pytest.mark.usefixtures("nothing_recorded")
+def test_without_a_collector_a_message_span_still_continues_its_trace() -> None:
+    parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+
+    span = telemetry.process_span(
+        "reports.submitted", "reports.submitted.01.00070", "v", {"traceparent": parent}
+    )
+    headers = telemetry.carrier_of(span)
+
+    context = span.get_span_context()
+    assert not span.is_recording()
+    assert context.trace_id == 0x0AF7651916CD43DD8448EB211C80319C
+    assert context.span_id != 0xB7AD6B7169203331
+    assert headers["traceparent"] == f"00-{context.trace_id:032x}-{context.span_id:016x}-00"
+    child = telemetry.send_span("reports.accepted", "reports.accepted.01.00070", parent=headers)
+    assert child.get_span_context().trace_id == context.trace_id
+
+
+@pytest.mark.usefixtures("nothing_recorded")
+@pytest.mark.parametrize(
+    "traceparent",
+    [
+        None,
+        "",
+        "garbage",
+        "00-zzzz651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+        "00-00000000000000000000000000000000-b7ad6b7169203331-01",
+    ],
+)
+def test_without_a_collector_a_missing_or_broken_traceparent_starts_a_new_trace(
+    traceparent: str | None,
+) -> None:
+    headers = {} if traceparent is None else {"traceparent": traceparent}
+
+    span = telemetry.process_span("reports.submitted", "reports.submitted.01.00070", "v", headers)
+
+    assert span.get_span_context().is_valid
+    assert span.get_span_context().trace_id != 0

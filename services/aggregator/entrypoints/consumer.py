@@ -44,9 +44,11 @@ def build(service: AggregationService, *, batch_size: int) -> BatchConsumer:
 
 
 def _describe(message: Msg, verdict: Verdict) -> None:
-    span_of(message).set_attributes(
-        {telemetry.REPORT_TYPE: verdict.report_type, telemetry.PERIOD: verdict.period}
-    )
+    span = span_of(message)
+    if span.is_recording():
+        span.set_attributes(
+            {telemetry.REPORT_TYPE: verdict.report_type, telemetry.PERIOD: verdict.period}
+        )
     if not log.is_enabled_for(logging.DEBUG):  # binding the context costs more than the line
         return
     with handling(message):

@@ -48,14 +48,16 @@ def build(service: ValidationService, *, batch_size: int) -> BatchConsumer:
 
 def _describe(message: Msg, verdict: Verdict) -> None:
     """Name the report on the message's span, and log the verdict under it."""
-    span_of(message).set_attributes(
-        {
-            telemetry.SUBMISSION_ID: verdict.submission_id,
-            telemetry.REPORT_TYPE: verdict.report_type,
-            telemetry.PERIOD: verdict.period,
-            "baocao.status": verdict.status,
-        }
-    )
+    span = span_of(message)
+    if span.is_recording():
+        span.set_attributes(
+            {
+                telemetry.SUBMISSION_ID: verdict.submission_id,
+                telemetry.REPORT_TYPE: verdict.report_type,
+                telemetry.PERIOD: verdict.period,
+                "baocao.status": verdict.status,
+            }
+        )
     if not log.is_enabled_for(logging.DEBUG):  # binding the context costs more than the line
         return
     with handling(message):
