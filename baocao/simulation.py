@@ -33,6 +33,7 @@ from shared.periods import VIETNAM, Period, start_of_day
 from shared.registry import Registry, Unit
 
 REPORT_TYPE = "kl226-quarterly"
+SEND_ATTEMPTS = 10
 INTEGER_FIELDS = (
     "docs_issued",
     "docs_issued_prev_year",
@@ -181,6 +182,7 @@ class RoundResult:
     notices: Counter[str]
     mismatches: list[str]
     receipts: int
+    retries: int = 0
 
     @property
     def oracle_holds(self) -> bool:
@@ -203,6 +205,10 @@ def _encode(body: dict[str, Any]) -> bytes:
     ).encode()
 
 
+class Unavailable(Exception):
+    """Intake answered 503: the same request is to be sent again shortly."""
+
+
 class RoundDriver:
     def __init__(
         self,
@@ -222,6 +228,7 @@ class RoundDriver:
         self.central_url = central_url
         self.secret = token_secret
         self.progress = progress
+        self.retries = 0  # sends retried after a lost connection, a timeout or a 503
 
     async def run(self, period: Period, seed: int = 2026) -> RoundResult:
         report_type = self.catalog.report_types[REPORT_TYPE]
@@ -251,7 +258,13 @@ class RoundDriver:
         finally:
             await connection.close()
         return RoundResult(
-            plan, national, rejected, notices, self._compare(plan, national), receipts
+            plan,
+            national,
+            rejected,
+            notices,
+            self._compare(plan, national),
+            receipts,
+            self.retries,
         )
 
     async def _send(self, wave: Wave, client: httpx.AsyncClient, js: Any) -> int:
@@ -261,30 +274,19 @@ class RoundDriver:
         async def one(planned: Planned) -> None:
             nonlocal sent
             async with gate:
-                data = _encode(planned.body)
-                if planned.channel == "nats":
-                    await js.publish(
-                        subjects.submitted(planned.unit.province or "_", planned.unit.code),
-                        data,
-                        stream=subjects.REPORTS_STREAM,
-                        headers={"Nats-Msg-Id": planned.body["submission_id"]},
-                    )
+                # Like a careful local system: a lost connection or a 503 is retried with the
+                # same submission id, which intake and the stream treat as the same report.
+                for attempt in range(SEND_ATTEMPTS):
+                    try:
+                        await self._send_one(planned, client, js)
+                    except (httpx.TransportError, nats.errors.Error, TimeoutError, Unavailable):
+                        if attempt == SEND_ATTEMPTS - 1:
+                            raise
+                        self.retries += 1
+                        await asyncio.sleep(min(0.1 * 2**attempt, 2.0))
+                        continue
                     sent += 1
                     return
-                token = tokens.issue(planned.unit.code, self.secret)
-                response = await client.post(
-                    "/v1/submissions",
-                    content=data,
-                    headers={
-                        "Authorization": f"Bearer {token}",
-                        "Content-Type": "application/json",
-                    },
-                )
-                if response.status_code != 202:
-                    raise RuntimeError(
-                        f"intake refused {planned.body['submission_id']}: {response.text}"
-                    )
-                sent += 1
 
         # Corrections and duplicates must arrive after what they follow: send them last.
         firsts = [p for p in wave.submissions if p.kind in {"report", "invalid"}]
@@ -292,6 +294,27 @@ class RoundDriver:
         for group in (firsts, seconds):
             await asyncio.gather(*(one(p) for p in group))
         return sent
+
+    async def _send_one(self, planned: Planned, client: httpx.AsyncClient, js: Any) -> None:
+        data = _encode(planned.body)
+        if planned.channel == "nats":
+            await js.publish(
+                subjects.submitted(planned.unit.province or "_", planned.unit.code),
+                data,
+                stream=subjects.REPORTS_STREAM,
+                headers={"Nats-Msg-Id": planned.body["submission_id"]},
+            )
+            return
+        token = tokens.issue(planned.unit.code, self.secret)
+        response = await client.post(
+            "/v1/submissions",
+            content=data,
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
+        if response.status_code == 503:
+            raise Unavailable(response.text)
+        if response.status_code != 202:
+            raise RuntimeError(f"intake refused {planned.body['submission_id']}: {response.text}")
 
     async def _drain(self, js: Any, timeout: float = 120) -> None:
         loop = asyncio.get_running_loop()
@@ -355,7 +378,8 @@ def summary(result: RoundResult) -> str:
         f"Simulated round: {REPORT_TYPE} {plan.period.label}",
         f"  sent {sum(len(w.submissions) for w in plan.waves):,} submissions "
         f"({plan.count('invalid')} invalid, {plan.count('correction')} corrections, "
-        f"{plan.count('duplicate')} duplicates); receipts {result.receipts:,}",
+        f"{plan.count('duplicate')} duplicates); receipts {result.receipts:,};"
+        f" {result.retries:,} sends retried",
         f"  rejected: {', '.join(f'{k} {v}' for k, v in result.rejected.most_common()) or 'none'}",
         f"  notices: {result.notices['reminder']:,} reminders, {result.notices['escalation']:,} escalations,"
         f" {result.notices['rejection']:,} rejection notices",
