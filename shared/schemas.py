@@ -67,6 +67,11 @@ class Verdict(BaseModel):
     province: str | None
     status: Literal["accepted", "rejected"]
     reasons: list[Reason] = []
+    warnings: list[Reason] = Field(
+        default=[],
+        description="Accepted, but worth a second look: a warning rule broken, a target"
+        " missed, a value far from the unit's own history.",
+    )
     timeliness: Timeliness | None = None
     received_at: datetime
     stream_seq: int

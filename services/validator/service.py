@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
 from services.validator import metrics
 from services.validator.domain.incoming import IncomingSubmission
-from services.validator.domain.verdicts import is_unreadable, verdict_for
+from services.validator.domain.judgement import LockKey
+from services.validator.domain.verdicts import (
+    History,
+    decode,
+    history_keys,
+    is_unreadable,
+    lock_keys,
+    verdict_for,
+)
 from shared.catalog import Catalog
 from shared.clock import Clock
 from shared.logging import get_logger
@@ -22,6 +30,10 @@ class Store(Protocol):
     async def record(
         self, verdicts: Sequence[Verdict], documents: Mapping[str, str], validated_at: datetime
     ) -> dict[str, Verdict]: ...
+
+    async def history(self, keys: Collection[LockKey]) -> History: ...
+
+    async def lock_exceptions(self, keys: Collection[LockKey], now: datetime) -> set[LockKey]: ...
 
 
 class Publisher(Protocol):
@@ -56,15 +68,7 @@ class ValidationService:
 
         Returns the verdict judged for each message of ``batch``, in order.
         """
-        judged = [
-            verdict_for(
-                m,
-                catalog=self.catalog,
-                registry=self.registry,
-                received_at=self.clock.at(m.stored_at),
-            )
-            for m in batch
-        ]
+        judged = await self.judge(batch)
         first: dict[str, Verdict] = {}
         carriers: dict[str, Mapping[str, str]] = {}
         for message, verdict in zip(batch, judged, strict=True):
@@ -92,6 +96,28 @@ class ValidationService:
             first_stream_seq=batch[0].stream_seq if batch else None,
         )
         return judged
+
+    async def judge(self, batch: Sequence[IncomingSubmission]) -> list[Verdict]:
+        """Verdicts for ``batch``, in order, from what is on record now; nothing is stored.
+
+        The unit's previous periods (for the outlier warning) and the lock exceptions are read
+        for the whole batch in one statement each."""
+        decoded = [decode(m) for m in batch]
+        now = self.clock.now()
+        history = await self.store.history(history_keys(decoded, self.catalog))
+        reopened = await self.store.lock_exceptions(lock_keys(decoded, self.catalog, now), now)
+        return [
+            verdict_for(
+                m,
+                catalog=self.catalog,
+                registry=self.registry,
+                received_at=self.clock.at(m.stored_at),
+                decoded=d,
+                history=history,
+                lock_exceptions=reopened,
+            )
+            for m, d in zip(batch, decoded, strict=True)
+        ]
 
 
 def unreadable(judged: Sequence[Verdict]) -> list[tuple[int, str]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Literal
@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.catalog.expression import COMPARATORS, Expression
 from shared.periods import Period, Periodicity, end_of_day
+from shared.workdays import add_working_days
 
 
 class Level(StrEnum):
@@ -49,14 +50,33 @@ class Indicator(_Frozen):
     required: bool = True
 
 
-class Rule(_Frozen):
-    """``left operator right`` over a report's values; a report breaking it is rejected."""
+class Importance(StrEnum):
+    """What breaking a rule does: ``error`` rejects the report, ``warning`` accepts and flags it."""
 
-    code: str
+    ERROR = "error"
+    WARNING = "warning"
+
+
+class MissingValues(StrEnum):
+    """When a rule naming a missing indicator is checked (DHIS2's missing value strategy).
+
+    When it is checked anyway, a missing value counts as zero."""
+
+    SKIP_IF_ANY_MISSING = "skip_if_any_missing"
+    SKIP_IF_ALL_MISSING = "skip_if_all_missing"
+    NEVER_SKIP = "never_skip"
+
+
+class Rule(_Frozen):
+    """``left operator right`` over a report's values, in the spirit of DHIS2's validation rules."""
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     left: str
     operator: Literal["==", "!=", "<", "<=", ">", ">="]
     right: str
     message: Text
+    importance: Importance = Importance.ERROR
+    missing_values: MissingValues = MissingValues.SKIP_IF_ANY_MISSING
 
     def expressions(self) -> tuple[Expression, Expression]:
         return _parsed(self.left), _parsed(self.right)
@@ -81,15 +101,55 @@ class Derived(_Frozen):
 
 
 class Deadline(_Frozen):
-    """A deadline as a day of the period's last month, ending 23:59:59 Vietnam time."""
+    """When a level's reports are due, ending 23:59:59 Vietnam time: either a day of the
+    period's last month, or a number of working days after the period's cut-off (weekends and
+    Vietnamese public holidays, Tết included, do not count).
 
-    day_of_last_month: int = Field(ge=1, le=28)
+    ``grace_days`` more calendar days still count as on time; ``lock_after_days`` calendar days
+    after the deadline the period locks, and reports for it are refused (``period_locked``)
+    unless the unit holds a lock exception."""
+
+    day_of_last_month: int | None = Field(default=None, ge=1, le=28)
+    working_days_after_cutoff: int | None = Field(default=None, ge=1, le=60)
+    grace_days: int = Field(default=0, ge=0, le=31)
+    lock_after_days: int | None = Field(default=None, ge=0, le=366)
+
+    @model_validator(mode="after")
+    def _one_rule(self) -> Deadline:
+        if (self.day_of_last_month is None) == (self.working_days_after_cutoff is None):
+            raise ValueError(
+                "a deadline is either day_of_last_month or working_days_after_cutoff, not both"
+            )
+        return self
 
     def for_period(self, period: Period) -> datetime:
         return end_of_day(self.due_date(period))
 
     def due_date(self, period: Period) -> date:
-        return period.day_of_last_month(self.day_of_last_month)
+        if self.day_of_last_month is not None:
+            return period.day_of_last_month(self.day_of_last_month)
+        assert self.working_days_after_cutoff is not None
+        return add_working_days(period.cutoff_end, self.working_days_after_cutoff)
+
+    def on_time_until(self, period: Period) -> datetime:
+        """The last instant a report still counts as on time: the deadline plus the grace."""
+        return end_of_day(self.due_date(period) + timedelta(days=self.grace_days))
+
+    def locks_at(self, period: Period) -> datetime | None:
+        """The first instant after which reports for ``period`` are refused, if it ever locks."""
+        if self.lock_after_days is None:
+            return None
+        return end_of_day(self.due_date(period) + timedelta(days=self.lock_after_days))
+
+
+class Outliers(_Frozen):
+    """Warn about a value far from the unit's own recent history: above ``factor`` times, or
+    below 1/``factor`` of, the median of its last ``periods`` periods (needing at least
+    ``min_history`` of them, and a median above zero)."""
+
+    factor: Decimal = Field(default=Decimal(3), gt=1)
+    periods: int = Field(default=4, ge=1, le=12)
+    min_history: int = Field(default=2, ge=1)
 
 
 class LevelRule(_Frozen):
@@ -105,12 +165,16 @@ class ReportType(_Frozen):
     indicators: tuple[Indicator, ...]
     rules: tuple[Rule, ...] = ()
     derived: tuple[Derived, ...] = ()
+    outliers: Outliers | None = Outliers()
 
     @model_validator(mode="after")
     def _names_are_known(self) -> ReportType:
         known = {i.code for i in self.indicators}
         if len(known) != len(self.indicators):
             raise ValueError(f"{self.code}: duplicate indicator codes")
+        rule_codes = [rule.code for rule in self.rules]
+        if len(set(rule_codes)) != len(rule_codes):
+            raise ValueError(f"{self.code}: duplicate rule codes")
         for rule in self.rules:
             for expression in rule.expressions():
                 if unknown := expression.names - known:
@@ -130,9 +194,13 @@ class ReportType(_Frozen):
         return tuple(rule.level for rule in self.levels)
 
     def deadline_for(self, level: Level, period: Period) -> datetime | None:
+        rule = self.level_rule(level)
+        return rule.deadline.for_period(period) if rule else None
+
+    def level_rule(self, level: Level) -> LevelRule | None:
         for rule in self.levels:
             if rule.level == level:
-                return rule.deadline.for_period(period)
+                return rule
         return None
 
     def period_of(self, label: str) -> Period:

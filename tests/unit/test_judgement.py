@@ -344,13 +344,16 @@ def test_a_closed_unit_without_a_successor_is_refused(catalog: Catalog, units: l
     assert "successor" not in judgement.reasons[0].message_en
 
 
-def test_a_closed_unit_report_received_while_it_was_open_is_accepted(
+def test_a_closed_unit_report_for_a_period_before_its_closure_is_judged_as_then(
     catalog: Catalog, units: list[Unit]
 ) -> None:
-    registry = Registry([*units, _closed_commune(HOAN_KIEM)])
-    received = datetime(2025, 12, 20, 9, tzinfo=VIETNAM)
-    judgement = run(catalog, registry, submission(unit="99990"), received)
+    registry = Registry([*units, _closed_commune(HOAN_KIEM)])  # closed on 1 January 2026
+    received = datetime(2026, 1, 10, 9, tzinfo=VIETNAM)  # after the closure
+
+    judgement = run(catalog, registry, submission(unit="99990", period="2025-Q4"), received)
+
     assert judgement.accepted
+    assert judgement.timeliness == "late"
 
 
 def test_a_report_published_under_another_units_subject_is_refused(

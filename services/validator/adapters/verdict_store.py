@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import asyncpg
 
-from shared.schemas import Verdict
+from shared.schemas import IndicatorValue, Verdict
+
+Key = tuple[str, str, str]  # unit, report type, period
 
 
 class VerdictStore:
@@ -56,3 +59,50 @@ class VerdictStore:
                 ):
                     fresh[row["submission_id"]] = Verdict.model_validate(row["verdict"])
         return fresh
+
+    async def history(self, keys: Collection[Key]) -> dict[Key, dict[str, IndicatorValue]]:
+        """The values of the latest accepted report for each (unit, report type, period)."""
+        if not keys:
+            return {}
+        ordered = list(keys)
+        rows = await self._pool.fetch(
+            "SELECT DISTINCT ON (s.unit, s.report_type, s.period)"
+            " s.unit, s.report_type, s.period, s.verdict -> 'values' AS values"
+            " FROM submissions s JOIN unnest($1::text[], $2::text[], $3::text[])"
+            "   AS k(unit, report_type, period)"
+            " ON s.report_type = k.report_type AND s.period = k.period AND s.unit = k.unit"
+            " WHERE s.status = 'accepted'"
+            " ORDER BY s.unit, s.report_type, s.period, s.received_at DESC, s.stream_seq DESC",
+            [k[0] for k in ordered],
+            [k[1] for k in ordered],
+            [k[2] for k in ordered],
+        )
+        return {
+            (r["unit"], r["report_type"], r["period"]): _numbers(r["values"] or {}) for r in rows
+        }
+
+    async def lock_exceptions(self, keys: Collection[Key], now: datetime) -> set[Key]:
+        """Which of ``keys`` a province has reopened, and not yet expired."""
+        if not keys:
+            return set()
+        ordered = list(keys)
+        rows = await self._pool.fetch(
+            "SELECT e.unit, e.report_type, e.period FROM lock_exceptions e"
+            " JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(unit, report_type, period)"
+            " USING (unit, report_type, period)"
+            " WHERE e.expires_at IS NULL OR e.expires_at > $4",
+            [k[0] for k in ordered],
+            [k[1] for k in ordered],
+            [k[2] for k in ordered],
+            now,
+        )
+        return {(r["unit"], r["report_type"], r["period"]) for r in rows}
+
+
+def _numbers(values: Mapping[str, Any]) -> dict[str, IndicatorValue]:
+    # Decimals travel as strings in a verdict, to stay exact.
+    return {
+        code: value if isinstance(value, int) else Decimal(str(value))
+        for code, value in values.items()
+        if value is not None and not isinstance(value, bool)
+    }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import statistics
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -9,12 +11,17 @@ from typing import Any
 
 from shared.catalog import Catalog, IndicatorType, ReportType
 from shared.catalog.expression import COMPARATORS
-from shared.periods import VIETNAM, InvalidPeriod, Period
+from shared.catalog.model import Importance, MissingValues
+from shared.periods import VIETNAM, InvalidPeriod, Period, end_of_day
 from shared.registry import Registry, Unit
 from shared.schemas import IndicatorValue, Reason, Submission, Timeliness
 
 # NUMERIC(20, 4) holds any count or budget a commune will report; larger numbers are slips.
 MAX_ABS_VALUE = Decimal(10) ** 15
+
+
+# (unit, report type, period) a province has reopened after its period locked.
+LockKey = tuple[str, str, str]
 
 
 @dataclass(frozen=True)
@@ -24,6 +31,7 @@ class Judgement:
     timeliness: Timeliness | None = None
     province: str | None = None
     values: dict[str, IndicatorValue] | None = None
+    warnings: list[Reason] = field(default_factory=list)
 
 
 def _reason(code: str, vi: str, en: str, indicator: str | None = None) -> Reason:
@@ -37,13 +45,19 @@ def judge(
     registry: Registry,
     received_at: datetime,
     subject_unit: str | None = None,
+    history: Sequence[Mapping[str, IndicatorValue]] = (),
+    lock_exceptions: Collection[LockKey] = frozenset(),
 ) -> Judgement:
-    """Judge ``submission`` as received at ``received_at`` (system time)."""
+    """Judge ``submission`` as received at ``received_at`` (system time).
+
+    ``history`` holds the unit's accepted values for the report type's previous periods, most
+    recent first (for the outlier warning); ``lock_exceptions`` the reports a province has
+    reopened after their period locked."""
     unit = registry.get(submission.unit)
     province = unit.province if unit else None
-    reasons = _envelope_reasons(submission, registry, unit, received_at, subject_unit)
     report_type = catalog.get(submission.report_type)
     if report_type is None:
+        reasons = _envelope_reasons(submission, registry, unit, received_at, subject_unit)
         reasons.append(
             _reason(
                 "unknown_report_type",
@@ -52,6 +66,12 @@ def judge(
             )
         )
         return Judgement(False, reasons, province=province)
+    reasons = []
+    period = _period(report_type, submission.period, received_at, reasons)
+    # A unit is judged by the registry as it was in the period reported on: a commune merged
+    # on 1 July still sends its report for the second quarter under its old code.
+    as_of = end_of_day(period.cutoff_end) if period is not None else received_at
+    reasons[:0] = _envelope_reasons(submission, registry, unit, as_of, subject_unit)
     if unit is not None and unit.level not in report_type.submitting_levels():
         reasons.append(
             _reason(
@@ -60,18 +80,48 @@ def judge(
                 f"Units at {unit.level} level do not submit this report",
             )
         )
-    period = _period(report_type, submission.period, received_at, reasons)
     values, value_reasons = check_values(report_type, submission.values)
     reasons += value_reasons
-    if not value_reasons:
-        reasons += check_rules(report_type, values)
+    errors, warnings = ([], []) if value_reasons else check_rules(report_type, values)
+    reasons += errors
+    if unit is not None and period is not None and not reasons:
+        reasons += _lock_reasons(
+            report_type, unit, period, submission, received_at, lock_exceptions
+        )
     if reasons or unit is None or period is None:
         return Judgement(False, reasons, province=province)
-    deadline_level = unit.level
-    due = report_type.deadline_for(deadline_level, period)
-    assert due is not None
-    on_time = received_at.astimezone(VIETNAM).date() <= due.date()
-    return Judgement(True, [], "on_time" if on_time else "late", province, values)
+    level_rule = report_type.level_rule(unit.level)
+    assert level_rule is not None
+    on_time = received_at <= level_rule.deadline.on_time_until(period)
+    warnings += target_warnings(report_type, values)
+    warnings += outlier_warnings(report_type, values, history)
+    return Judgement(
+        True, [], "on_time" if on_time else "late", province, values, warnings=warnings
+    )
+
+
+def _lock_reasons(
+    report_type: ReportType,
+    unit: Unit,
+    period: Period,
+    submission: Submission,
+    received_at: datetime,
+    lock_exceptions: Collection[LockKey],
+) -> list[Reason]:
+    level_rule = report_type.level_rule(unit.level)
+    locks_at = level_rule.deadline.locks_at(period) if level_rule else None
+    if locks_at is None or received_at <= locks_at:
+        return []
+    if (unit.code, report_type.code, period.label) in lock_exceptions:
+        return []
+    when = locks_at.astimezone(VIETNAM).strftime("%d/%m/%Y")
+    return [
+        _reason(
+            "period_locked",
+            f"Kỳ {period.label} đã khoá số liệu từ {when}; đề nghị tỉnh mở lại nếu cần sửa",
+            f"Period {period.label} locked after {when}; ask the province to reopen it",
+        )
+    ]
 
 
 def _envelope_reasons(
@@ -207,21 +257,89 @@ def _number(raw: object) -> IndicatorValue | None:
     return None
 
 
-def check_rules(report_type: ReportType, values: dict[str, IndicatorValue]) -> list[Reason]:
-    reasons = []
+def check_rules(
+    report_type: ReportType, values: Mapping[str, IndicatorValue]
+) -> tuple[list[Reason], list[Reason]]:
+    """The report type's rules over ``values``: (errors, warnings), by each rule's importance."""
+    errors: list[Reason] = []
+    warnings: list[Reason] = []
     for rule in report_type.rules:
         left, right = rule.expressions()
-        left_value, right_value = left.evaluate(values), right.evaluate(values)
-        if left_value is None or right_value is None:
+        names = left.names | right.names
+        missing = {name for name in names if values.get(name) is None}
+        if missing and (
+            rule.missing_values == MissingValues.SKIP_IF_ANY_MISSING
+            or (rule.missing_values == MissingValues.SKIP_IF_ALL_MISSING and missing == names)
+        ):
             continue
-        if not COMPARATORS[rule.operator](left_value, right_value):
-            reasons.append(
-                Reason(
-                    code="rule_violated",
-                    message=f"{rule.message.vi} ({rule.left} = {left_value}, {rule.right} = {right_value})",
-                    message_en=f"{rule.message.en} ({rule.left} = {left_value}, {rule.right} = {right_value})",
-                    indicator=sorted(left.names)[0] if left.names else None,
-                    rule=rule.code,
-                )
+        filled = {**values, **dict.fromkeys(missing, 0)}
+        left_value, right_value = left.evaluate(filled), right.evaluate(filled)
+        if left_value is None or right_value is None:  # a division by zero: not checkable
+            continue
+        if COMPARATORS[rule.operator](left_value, right_value):
+            continue
+        (errors if rule.importance == Importance.ERROR else warnings).append(
+            Reason(
+                code="rule_violated",
+                message=f"{rule.message.vi} ({rule.left} = {left_value}, {rule.right} = {right_value})",
+                message_en=f"{rule.message.en} ({rule.left} = {left_value}, {rule.right} = {right_value})",
+                indicator=sorted(left.names)[0] if left.names else None,
+                rule=rule.code,
             )
-    return reasons
+        )
+    return errors, warnings
+
+
+def target_warnings(report_type: ReportType, values: Mapping[str, IndicatorValue]) -> list[Reason]:
+    """A derived indicator the unit's own figures put on the wrong side of its target."""
+    warnings = []
+    for derived in report_type.derived:
+        if derived.target is None:
+            continue
+        value = derived.expression().evaluate(values)
+        if value is None or derived.target.is_met(value):
+            continue
+        shown = f"{value:.2f}".rstrip("0").rstrip(".")
+        target = f"{derived.target.operator} {derived.target.value}"
+        warnings.append(
+            Reason(
+                code="target_missed",
+                message=f"{derived.title.vi}: {shown}, chưa đạt mục tiêu {target}",
+                message_en=f"{derived.title.en}: {shown}, target {target} missed",
+                indicator=derived.code,
+            )
+        )
+    return warnings
+
+
+def outlier_warnings(
+    report_type: ReportType,
+    values: Mapping[str, IndicatorValue],
+    history: Sequence[Mapping[str, IndicatorValue]],
+) -> list[Reason]:
+    """Values far from the median of the unit's own last periods: a likely data-entry slip."""
+    policy = report_type.outliers
+    if policy is None:
+        return []
+    warnings = []
+    recent = history[: policy.periods]
+    for code, value in values.items():
+        past = [Decimal(h[code]) for h in recent if h.get(code) is not None]
+        if len(past) < policy.min_history:
+            continue
+        median = Decimal(statistics.median(past))
+        if median <= 0:
+            continue
+        if median / policy.factor <= Decimal(value) <= median * policy.factor:
+            continue
+        warnings.append(
+            Reason(
+                code="outlier",
+                message=f"Chỉ tiêu {code} = {value}, khác xa trung vị {median} của"
+                f" {len(past)} kỳ trước (quá {policy.factor} lần); đề nghị kiểm tra lại",
+                message_en=f"{code} = {value} is far from the median {median} of the previous"
+                f" {len(past)} periods (more than {policy.factor}×); please check it",
+                indicator=code,
+            )
+        )
+    return warnings

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 
 from services.validator.domain.incoming import IncomingSubmission
-from services.validator.domain.judgement import judge
+from services.validator.domain.judgement import LockKey, judge
 from shared.catalog import Catalog
 from shared.decoding import decode_submission
+from shared.periods import InvalidPeriod
 from shared.registry import Registry
-from shared.schemas import Reason, Verdict
+from shared.schemas import IndicatorValue, Reason, Submission, Verdict
+
+Decoded = Submission | list[Reason]
+# (unit, report type, period) -> the unit's accepted values for that period.
+History = Mapping[tuple[str, str, str], Mapping[str, IndicatorValue]]
 
 # Reasons that mean the bytes are not a submission at all: they also go to the dead-letter subject.
 UNREADABLE = frozenset({"malformed_json", "invalid_envelope"})
@@ -39,11 +45,61 @@ def is_unreadable(verdict: Verdict) -> bool:
     return any(reason.code in UNREADABLE for reason in verdict.reasons)
 
 
+def decode(message: IncomingSubmission) -> Decoded:
+    return decode_submission(message.data)
+
+
+def history_keys(decoded: Iterable[Decoded], catalog: Catalog) -> set[tuple[str, str, str]]:
+    """(unit, report type, period) of the previous periods the outlier warning looks at."""
+    keys = set()
+    for submission in decoded:
+        if isinstance(submission, list):
+            continue
+        report_type = catalog.get(submission.report_type)
+        if report_type is None or report_type.outliers is None:
+            continue
+        try:
+            period = report_type.period_of(submission.period)
+        except (InvalidPeriod, ValueError):
+            continue
+        for back in range(1, report_type.outliers.periods + 1):
+            keys.add((submission.unit, report_type.code, period.shifted(-back).label))
+    return keys
+
+
+def lock_keys(decoded: Iterable[Decoded], catalog: Catalog, now: datetime) -> set[LockKey]:
+    """(unit, report type, period) of reports for periods locked by ``now``, at any level:
+    the only ones whose lock exceptions are worth looking up."""
+    keys = set()
+    for submission in decoded:
+        if isinstance(submission, list):
+            continue
+        report_type = catalog.get(submission.report_type)
+        if report_type is None:
+            continue
+        try:
+            period = report_type.period_of(submission.period)
+        except (InvalidPeriod, ValueError):
+            continue
+        locks = [rule.deadline.locks_at(period) for rule in report_type.levels]
+        if any(at is not None and at < now for at in locks):
+            keys.add((submission.unit, report_type.code, period.label))
+    return keys
+
+
 def verdict_for(
-    message: IncomingSubmission, *, catalog: Catalog, registry: Registry, received_at: datetime
+    message: IncomingSubmission,
+    *,
+    catalog: Catalog,
+    registry: Registry,
+    received_at: datetime,
+    decoded: Decoded | None = None,
+    history: History | None = None,
+    lock_exceptions: Collection[LockKey] = frozenset(),
 ) -> Verdict:
     province_token, unit_token = message.subject_tokens
-    decoded = decode_submission(message.data)
+    if decoded is None:
+        decoded = decode(message)
     if isinstance(decoded, list):
         return Verdict(
             submission_id=message.fallback_id,
@@ -63,6 +119,8 @@ def verdict_for(
         registry=registry,
         received_at=received_at,
         subject_unit=unit_token,
+        history=_history_of(decoded, catalog, history or {}),
+        lock_exceptions=lock_exceptions,
     )
     return Verdict(
         submission_id=decoded.submission_id,
@@ -72,12 +130,32 @@ def verdict_for(
         province=judgement.province,
         status="accepted" if judgement.accepted else "rejected",
         reasons=capped(judgement.reasons),
+        warnings=capped(judgement.warnings),
         timeliness=judgement.timeliness,
         received_at=received_at,
         stream_seq=message.stream_seq,
         values=judgement.values,
         sender=_sender(unit_token),
     )
+
+
+def _history_of(
+    submission: Submission, catalog: Catalog, history: History
+) -> Sequence[Mapping[str, IndicatorValue]]:
+    """The unit's values for the previous periods, most recent first; gaps are skipped."""
+    report_type = catalog.get(submission.report_type)
+    if not history or report_type is None or report_type.outliers is None:
+        return []
+    try:
+        period = report_type.period_of(submission.period)
+    except (InvalidPeriod, ValueError):
+        return []
+    found = []
+    for back in range(1, report_type.outliers.periods + 1):
+        values = history.get((submission.unit, report_type.code, period.shifted(-back).label))
+        if values is not None:
+            found.append(values)
+    return found
 
 
 def _sender(unit_token: str) -> str | None:
