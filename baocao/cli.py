@@ -84,23 +84,38 @@ def cmd_token(args: argparse.Namespace) -> int:
 
 
 def cmd_submit(args: argparse.Namespace) -> int:
-    with open(args.file, "rb") as handle:
+    response = _post_report(args.file, args.url, args.token, dry_run=False)
+    print(json.dumps(response.json(), ensure_ascii=False, indent=2))
+    return 0 if response.status_code == 202 else 1
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Exit 0 if the report would be accepted, 1 if rejected, 2 if it could not be judged."""
+    response = _post_report(args.file, args.url, args.token, dry_run=True)
+    body = response.json()
+    print(json.dumps(body, ensure_ascii=False, indent=2))
+    if response.status_code != 200:
+        return 1 if 400 <= response.status_code < 500 and response.status_code != 401 else 2
+    return 0 if body["status"] == "accepted" else 1
+
+
+def _post_report(path: str, url: str, token: str | None, *, dry_run: bool) -> httpx.Response:
+    with open(path, "rb") as handle:
         body = handle.read()
     try:
         unit = json.loads(body)["unit"]
     except (ValueError, KeyError, TypeError):
         unit = "VN"
-    response = httpx.post(
-        f"{args.url}/v1/submissions",
+    return httpx.post(
+        f"{url}/v1/submissions",
+        params={"dry_run": "true"} if dry_run else None,
         content=body,
         timeout=30,
         headers={
-            "Authorization": f"Bearer {_token(unit, args.token)}",
+            "Authorization": f"Bearer {_token(unit, token)}",
             "Content-Type": "application/json",
         },
     )
-    print(json.dumps(response.json(), ensure_ascii=False, indent=2))
-    return 0 if response.status_code == 202 else 1
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -169,7 +184,8 @@ def parser() -> argparse.ArgumentParser:
     profile.add_argument("--spy", help="also record py-spy profiles into this directory")
     profile.set_defaults(run=cmd_profile)
     contracts = commands.add_parser(
-        "contracts", help="write the services' OpenAPI documents into docs/contracts/"
+        "contracts",
+        help="write the services' OpenAPI and the events' AsyncAPI documents into docs/contracts/",
     )
     contracts.set_defaults(run=cmd_contracts)
     chaos = commands.add_parser(
@@ -189,6 +205,15 @@ def parser() -> argparse.ArgumentParser:
     submit.add_argument("--url", default=os.environ.get("BAOCAO_INTAKE_URL", DEFAULT_INTAKE))
     submit.add_argument("--token")
     submit.set_defaults(run=cmd_submit)
+    validate = commands.add_parser(
+        "validate",
+        help="judge a report from a JSON file without submitting it (a dry run); exit 0 if it"
+        " would be accepted",
+    )
+    validate.add_argument("file")
+    validate.add_argument("--url", default=os.environ.get("BAOCAO_INTAKE_URL", DEFAULT_INTAKE))
+    validate.add_argument("--token")
+    validate.set_defaults(run=cmd_validate)
     status = commands.add_parser("status", help="show where a submission stands")
     status.add_argument("submission_id")
     status.add_argument("--url", default=os.environ.get("BAOCAO_INTAKE_URL", DEFAULT_INTAKE))

@@ -86,10 +86,48 @@ class Verdict(BaseModel):
     )
 
 
+class LockExceptionRequest(BaseModel):
+    """A province reopening one unit's report for a period that has locked."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    unit: str = Field(pattern=UNIT_CODE_PATTERN, examples=["03385"])
+    report_type: str = Field(min_length=1, max_length=64, examples=["kl226-quarterly"])
+    period: str = Field(min_length=4, max_length=16, examples=["2026-Q4"])
+    reason: str = Field(min_length=1, max_length=2000, description="Why it is reopened.")
+    expires_at: AwareDatetime | None = Field(
+        default=None, description="When the exception ends; none: until revoked."
+    )
+
+
+class LockException(BaseModel):
+    unit: str
+    report_type: str
+    period: str
+    granted_by: str = Field(description="The unit whose token granted it (a province or VN).")
+    reason: str
+    granted_at: datetime
+    expires_at: datetime | None = None
+
+
+class DryRunResult(BaseModel):
+    """What the validator would decide about a report now (``?dry_run=true``); nothing stored."""
+
+    dry_run: Literal[True] = True
+    submission_id: str
+    status: Literal["accepted", "rejected"]
+    reasons: list[Reason] = []
+    warnings: list[Reason] = []
+    timeliness: Timeliness | None = Field(
+        default=None, description="If it were received now: on_time or late."
+    )
+
+
 class SubmissionStatus(BaseModel):
     submission_id: str
     status: Literal["received", "accepted", "rejected", "superseded"]
     reasons: list[Reason] = []
+    warnings: list[Reason] = []
     timeliness: Timeliness | None = None
     received_at: datetime
     superseded_by: str | None = None

@@ -15,6 +15,11 @@ ACCEPTED = "reports.accepted"
 REJECTED = "reports.rejected"
 NOTIFY = "notify"
 DEAD_LETTER = "reports.deadletter"
+# Core NATS request-reply, outside every stream: a dry run stores nothing.
+DRY_RUN = "baocao.validate"
+DRY_RUN_QUEUE = "validator"
+DRY_RUN_UNIT_HEADER = "Baocao-Unit"
+DRY_RUN_ERROR_HEADER = "Baocao-Error"
 
 # Deduplication by Nats-Msg-Id covers client retries; beyond it, consumers deduplicate by
 # submission id in PostgreSQL. Two minutes keeps the server's dedup memory modest.

@@ -13,6 +13,8 @@ import hmac
 import re
 
 _UNIT = re.compile(r"VN|[0-9]{2}|[0-9]{5}")
+# Only for `make run` and tests; intake warns at start-up when it is in use.
+DEVELOPMENT_SECRET = "baocao-development-secret-change-me"
 
 
 def issue(unit: str, secret: str) -> str:

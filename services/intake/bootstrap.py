@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from services.intake.adapters.dry_runs import DryRunClient
 from services.intake.adapters.publisher import SubmissionPublisher
 from services.intake.adapters.receipts import ReceiptStore
 from services.intake.adapters.status import StatusReader
-from services.intake.entrypoints import http
+from services.intake.entrypoints import catalog_routes, http
 from services.intake.service import IntakeService
 from services.intake.settings import DEVELOPMENT_SECRET, IntakeSettings
 from shared.clock import Clock
 from shared.logging import get_logger
 from shared.registry.store import load_registry
-from shared.runtime import Runtime, make_broker, service_app
+from shared.runtime import Runtime, load_catalog, make_broker, service_app
 
 
 class Intake:
@@ -22,6 +23,7 @@ class Intake:
         self.runtime = Runtime(settings, make_broker(settings))
         if clock is not None:
             self.runtime.clock = clock
+        self.catalog = load_catalog(settings)
         self.service: IntakeService | None = None
         self.status: StatusReader | None = None
 
@@ -36,6 +38,7 @@ class Intake:
             clock=self.runtime.clock,
             receipts=ReceiptStore(self.runtime.db),
             publisher=SubmissionPublisher(self.runtime.js),
+            dry_runs=DryRunClient(self.runtime.broker.connection),
         )
         self.status = StatusReader(self.runtime.db)
 
@@ -60,5 +63,6 @@ class Intake:
                 self.settings.max_body_bytes,
             )
         )
+        app.include_router(catalog_routes.routes(self.catalog))
         http.add_error_handlers(app)
         return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from services.intake.adapters.dry_runs import DryRunClient
 from services.intake.adapters.publisher import SubmissionPublisher
 from services.intake.adapters.receipts import ReceiptStore
 from services.intake.domain.receipt import StoredReceipt
@@ -11,7 +12,7 @@ from shared.clock import Clock
 from shared.decoding import decode_submission
 from shared.logging import get_logger
 from shared.registry import Registry
-from shared.schemas import Reason, Submission
+from shared.schemas import Reason, Submission, Verdict
 
 log = get_logger(__name__)
 
@@ -35,17 +36,10 @@ class IntakeService:
     clock: Clock
     receipts: ReceiptStore
     publisher: SubmissionPublisher
+    dry_runs: DryRunClient
 
     async def submit(self, body: bytes, caller_unit: str) -> StoredReceipt:
-        decoded = decode_submission(body)
-        if isinstance(decoded, list):
-            reason = decoded[0].code
-            raise Refused(400, reason, "the body is not a valid submission", decoded)
-        submission: Submission = decoded
-        if submission.unit != caller_unit:
-            raise Refused(
-                403, "unit_mismatch", f"this token is for unit {caller_unit}, not {submission.unit}"
-            )
+        submission = self._readable(body, caller_unit)
         previous = await self.receipts.get(submission.submission_id)
         if previous is not None:
             return self._same_unit(previous, submission)
@@ -79,6 +73,23 @@ class IntakeService:
             duplicate=stored.duplicate,
         )
         return self._same_unit(receipt, submission)
+
+    async def dry_run(self, body: bytes, caller_unit: str) -> Verdict:
+        """What the validator would decide about ``body`` now; nothing is stored or published."""
+        self._readable(body, caller_unit)
+        return await self.dry_runs.judge(body, caller_unit)
+
+    @staticmethod
+    def _readable(body: bytes, caller_unit: str) -> Submission:
+        decoded = decode_submission(body)
+        if isinstance(decoded, list):
+            reason = decoded[0].code
+            raise Refused(400, reason, "the body is not a valid submission", decoded)
+        if decoded.unit != caller_unit:
+            raise Refused(
+                403, "unit_mismatch", f"this token is for unit {caller_unit}, not {decoded.unit}"
+            )
+        return decoded
 
     @staticmethod
     def _same_unit(receipt: StoredReceipt, submission: Submission) -> StoredReceipt:

@@ -3,8 +3,9 @@ from __future__ import annotations
 from pydantic import Field
 
 from shared.settings import CommonSettings
+from shared.tokens import DEVELOPMENT_SECRET
 
-DEVELOPMENT_SECRET = "baocao-development-secret-change-me"
+__all__ = ["DEVELOPMENT_SECRET", "IntakeSettings"]
 
 
 class IntakeSettings(CommonSettings):

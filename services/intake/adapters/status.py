@@ -32,6 +32,7 @@ class StatusReader:
                 submission_id=submission_id,
                 status="superseded" if superseded else verdict.status,
                 reasons=verdict.reasons,
+                warnings=verdict.warnings,
                 timeliness=verdict.timeliness,
                 received_at=verdict.received_at,
                 superseded_by=row["current_id"] if superseded else None,

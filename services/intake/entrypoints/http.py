@@ -11,12 +11,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from services.intake import metrics
+from services.intake.adapters.dry_runs import ValidatorUnavailable
 from services.intake.adapters.status import StatusReader
 from services.intake.service import IntakeService, Refused
 from shared import tokens
 from shared.consuming import is_transient
 from shared.logging import get_logger
-from shared.schemas import Problem, Reason, Receipt, Submission, SubmissionStatus
+from shared.schemas import DryRunResult, Problem, Reason, Receipt, Submission, SubmissionStatus
 
 log = get_logger(__name__)
 
@@ -39,8 +40,12 @@ def routes(
     @router.post(
         "/v1/submissions",
         status_code=202,
-        response_model=Receipt,
+        response_model=Receipt | DryRunResult,
         responses={
+            200: {
+                "model": DryRunResult,
+                "description": "With dry_run=true: the validator's verdict; nothing stored",
+            },
             400: {"model": Problem},
             401: {"model": Problem},
             403: {"model": Problem},
@@ -56,13 +61,27 @@ def routes(
             }
         },
         summary="Submit a report; 202 with the receipt once JetStream has stored it",
+        description="With `dry_run=true` the report is judged synchronously, exactly as the"
+        " validator would judge it if it arrived now, and nothing is stored or published: 200"
+        " with the verdict (DHIS2's dryRun).",
     )
-    async def submit(request: Request) -> Receipt:
+    async def submit(request: Request, dry_run: bool = False) -> Receipt | JSONResponse:
         unit = _caller(request, secret)
         content_type = request.headers.get("content-type", "application/json").split(";")[0].strip()
         if content_type != "application/json":
             raise Refused(415, "unsupported_media_type", "send the report as application/json")
         body = await _read_limited(request, max_body_bytes)
+        if dry_run:
+            with _outage_is_unavailable():
+                verdict = await service_of().dry_run(body, unit)
+            result = DryRunResult(
+                submission_id=verdict.submission_id,
+                status=verdict.status,
+                reasons=verdict.reasons,
+                warnings=verdict.warnings,
+                timeliness=verdict.timeliness,
+            )
+            return JSONResponse(result.model_dump(mode="json"), status_code=200)
         # A retry is safe: the stream drops a re-sent id and the first receipt is kept.
         with _outage_is_unavailable():
             receipt = await service_of().submit(body, unit)
@@ -91,6 +110,8 @@ def _outage_is_unavailable() -> Iterator[None]:
     """Turn PostgreSQL or NATS being down or restarting into a 503, not an unexplained 500."""
     try:
         yield
+    except ValidatorUnavailable as error:
+        raise Unavailable(str(error)) from error
     except Exception as error:
         if not is_transient(error):
             raise
