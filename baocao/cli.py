@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import sys
+from typing import Any
 
 import httpx
 
@@ -138,6 +139,22 @@ def cmd_migrate(_: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_registry(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from baocao.registry import apply_file, sync_package
+    from shared.settings import CommonSettings
+
+    database_url = CommonSettings().database_url
+    if args.action == "apply":
+        if args.file is None:
+            print("baocao registry apply needs a changes FILE")
+            return 2
+        text = Path(args.file).read_text(encoding="utf-8")
+        return asyncio.run(apply_file(database_url, text, dry_run=args.dry_run))
+    return asyncio.run(sync_package(database_url, dry_run=args.dry_run))
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
         prog="baocao", description="Baocao: periodic reports from communes to Central."
@@ -197,6 +214,12 @@ def parser() -> argparse.ArgumentParser:
     )
     chaos.add_argument("--seed", type=int, default=2026)
     chaos.set_defaults(run=cmd_chaos)
+    _add_operator_commands(commands)
+    return root
+
+
+def _add_operator_commands(commands: Any) -> None:
+    """Commands for a unit's IT staff and operators: tokens, reports, the registry."""
     token = commands.add_parser("token", help="print a bearer token for a unit code")
     token.add_argument("unit")
     token.set_defaults(run=cmd_token)
@@ -223,7 +246,15 @@ def parser() -> argparse.ArgumentParser:
         "migrate", help="apply migrations and seed the unit registry (DATABASE_URL)"
     )
     migrate.set_defaults(run=cmd_migrate)
-    return root
+    registry = commands.add_parser(
+        "registry",
+        help="change the unit registry without losing history: `apply FILE` (mergers, new units,"
+        " renames) or `sync` (a newer vietnam-provinces release)",
+    )
+    registry.add_argument("action", choices=["apply", "sync"])
+    registry.add_argument("file", nargs="?", help="the changes file (TOML), for apply")
+    registry.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
+    registry.set_defaults(run=cmd_registry)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,25 +31,37 @@ async def load_registry(pool: asyncpg.Pool[Any]) -> Registry:
 
 async def upsert_units(pool: asyncpg.Pool[Any], units: list[Unit]) -> int:
     """Insert or update units, parents first. Existing history (valid_to) is kept."""
+    async with pool.acquire() as connection, connection.transaction():
+        return await upsert_units_in(connection, units)
+
+
+async def upsert_units_in(
+    connection: asyncpg.Connection[Any] | asyncpg.pool.PoolConnectionProxy[Any], units: list[Unit]
+) -> int:
     order = {Level.CENTRAL: 0, Level.PROVINCE: 1, Level.COMMUNE: 2}
     ordered = sorted(units, key=lambda u: (order[u.level], u.code))
-    async with pool.acquire() as connection, connection.transaction():
+    if ordered:
         await connection.executemany(
-            f"INSERT INTO units ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            f"INSERT INTO units ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, NULL, NULL)"
             " ON CONFLICT (code) DO UPDATE SET name = excluded.name, kind = excluded.kind,"
             " parent_code = excluded.parent_code",
-            [
-                (
-                    u.code,
-                    u.name,
-                    u.level.value,
-                    u.kind,
-                    u.parent,
-                    u.valid_from,
-                    u.valid_to,
-                    u.successor,
-                )
-                for u in ordered
-            ],
+            [(u.code, u.name, u.level.value, u.kind, u.parent, u.valid_from) for u in ordered],
         )
+        closed = [u for u in ordered if u.valid_to is not None]
+        if closed:
+            # Once every unit exists, a successor named by a closed unit does too.
+            await connection.executemany(
+                "UPDATE units SET valid_to = $2, successor_code = $3 WHERE code = $1"
+                " AND valid_to IS NULL",
+                [(u.code, u.valid_to, u.successor) for u in closed],
+            )
     return len(ordered)
+
+
+async def write_changes(pool: asyncpg.Pool[Any], units: list[Unit]) -> None:
+    """Write planned units: new ones inserted, names and parents updated, closures recorded.
+
+    Closing dates and successors are set in a second statement, once every unit (a new
+    successor included) exists; a closing date already on record is never moved."""
+    async with pool.acquire() as connection, connection.transaction():
+        await upsert_units_in(connection, units)
