@@ -329,6 +329,9 @@ class RoundDriver:
 
         rejected: Counter[str] = Counter()
         notices: Counter[str] = Counter()
+        # A verdict is published again when its submission is redelivered or re-sent (and the
+        # stream keeps earlier rounds run in the same .run directory): count each one once.
+        seen: set[str] = set()
         for subject, counter, stream in (
             (f"{subjects.REJECTED}.>", rejected, subjects.REPORTS_STREAM),
             (f"{subjects.NOTIFY}.>", notices, subjects.NOTIFY_STREAM),
@@ -343,6 +346,10 @@ class RoundDriver:
                     event = json.loads(message.data)
                     if event.get("period") != period.label:
                         continue
+                    key = event.get("submission_id") or event.get("notice_id") or ""
+                    if key in seen:
+                        continue
+                    seen.add(key)
                     if counter is rejected:
                         for reason in event["reasons"]:
                             counter[reason["code"]] += 1
