@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from baocao.bench.catalog import benchmark_environment
 from baocao.bench.history import history_rollups, load_history, read_latency
 from baocao.bench.pipeline import burst, freshness, plan_rollups, rollups_newest_first, throughput
 from baocao.bench.raw import measure_raw
@@ -188,7 +189,8 @@ def bench_command(args: argparse.Namespace) -> int:
         f" ({run.results['mode']})"
     )
     started = time.perf_counter()
-    stack = Stack(Path(tempfile.mkdtemp(prefix="baocao-bench-")), random_ports=True)
+    run_dir = Path(tempfile.mkdtemp(prefix="baocao-bench-"))
+    stack = Stack(run_dir, benchmark_environment(run_dir), random_ports=True)
     try:
         say("starting nats-server, PostgreSQL and the four services ...")
         stack.start()
@@ -218,7 +220,8 @@ def _scaled_throughput(
     base = registry_with([])
     extra = synthetic_communes(base, factor, now.date()) if factor > 1 else []
     registry = registry_with(extra)
-    stack = Stack(Path(tempfile.mkdtemp(prefix=f"baocao-bench-{factor}x-")), random_ports=True)
+    run_dir = Path(tempfile.mkdtemp(prefix=f"baocao-bench-{factor}x-"))
+    stack = Stack(run_dir, benchmark_environment(run_dir), random_ports=True)
     try:
         stack.start(extra)
         asyncio.run(wait_quiet(stack.url("notifier")))

@@ -17,6 +17,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from baocao.bench.catalog import benchmark_environment
 from baocao.bench.pipeline import plan_rollups, rollups_newest_first, throughput
 from baocao.load import Mix, latest_open_periods, synthetic_communes
 from baocao.simulate import Target, registry_with
@@ -70,7 +71,8 @@ def profile_command(args: argparse.Namespace) -> int:
     newest = latest_open_periods(catalog, now)
     rollups = rollups_newest_first(catalog, registry, newest)
     count: int = args.reports
-    stack = Stack(Path(tempfile.mkdtemp(prefix="baocao-profile-")), random_ports=True)
+    run_dir = Path(tempfile.mkdtemp(prefix="baocao-profile-"))
+    stack = Stack(run_dir, benchmark_environment(run_dir), random_ports=True)
     try:
         print("starting the system ...", flush=True)
         stack.start(extra)
