@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -11,7 +12,7 @@ import pytest
 
 from services.validator.domain.judgement import judge
 from shared.catalog import Catalog
-from shared.decoding import decode_submission
+from shared.decoding import MAX_REASONS, SHOWN_CHARACTERS, decode_submission, shown
 from shared.periods import VIETNAM
 from shared.registry import Registry
 from shared.registry.seed import units_from_package
@@ -189,3 +190,80 @@ def test_vietnamese_text_decodes() -> None:
     body = json.dumps({**envelope(), "values": {"Số văn bản đã ban hành": 1}}, ensure_ascii=False)
 
     assert isinstance(decode_submission(body.encode()), Submission)
+
+
+def test_a_long_field_name_is_shown_cut_short() -> None:
+    reasons = reasons_of(encode(envelope(**{"x" * 100_000: 1})))
+
+    assert [reason.code for reason in reasons] == ["invalid_envelope"]
+    assert "x" * SHOWN_CHARACTERS + "…: Extra inputs" in reasons[0].message_en
+    assert len(reasons[0].message) < 200
+    assert len(reasons[0].message_en) < 200
+
+
+def test_a_long_key_given_twice_is_shown_cut_short() -> None:
+    key = "k" * 500_000
+    body = f'{{"{key}": 1, "{key}": 2}}'.encode()
+
+    reasons = reasons_of(body)
+
+    assert [reason.code for reason in reasons] == ["malformed_json"]
+    assert len(reasons[0].message) < 300
+    assert len(reasons[0].message_en) < 300
+
+
+def test_invisible_characters_in_a_field_name_are_shown_escaped() -> None:
+    reasons = reasons_of(encode(envelope(**{"note\r\nBaocao-Reason: forged\u202e\x1b": 1})))
+
+    assert [reason.code for reason in reasons] == ["invalid_envelope"]
+    assert reasons[0].message_en.startswith("note\\r\\nBaocao-Reason: forged\\u202e\\x1b: ")
+    assert reasons[0].message.isprintable()
+    assert reasons[0].message_en.isprintable()
+
+
+def test_shown_names_keep_vietnamese_as_written_decomposed_or_not() -> None:
+    decomposed = unicodedata.normalize("NFD", "Số văn bản")
+
+    assert shown(decomposed) == decomposed
+    assert shown("Số văn bản") == "Số văn bản"
+
+
+def test_at_most_fifty_reasons_are_listed_and_the_last_counts_the_rest() -> None:
+    body = encode(envelope(unit="0070", **{f"extra{i}": i for i in range(100_000)}))
+
+    reasons = reasons_of(body)
+
+    assert len(reasons) == MAX_REASONS == 50
+    assert [reason.code for reason in reasons[:-1]] == ["invalid_envelope"] * 49
+    assert reasons[0].message_en.startswith("unit: ")  # the known fields' problems come first
+    assert reasons[-1].code == "too_many_reasons"
+    # 100,001 problems, 49 listed.
+    assert reasons[-1].message_en.startswith("99952 more problems not listed")
+    assert reasons[-1].message.startswith("Còn 99952 lỗi khác")
+
+
+def test_fifty_problems_are_all_listed() -> None:
+    reasons = reasons_of(encode(envelope(**{f"extra{i}": i for i in range(50)})))
+
+    assert [reason.code for reason in reasons] == ["invalid_envelope"] * 50
+    assert reasons[-1].message_en == "extra49: Extra inputs are not permitted"
+
+
+def test_an_integer_too_long_to_read_is_malformed_and_the_reason_says_why() -> None:
+    body = encode(envelope()).replace(b'"docs_issued": 80', b'"docs_issued": -' + b"9" * 5000)
+
+    reasons = reasons_of(body)
+
+    assert [reason.code for reason in reasons] == ["malformed_json"]
+    assert "an integer of 5000 digits" in reasons[0].message_en
+    assert "sys." not in reasons[0].message_en
+
+
+@pytest.mark.parametrize("sign", [b"", b"-"])
+def test_an_integer_of_4300_digits_is_still_read(sign: bytes) -> None:
+    body = encode(envelope()).replace(b'"docs_issued": 80', b'"docs_issued": ' + sign + b"9" * 4300)
+
+    decoded = decode_submission(body)
+
+    assert isinstance(decoded, Submission)
+    assert abs(decoded.values["docs_issued"]) == 10**4300 - 1
