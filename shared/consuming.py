@@ -130,6 +130,7 @@ class BatchConsumer:
         self.stream = stream
         self.topic = subject.removesuffix(".>")
         self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
         self._subscription: JetStreamContext.PullSubscription | None = None
         self._js: JetStreamContext | None = None
         self._received = metrics.messages_received.labels(durable, subject)
@@ -168,7 +169,7 @@ class BatchConsumer:
         return bool(self._tasks) and not self._tasks[0].done()
 
     def _exited(self, task: asyncio.Task[None]) -> None:
-        if not task.cancelled():
+        if not task.cancelled() and not self._stopping:
             log.error(
                 "consumer task ended unexpectedly",
                 consumer=self.durable,
@@ -178,7 +179,7 @@ class BatchConsumer:
 
     async def _run(self, subscription: JetStreamContext.PullSubscription) -> None:
         backoff = 0.0
-        while True:
+        while not self._stopping:
             if backoff:
                 await asyncio.sleep(backoff)
             try:
@@ -186,6 +187,10 @@ class BatchConsumer:
             except (TimeoutError, NatsTimeoutError):
                 continue
             except Exception as error:  # never let the loop die: log, back off, fetch again
+                # Once stopping, nats-py turns our cancellation into ConnectionClosedError: a
+                # retry here would spin forever and hold the event loop's shutdown.
+                if self._stopping:
+                    return
                 log.warning("fetch failed; retrying", consumer=self.durable, error=repr(error))
                 backoff = _next_backoff(backoff)
                 continue
@@ -341,7 +346,7 @@ class BatchConsumer:
         ack_pending = metrics.consumer_ack_pending.labels(self.durable)
         oldest = metrics.consumer_oldest_age.labels(self.durable)
         oldest_stored: datetime | None = None
-        while True:
+        while not self._stopping:
             try:
                 info = await js.consumer_info(self.stream, self.durable)
                 pending.set(info.num_pending or 0)
@@ -366,6 +371,7 @@ class BatchConsumer:
             await asyncio.sleep(WATCH_SECONDS)
 
     async def stop(self) -> None:
+        self._stopping = True
         for task in self._tasks:
             task.cancel()
         if self._tasks:

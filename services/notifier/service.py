@@ -170,10 +170,18 @@ class NotificationService:
                 if not claimed:
                     return sent
                 notices = [notice for notice, _ in claimed]
-                await self.publisher.publish(
+                refused = await self.publisher.publish(
                     notices, self.clock.now(), {n.notice_id: c for n, c in claimed}
                 )
-                await self.outbox.mark_sent(connection, notices, self.clock.now())
+                delivered = [n for n in notices if n.notice_id not in refused]
+                await self.outbox.mark_sent(connection, delivered, self.clock.now())
+                # A notice NATS refuses for what it is would fail every relay and hold back
+                # every notice after it: it is set aside, loudly, instead.
+                await self.outbox.set_aside(connection, list(refused), self.clock.now())
+            for notice_id, error in refused.items():
+                metrics.skipped.labels("undeliverable").inc()
+                log.error("notice undeliverable; set aside", notice_id=notice_id, error=repr(error))
+            notices = delivered
             sent += len(notices)
             for notice in notices:
                 log.info(

@@ -67,7 +67,10 @@ def routes(
     )
     async def submit(request: Request, dry_run: bool = False) -> Receipt | JSONResponse:
         unit = _caller(request, secret)
-        content_type = request.headers.get("content-type", "application/json").split(";")[0].strip()
+        # Media types are case-insensitive (RFC 9110): Application/JSON is JSON.
+        content_type = (
+            request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+        )
         if content_type != "application/json":
             raise Refused(415, "unsupported_media_type", "send the report as application/json")
         body = await _read_limited(request, max_body_bytes)

@@ -11,6 +11,7 @@ from nats.js import JetStreamContext
 from services.notifier import metrics
 from shared import cloudevents, subjects, telemetry
 from shared import metrics as transport
+from shared.consuming import is_transient
 from shared.schemas import Notice
 
 CHANNEL = "nats"
@@ -25,25 +26,33 @@ class NoticePublisher:
         notices: Sequence[Notice],
         now: datetime,
         carriers: Mapping[str, Mapping[str, str]] | None = None,
-    ) -> None:
-        """Publish every notice and wait for every PubAck; raises if any failed (the caller
-        keeps them unsent, and a resend is dropped by the stream as a duplicate).
+    ) -> dict[str, BaseException]:
+        """Publish every notice and wait for every PubAck.
+
+        Raises if NATS failed (an outage: the caller keeps them all unsent, and a resend is
+        dropped by the stream as a duplicate). Returns the notices NATS refused for what they
+        are (too large, say), by notice id: sending them again can never succeed.
 
         ``carriers`` continue a report's trace (a rejection notice's, keyed by notice id)."""
         results = await asyncio.gather(
             *(self._publish_one(n, now, (carriers or {}).get(n.notice_id)) for n in notices),
             return_exceptions=True,
         )
-        failure: BaseException | None = None
+        outage: BaseException | None = None
+        refused: dict[str, BaseException] = {}
         for notice, result in zip(notices, results, strict=True):
             if isinstance(result, BaseException):
                 metrics.failed.labels(notice.stage, CHANNEL).inc()
-                failure = failure or result
+                if is_transient(result):
+                    outage = outage or result
+                else:
+                    refused[notice.notice_id] = result
             else:
                 metrics.sent.labels(notice.stage, CHANNEL).inc()
                 transport.events_published.labels(subjects.NOTIFY).inc()
-        if failure is not None:
-            raise failure
+        if outage is not None:
+            raise outage
+        return refused
 
     async def _publish_one(
         self, notice: Notice, now: datetime, carrier: Mapping[str, str] | None

@@ -96,6 +96,17 @@ class Outbox:
             now,
         )
 
+    async def set_aside(
+        self, connection: asyncpg.Connection[Any], notice_ids: Sequence[str], now: datetime
+    ) -> None:
+        """Close notices that can never be delivered, so they stop holding back the rest."""
+        if notice_ids:
+            await connection.execute(
+                "UPDATE notifications SET cancelled_at = $2 WHERE notice_id = ANY($1::text[])",
+                list(notice_ids),
+                now,
+            )
+
     async def cancel(self, reported: Collection[tuple[str, str, str]], now: datetime) -> int:
         """Cancel unsent notices about (unit, report type, period) that now has a report.
 

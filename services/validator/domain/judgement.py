@@ -12,12 +12,16 @@ from typing import Any
 from shared.catalog import Catalog, IndicatorType, ReportType
 from shared.catalog.expression import COMPARATORS
 from shared.catalog.model import Importance, MissingValues
+from shared.decoding import shown
 from shared.periods import VIETNAM, InvalidPeriod, Period, end_of_day
 from shared.registry import Registry, Unit
 from shared.schemas import IndicatorValue, Reason, Submission, Timeliness
 
-# NUMERIC(20, 4) holds any count or budget a commune will report; larger numbers are slips.
+# NUMERIC(20, 4) holds any count or budget a commune will report; larger numbers are slips,
+# and so are more than four decimal places (rollups keep 28 significant digits, and a decimal
+# of a million digits made an accepted verdict too large to publish).
 MAX_ABS_VALUE = Decimal(10) ** 15
+MAX_DECIMAL_PLACES = 4
 
 
 # (unit, report type, period) a province has reopened after its period locked.
@@ -148,6 +152,14 @@ def _envelope_reasons(
                 f"No unit has code {submission.unit}",
             )
         )
+    elif received_at.astimezone(VIETNAM).date() < unit.valid_from:
+        reasons.append(
+            _reason(
+                "unit_not_yet_created",
+                f"Đơn vị {unit.code} được thành lập từ {unit.valid_from:%d/%m/%Y}, sau kỳ báo cáo",
+                f"Unit {unit.code} exists from {unit.valid_from}, after the period reported on",
+            )
+        )
     elif not unit.is_active_on(received_at.astimezone(VIETNAM).date()):
         successor = registry.get(unit.successor) if unit.successor else None
         after = f"; đơn vị kế thừa: {successor.code} {successor.name}" if successor else ""
@@ -195,12 +207,15 @@ def check_values(
     values: dict[str, IndicatorValue] = {}
     indicators = report_type.indicator_by_code
     for code in sorted(set(raw) - set(indicators)):
+        # A name from the body is shown short and with control characters escaped: 45 names
+        # of 20,000 characters, echoed in full, made a verdict too large to publish.
+        name = shown(code)
         reasons.append(
             _reason(
                 "unknown_indicator",
-                f"Chỉ tiêu {code!r} không có trong biểu mẫu",
-                f"{code!r} is not an indicator of {report_type.code}",
-                code,
+                f"Chỉ tiêu {name!r} không có trong biểu mẫu",
+                f"{name!r} is not an indicator of {report_type.code}",
+                name,
             )
         )
     for code, indicator in indicators.items():
@@ -235,9 +250,20 @@ def check_values(
                     code,
                 )
             )
-        elif abs(Decimal(value)) >= MAX_ABS_VALUE:
+        elif Decimal(value).copy_abs() >= MAX_ABS_VALUE:
+            # copy_abs, not abs(): abs() rounds in the context and raised decimal.Overflow on
+            # 1E+1000000, which crashed judging.
             reasons.append(
                 _reason("value_too_large", f"Chỉ tiêu {code} quá lớn", f"{code} is too large", code)
+            )
+        elif isinstance(value, Decimal) and not _fits_places(value):
+            reasons.append(
+                _reason(
+                    "too_many_decimals",
+                    f"Chỉ tiêu {code} có quá {MAX_DECIMAL_PLACES} chữ số thập phân",
+                    f"{code} has more than {MAX_DECIMAL_PLACES} decimal places",
+                    code,
+                )
             )
         else:
             values[code] = value
@@ -255,6 +281,17 @@ def _number(raw: object) -> IndicatorValue | None:
         except InvalidOperation:
             return None
     return None
+
+
+_PLACES = Decimal(1).scaleb(-MAX_DECIMAL_PLACES)
+
+
+def _fits_places(value: Decimal) -> bool:
+    """At most MAX_DECIMAL_PLACES significant decimal places (trailing zeros do not count)."""
+    try:
+        return value.quantize(_PLACES) == value
+    except InvalidOperation:
+        return False
 
 
 def check_rules(
