@@ -346,7 +346,7 @@ class RoundDriver:
                     event = json.loads(message.data)
                     if event.get("period") != period.label:
                         continue
-                    key = event.get("submission_id") or event.get("notice_id") or ""
+                    key = f"{subject}:{event.get('notice_id') or event.get('submission_id')}"
                     if key in seen:
                         continue
                     seen.add(key)
