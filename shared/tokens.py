@@ -31,6 +31,26 @@ def verify(token: str, secret: str) -> str | None:
     return unit if hmac.compare_digest(signature.encode(), _sign(unit, secret).encode()) else None
 
 
+class Unauthorized(Exception):
+    """No usable bearer token: ``reason`` is ``missing_token`` or ``invalid_token``."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+def caller(authorization: str, secret: str) -> str:
+    """The unit an ``Authorization: Bearer <token>`` header speaks for."""
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("missing_token", "send Authorization: Bearer <token>")
+    unit = verify(token.strip(), secret)
+    if unit is None:
+        raise Unauthorized("invalid_token", "the bearer token is not valid")
+    return unit
+
+
 def _sign(unit: str, secret: str) -> str:
     digest = hmac.new(secret.encode(), unit.encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")

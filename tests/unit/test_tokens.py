@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from shared import tokens
 from shared.tokens import issue, verify
 
 SECRET = "a deployment secret"
@@ -67,3 +68,16 @@ def test_a_token_with_non_ascii_characters_is_refused_rather_than_raising() -> N
 def test_issuing_for_something_that_is_not_a_unit_code_is_an_error(unit: str) -> None:
     with pytest.raises(ValueError, match="not a unit code"):
         issue(unit, SECRET)
+
+
+def test_the_caller_is_the_unit_of_a_genuine_bearer_token() -> None:
+    token = tokens.issue("00070", "s3cret")
+
+    assert tokens.caller(f"Bearer {token}", "s3cret") == "00070"
+    assert tokens.caller(f"bearer  {token}", "s3cret") == "00070"
+    with pytest.raises(tokens.Unauthorized) as missing:
+        tokens.caller("", "s3cret")
+    assert missing.value.reason == "missing_token"
+    with pytest.raises(tokens.Unauthorized) as forged:
+        tokens.caller(f"Bearer {token}", "another secret")
+    assert forged.value.reason == "invalid_token"

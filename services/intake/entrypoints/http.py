@@ -122,14 +122,10 @@ def _outage_is_unavailable() -> Iterator[None]:
 
 
 def _caller(request: Request, secret: str) -> str:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise Refused(401, "missing_token", "send Authorization: Bearer <token>")
-    unit = tokens.verify(token.strip(), secret)
-    if unit is None:
-        raise Refused(401, "invalid_token", "the bearer token is not valid")
-    return unit
+    try:
+        return tokens.caller(request.headers.get("authorization", ""), secret)
+    except tokens.Unauthorized as error:
+        raise Refused(401, error.reason, error.message) from error
 
 
 async def _read_limited(request: Request, limit: int) -> bytes:

@@ -115,13 +115,10 @@ def routes(
 
 
 def _caller(request: Request, secret: str) -> str:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise Refused(401, "missing_token", "send Authorization: Bearer <token>")
-    unit = tokens.verify(token.strip(), secret)
-    if unit is None:
-        raise Refused(401, "invalid_token", "the bearer token is not valid")
-    return unit
+    try:
+        return tokens.caller(request.headers.get("authorization", ""), secret)
+    except tokens.Unauthorized as error:
+        raise Refused(401, error.reason, error.message) from error
 
 
 def _may_reopen(caller: str, unit_code: str, registry: Registry) -> None:
