@@ -6,7 +6,7 @@ import asyncpg
 
 from shared.registry.changes import InvalidChange, Plan, from_package, parse, plan
 from shared.registry.seed import units_from_package
-from shared.registry.store import load_registry, write_changes
+from shared.registry.store import load_registry, upsert_units
 
 
 async def apply_file(database_url: str, text: str, *, dry_run: bool) -> int:
@@ -45,7 +45,7 @@ async def _write(pool: asyncpg.Pool[asyncpg.Record], planned: Plan, *, dry_run: 
         print(line)
     if dry_run or not planned.units:
         return 0
-    await write_changes(pool, planned.units)
+    await upsert_units(pool, planned.units)
     print(
         f"{len(planned.units)} units written. Services load the registry at start: restart them"
         " (`kubectl rollout restart`) for the change to take effect."

@@ -30,7 +30,9 @@ async def load_registry(pool: asyncpg.Pool[Any]) -> Registry:
 
 
 async def upsert_units(pool: asyncpg.Pool[Any], units: list[Unit]) -> int:
-    """Insert or update units, parents first. Existing history (valid_to) is kept."""
+    """Insert or update units, parents first, in one transaction. A closing date and successor
+    are recorded once (set in a second statement, when every unit, a new successor included,
+    exists) and never moved."""
     async with pool.acquire() as connection, connection.transaction():
         return await upsert_units_in(connection, units)
 
@@ -56,12 +58,3 @@ async def upsert_units_in(
                 [(u.code, u.valid_to, u.successor) for u in closed],
             )
     return len(ordered)
-
-
-async def write_changes(pool: asyncpg.Pool[Any], units: list[Unit]) -> None:
-    """Write planned units: new ones inserted, names and parents updated, closures recorded.
-
-    Closing dates and successors are set in a second statement, once every unit (a new
-    successor included) exists; a closing date already on record is never moved."""
-    async with pool.acquire() as connection, connection.transaction():
-        await upsert_units_in(connection, units)

@@ -7,9 +7,9 @@ from datetime import datetime
 
 from services.validator.domain.incoming import IncomingSubmission
 from services.validator.domain.judgement import LockKey, judge
-from shared.catalog import Catalog
+from shared.catalog import Catalog, ReportType
 from shared.decoding import decode_submission
-from shared.periods import InvalidPeriod
+from shared.periods import InvalidPeriod, Period
 from shared.registry import Registry
 from shared.schemas import IndicatorValue, Reason, Submission, Verdict
 
@@ -49,21 +49,39 @@ def decode(message: IncomingSubmission) -> Decoded:
     return decode_submission(message.data)
 
 
+Dated = tuple[Submission, ReportType, Period]
+
+
+def _dated(submission: Decoded, catalog: Catalog) -> Dated | None:
+    """The submission with its report type and period, if it is readable and both are valid."""
+    if isinstance(submission, list):
+        return None
+    report_type = catalog.get(submission.report_type)
+    if report_type is None:
+        return None
+    try:
+        return submission, report_type, report_type.period_of(submission.period)
+    except (InvalidPeriod, ValueError):
+        return None
+
+
+def _previous(dated: Dated) -> list[tuple[str, str, str]]:
+    """(unit, report type, period) of the periods the outlier warning compares with, newest first."""
+    submission, report_type, period = dated
+    if report_type.outliers is None:
+        return []
+    return [
+        (submission.unit, report_type.code, period.shifted(-back).label)
+        for back in range(1, report_type.outliers.periods + 1)
+    ]
+
+
 def history_keys(decoded: Iterable[Decoded], catalog: Catalog) -> set[tuple[str, str, str]]:
     """(unit, report type, period) of the previous periods the outlier warning looks at."""
-    keys = set()
+    keys: set[tuple[str, str, str]] = set()
     for submission in decoded:
-        if isinstance(submission, list):
-            continue
-        report_type = catalog.get(submission.report_type)
-        if report_type is None or report_type.outliers is None:
-            continue
-        try:
-            period = report_type.period_of(submission.period)
-        except (InvalidPeriod, ValueError):
-            continue
-        for back in range(1, report_type.outliers.periods + 1):
-            keys.add((submission.unit, report_type.code, period.shifted(-back).label))
+        if (dated := _dated(submission, catalog)) is not None:
+            keys.update(_previous(dated))
     return keys
 
 
@@ -72,18 +90,12 @@ def lock_keys(decoded: Iterable[Decoded], catalog: Catalog, now: datetime) -> se
     the only ones whose lock exceptions are worth looking up."""
     keys = set()
     for submission in decoded:
-        if isinstance(submission, list):
+        if (dated := _dated(submission, catalog)) is None:
             continue
-        report_type = catalog.get(submission.report_type)
-        if report_type is None:
-            continue
-        try:
-            period = report_type.period_of(submission.period)
-        except (InvalidPeriod, ValueError):
-            continue
+        dated_submission, report_type, period = dated
         locks = [rule.deadline.locks_at(period) for rule in report_type.levels]
         if any(at is not None and at < now for at in locks):
-            keys.add((submission.unit, report_type.code, period.label))
+            keys.add((dated_submission.unit, report_type.code, period.label))
     return keys
 
 
@@ -143,19 +155,10 @@ def _history_of(
     submission: Submission, catalog: Catalog, history: History
 ) -> Sequence[Mapping[str, IndicatorValue]]:
     """The unit's values for the previous periods, most recent first; gaps are skipped."""
-    report_type = catalog.get(submission.report_type)
-    if not history or report_type is None or report_type.outliers is None:
+    dated = _dated(submission, catalog) if history else None
+    if dated is None:
         return []
-    try:
-        period = report_type.period_of(submission.period)
-    except (InvalidPeriod, ValueError):
-        return []
-    found = []
-    for back in range(1, report_type.outliers.periods + 1):
-        values = history.get((submission.unit, report_type.code, period.shifted(-back).label))
-        if values is not None:
-            found.append(values)
-    return found
+    return [history[key] for key in _previous(dated) if key in history]
 
 
 def _sender(unit_token: str) -> str | None:
