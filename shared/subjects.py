@@ -8,12 +8,17 @@ from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfi
 
 REPORTS_STREAM = "REPORTS"
 NOTIFY_STREAM = "NOTIFY"
+ROLLUPS_STREAM = "ROLLUPS"
 CLOCK_BUCKET = "BAOCAO_CLOCK"
 
 SUBMITTED = "reports.submitted"
 ACCEPTED = "reports.accepted"
 REJECTED = "reports.rejected"
 NOTIFY = "notify"
+ROLLUPS_UPDATED = "rollups.updated"
+# Webhook and e-mail notices that failed every attempt, by unit (outside notify.<unit>, which
+# units subscribe to with notify.<unit>).
+NOTIFY_DEAD_LETTER = "notify.deadletter"
 DEAD_LETTER = "reports.deadletter"
 # Core NATS request-reply, outside every stream: a dry run stores nothing.
 DRY_RUN = "baocao.validate"
@@ -47,6 +52,16 @@ def notify(unit: str) -> str:
     return f"{NOTIFY}.{unit}"
 
 
+def notify_dead_letter(unit: str) -> str:
+    return f"{NOTIFY_DEAD_LETTER}.{unit}"
+
+
+def rollups_updated(report_type: str, period: str, unit: str) -> str:
+    """A rollup's new values and completeness: Central subscribes to ``rollups.updated.>`` for
+    all provinces, or ``rollups.updated.*.*.01`` for Hà Nội only."""
+    return f"{ROLLUPS_UPDATED}.{report_type}.{period}.{unit}"
+
+
 def stream_configs(replicas: int = 1) -> list[StreamConfig]:
     """The streams, each kept on ``replicas`` servers (3 on a production cluster, so that a
     server can be lost or upgraded without the streams becoming unavailable)."""
@@ -70,6 +85,17 @@ def stream_configs(replicas: int = 1) -> list[StreamConfig]:
             retention=RetentionPolicy.LIMITS,
             storage=StorageType.FILE,
             max_age=int(timedelta(days=90).total_seconds()),
+            duplicate_window=int(DUPLICATE_WINDOW.total_seconds()),
+            num_replicas=replicas,
+        ),
+        # The live feed: a day of rollup updates, enough for a browser or a ministry system to
+        # resume where it left off (Last-Event-ID is the stream sequence).
+        StreamConfig(
+            name=ROLLUPS_STREAM,
+            subjects=["rollups.>"],
+            retention=RetentionPolicy.LIMITS,
+            storage=StorageType.FILE,
+            max_age=int(timedelta(days=1).total_seconds()),
             duplicate_window=int(DUPLICATE_WINDOW.total_seconds()),
             num_replicas=replicas,
         ),

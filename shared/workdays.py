@@ -33,3 +33,15 @@ def add_working_days(day: date, count: int) -> date:
         if is_working_day(current):
             remaining -= 1
     return current
+
+
+def shift_working_days(day: date, count: int) -> date:
+    """``count`` working days after ``day`` (before it when negative); 0 is ``day`` itself."""
+    if count >= 0:
+        return add_working_days(day, count)
+    current, remaining = day, -count
+    while remaining > 0:
+        current -= timedelta(days=1)
+        if is_working_day(current):
+            remaining -= 1
+    return current

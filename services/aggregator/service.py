@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 
 from services.aggregator.adapters.rollup_store import (
     Change,
@@ -25,20 +25,39 @@ from shared.schemas import Verdict
 
 log = get_logger(__name__)
 
+# Called after a batch commits, with the (report type, period, province) rollups it touched:
+# the live feed publishes their new state. Touched, not changed: a batch redelivered after a
+# crash between the commit and the feed changes nothing but must still reach the feed.
+OnChange = Callable[[Collection[RollupKey]], Awaitable[None]]
+
+
+async def _nothing(_: Collection[RollupKey]) -> None:
+    return None
+
 
 class AggregationService:
     def __init__(
-        self, *, catalog: Catalog, registry: Registry, clock: Clock, store: RollupStore
+        self,
+        *,
+        catalog: Catalog,
+        registry: Registry,
+        clock: Clock,
+        store: RollupStore,
+        on_change: OnChange = _nothing,
     ) -> None:
         self.catalog = catalog
         self.registry = registry
         self.clock = clock
         self.store = store
+        self.on_change = on_change
 
     async def apply(self, verdicts: Sequence[Verdict]) -> None:
         latest = latest_per_report(v for v in verdicts if self.catalog.get(v.report_type))
         if latest:
             await self.store.apply(latest, self._fold, self.clock.now())
+            await self.on_change(
+                sorted({(v.report_type, v.period, v.province or "") for v in latest.values()})
+            )
         log.info("batch rolled up", size=len(verdicts), reports=len(latest))
 
     def open_periods(self) -> list[tuple[str, Period]]:

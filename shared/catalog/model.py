@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.catalog.expression import COMPARATORS, Expression
 from shared.periods import Period, Periodicity, end_of_day
-from shared.workdays import add_working_days
+from shared.workdays import add_working_days, shift_working_days
 
 
 class Level(StrEnum):
@@ -27,8 +27,20 @@ class IndicatorType(StrEnum):
 
 
 class Aggregation(StrEnum):
+    """How an indicator's values combine across units (a province from its communes, the nation
+    from its provinces) and across periods (a year from its quarters).
+
+    ``count`` is the number of units that reported the indicator, whatever its value. ``last``
+    is DHIS2's "last value": a stock, summed across units, and taken from the latest period
+    with data across periods. A missing value never takes part: it is not a zero."""
+
     SUM = "sum"
     MEAN = "mean"
+    WEIGHTED_MEAN = "weighted_mean"
+    MIN = "min"
+    MAX = "max"
+    LAST = "last"
+    COUNT = "count"
 
 
 class _Frozen(BaseModel):
@@ -47,8 +59,17 @@ class Indicator(_Frozen):
     type: IndicatorType
     unit: str
     aggregation: Aggregation = Aggregation.SUM
+    # For weighted_mean: the indicator each unit's value is weighted by (its population, its
+    # applications received). A unit that reports the value but not the weight is left out.
+    weight: str | None = None
     title: Text
     required: bool = True
+
+    @model_validator(mode="after")
+    def _weight_only_for_weighted_mean(self) -> Indicator:
+        if (self.aggregation == Aggregation.WEIGHTED_MEAN) != (self.weight is not None):
+            raise ValueError(f"{self.code}: a weight goes with aggregation weighted_mean, only")
+        return self
 
 
 class Importance(StrEnum):
@@ -159,9 +180,53 @@ class Outliers(_Frozen):
     min_history: int = Field(default=2, ge=1)
 
 
+class Audience(StrEnum):
+    """Who a step of the reminder policy writes to: the late unit itself, its parent (one digest
+    listing all its late units), or Central (one digest listing the provinces behind)."""
+
+    UNIT = "unit"
+    PARENT = "parent"
+    CENTRAL = "central"
+
+
+class ReminderStep(_Frozen):
+    """One notice of a level's reminder policy, ``working_days`` from the deadline's day:
+    negative before it, 0 on the day, positive after it. Weekends and holidays do not count."""
+
+    to: Audience
+    working_days: int = Field(ge=-30, le=30)
+
+    @property
+    def stage(self) -> str:
+        """A stable name, part of the exactly-once key: ``unit-3``, ``unit+0``, ``parent+1``."""
+        return f"{self.to.value}{self.working_days:+d}"
+
+    def send_on(self, due: date) -> date:
+        return shift_working_days(due, self.working_days)
+
+
+# Conclusion 226's example: three working days and one before, the day itself, the parent one
+# working day after, Central three after.
+DEFAULT_REMINDERS: tuple[ReminderStep, ...] = (
+    ReminderStep(to=Audience.UNIT, working_days=-3),
+    ReminderStep(to=Audience.UNIT, working_days=-1),
+    ReminderStep(to=Audience.UNIT, working_days=0),
+    ReminderStep(to=Audience.PARENT, working_days=1),
+    ReminderStep(to=Audience.CENTRAL, working_days=3),
+)
+
+
 class LevelRule(_Frozen):
     level: Literal[Level.PROVINCE, Level.COMMUNE]
     deadline: Deadline
+    reminders: tuple[ReminderStep, ...] = DEFAULT_REMINDERS
+
+    @model_validator(mode="after")
+    def _stages_unique(self) -> LevelRule:
+        stages = [step.stage for step in self.reminders]
+        if len(set(stages)) != len(stages):
+            raise ValueError(f"{self.level}: a reminder step is listed twice")
+        return self
 
 
 class ReportType(_Frozen):
@@ -188,6 +253,12 @@ class ReportType(_Frozen):
                     raise ValueError(
                         f"{self.code}: rule {rule.code} names unknown {sorted(unknown)}"
                     )
+        for indicator in self.indicators:
+            weight = self.indicator_by_code.get(indicator.weight or indicator.code)
+            if weight is None:
+                raise ValueError(
+                    f"{self.code}: {indicator.code} is weighted by unknown {indicator.weight}"
+                )
         for derived in self.derived:
             if unknown := derived.expression().names - known:
                 raise ValueError(f"{self.code}: {derived.code} names unknown {sorted(unknown)}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,7 +18,7 @@ from shared.catalog import (
     ReportType,
 )
 from shared.catalog.expression import Expression, InvalidExpression
-from shared.catalog.model import Aggregation, Target
+from shared.catalog.model import Aggregation, Indicator, Target, Text
 from shared.periods import VIETNAM, Period
 
 KL226 = "kl226-quarterly"
@@ -66,10 +66,45 @@ def test_every_kl226_indicator_is_summed(kl226: ReportType) -> None:
     assert {i.aggregation for i in kl226.indicators} == {Aggregation.SUM}
 
 
-def test_the_lg2_satisfaction_indicator_is_averaged(catalog: Catalog) -> None:
+def test_lg2_uses_every_unit_aggregation_type(catalog: Catalog) -> None:
     lg2 = catalog.get("lg2-monthly")
     assert lg2 is not None
-    assert lg2.indicator_by_code["citizen_satisfaction_pct"].aggregation == Aggregation.MEAN
+    by_code = lg2.indicator_by_code
+    assert by_code["citizen_satisfaction_pct"].aggregation == Aggregation.WEIGHTED_MEAN
+    assert by_code["citizen_satisfaction_pct"].weight == "procedures_received"
+    assert {i.aggregation for i in lg2.indicators} >= {
+        Aggregation.SUM,
+        Aggregation.WEIGHTED_MEAN,
+        Aggregation.MIN,
+        Aggregation.MAX,
+        Aggregation.LAST,
+        Aggregation.COUNT,
+    }
+
+
+def test_a_weight_belongs_to_weighted_means_only() -> None:
+    with pytest.raises(ValueError, match="weight"):
+        Indicator(
+            code="x",
+            type=IndicatorType.DECIMAL,
+            unit="%",
+            aggregation=Aggregation.MEAN,
+            weight="y",
+            title=Text(vi="x", en="x"),
+        )
+
+
+def test_the_default_reminder_policy_counts_working_days_around_the_deadline(
+    kl226: ReportType,
+) -> None:
+    commune = kl226.level_rule(Level.COMMUNE)
+    assert commune is not None
+    steps = {step.stage: step for step in commune.reminders}
+    assert list(steps) == ["unit-3", "unit-1", "unit+0", "parent+1", "central+3"]
+    # 31 August to 2 September 2026 are days off (National Day): they do not count.
+    assert steps["parent+1"].send_on(date(2026, 8, 28)) == date(2026, 9, 3)
+    assert steps["unit-3"].send_on(date(2026, 9, 7)) == date(2026, 8, 28)
+    assert steps["unit+0"].send_on(date(2026, 9, 7)) == date(2026, 9, 7)
 
 
 def test_catalog_titles_are_nfc_normalised(kl226: ReportType) -> None:
