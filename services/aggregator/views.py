@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -96,6 +97,17 @@ class RollupViews:
         body = self._body(report_type, period, central, combine(r for _, r in children))
         body["children"] = [self._body(report_type, period, p, r) for p, r in children]
         return body
+
+    async def summaries(
+        self, report_type_code: str, period_label: str, provinces: Collection[str]
+    ) -> dict[str, dict[str, Any]]:
+        """The rollups of ``provinces`` and of the nation (``VN``), without children, from the
+        34 province rows alone: what the live feed publishes after a batch, at a cost that does
+        not grow with the number of communes."""
+        national = await self.national(report_type_code, period_label)
+        children = national.pop("children")
+        wanted = {child["unit"]: child for child in children if child["unit"] in provinces}
+        return {**wanted, national["unit"]: national}
 
     async def for_unit(
         self, report_type_code: str, period_label: str, unit_code: str
