@@ -120,6 +120,18 @@ class Period:
         index = self.year * 12 + self.first_month - 1 + steps * self.months
         return Period(index // 12, index % 12 + 1, self.months)
 
+    def split(self, periodicity: Periodicity) -> list[Period]:
+        """The periods of ``periodicity`` that make up this one, in order: a year's quarters.
+
+        Raises InvalidPeriod if they do not fit (a quarter has no half-years)."""
+        months = _MONTHS_IN[periodicity]
+        if months > self.months or self.months % months or (self.first_month - 1) % months:
+            raise InvalidPeriod(f"{self.label} is not made of {periodicity} periods")
+        return [
+            Period(self.year, month, months)
+            for month in range(self.first_month, self.first_month + self.months, months)
+        ]
+
     def __str__(self) -> str:
         return self.label
 

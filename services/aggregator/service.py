@@ -11,12 +11,18 @@ from services.aggregator.adapters.rollup_store import (
     RollupStore,
     StoredReport,
     StoredRollup,
-    tally_of,
 )
 from services.aggregator.domain.completeness import NATION, CompletenessFigure, DeadlineFigure
 from services.aggregator.domain.latest import latest_per_report
-from services.aggregator.domain.rollup import Rollup, UnitReport, parse_values, replace_report
-from shared.catalog import Catalog
+from services.aggregator.domain.rollup import (
+    CannotTakeBack,
+    Rollup,
+    UnitReport,
+    parse_values,
+    replace_report,
+    roll_up,
+)
+from shared.catalog import Catalog, ReportType
 from shared.clock import Clock
 from shared.logging import get_logger
 from shared.periods import Period
@@ -54,7 +60,7 @@ class AggregationService:
     async def apply(self, verdicts: Sequence[Verdict]) -> None:
         latest = latest_per_report(v for v in verdicts if self.catalog.get(v.report_type))
         if latest:
-            await self.store.apply(latest, self._fold, self.clock.now())
+            await self.store.apply(latest, self._fold, self.refold, self.clock.now())
             await self.on_change(
                 sorted({(v.report_type, v.period, v.province or "") for v in latest.values()})
             )
@@ -96,24 +102,34 @@ class AggregationService:
                 )
         return figures, deadlines
 
-    def _fold(self, key: RollupKey, stored: StoredRollup, changes: list[Change]) -> Rollup:
+    def _fold(self, key: RollupKey, stored: StoredRollup, changes: list[Change]) -> Rollup | None:
         report_type_code, period, province = key
         report_type = self.catalog.report_types[report_type_code]
         expected = self._expected(report_type_code, period, province)
-
-        def unit_report(report: StoredReport) -> UnitReport:
-            return UnitReport(
-                report.unit, report.timeliness, parse_values(report_type, report.values)
-            )
-
-        rollup = Rollup(
-            tally_of(stored, lambda s: parse_values(report_type, s)), stored.completeness
-        )
-        for old, new in changes:
-            rollup = replace_report(
-                rollup, None if old is None else unit_report(old), unit_report(new), expected
-            )
+        rollup = stored.rollup()
+        try:
+            for old, new in changes:
+                rollup = replace_report(
+                    rollup,
+                    None if old is None else unit_report(report_type, old),
+                    unit_report(report_type, new),
+                    expected,
+                    report_type,
+                )
+        except CannotTakeBack:
+            return None
         return rollup
+
+    def refold(self, key: RollupKey, reports: list[StoredReport]) -> Rollup:
+        """A province's rollup from all its units' reports: after a minimum or maximum was
+        taken back, and for a rebuild."""
+        report_type_code, period, province = key
+        report_type = self.catalog.report_types[report_type_code]
+        return roll_up(
+            (unit_report(report_type, r) for r in reports),
+            self._expected(report_type_code, period, province),
+            report_type,
+        )
 
     @functools.lru_cache(maxsize=4096)  # noqa: B019 -- the service lives as long as its registry
     def _expected(self, report_type_code: str, period: str, province: str) -> int:
@@ -123,3 +139,7 @@ class AggregationService:
                 province, report_type.submitting_levels(), Period.parse(period).cutoff_end
             )
         )
+
+
+def unit_report(report_type: ReportType, report: StoredReport) -> UnitReport:
+    return UnitReport(report.unit, report.timeliness, parse_values(report_type, report.values))

@@ -1,19 +1,26 @@
-"""The aggregator's read side: rollups, completeness and late lists as the API returns them."""
+"""The aggregator's read side: rollups, period totals, completeness, targets and late lists as
+the API returns them.
+
+A period label longer than the report type's own (``2026`` for a quarterly report, ``2026-Q1``
+for a monthly one) asks for a period total: the stored rollups of its periods, combined by
+``across_periods``, through the same routes and in the same shape.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from services.aggregator.adapters.rollup_store import RollupStore, StoredReport, tally_of
+from services.aggregator.adapters.rollup_store import RollupStore, StoredReport
 from services.aggregator.domain.rollup import (
     Completeness,
     Rollup,
     Tally,
     UnitReport,
+    across_periods,
     combine,
     derived_values,
     indicator_values,
@@ -21,7 +28,7 @@ from services.aggregator.domain.rollup import (
     roll_up,
 )
 from shared.catalog import Catalog, Level, ReportType
-from shared.periods import Period
+from shared.periods import InvalidPeriod, Period, Periodicity
 from shared.registry import CENTRAL_CODE, Registry, Unit
 
 
@@ -32,32 +39,53 @@ class NotFound(LookupError):
         self.message = message
 
 
+@dataclass(frozen=True)
+class Asked:
+    """A report type and the period asked for, made of ``parts`` (one: the period itself)."""
+
+    report_type: ReportType
+    period: Period
+    parts: list[Period]
+
+    @property
+    def is_total(self) -> bool:
+        return len(self.parts) > 1 or self.parts[0] != self.period
+
+    @property
+    def labels(self) -> list[str]:
+        return [part.label for part in self.parts]
+
+
 @dataclass
 class RollupViews:
     catalog: Catalog
     registry: Registry
     store: RollupStore
 
-    def _resolve(self, report_type_code: str, period_label: str) -> tuple[ReportType, Period]:
+    def resolve(self, report_type_code: str, period_label: str) -> Asked:
         report_type = self.catalog.get(report_type_code)
         if report_type is None:
             raise NotFound("unknown_report_type", f"no report type {report_type_code!r}")
         try:
-            return report_type, report_type.period_of(period_label)
-        except ValueError as error:
-            raise NotFound("invalid_period", str(error)) from error
+            period = Period.parse(period_label)
+            return Asked(report_type, period, period.split(report_type.periodicity))
+        except InvalidPeriod as error:
+            raise NotFound(
+                "invalid_period",
+                f"{error}; {report_type.code} is {report_type.periodicity}: ask for one of its"
+                " periods or a longer one made of them",
+            ) from error
 
-    def _body(
-        self, report_type: ReportType, period: Period, unit: Unit, rollup: Rollup
-    ) -> dict[str, Any]:
+    def _body(self, asked: Asked, unit: Unit, rollup: Rollup) -> dict[str, Any]:
+        report_type = asked.report_type
         values = indicator_values(report_type, rollup.tally)
         derived = derived_values(report_type, values)
         for entry in derived.values():
             entry["value"] = json_number(entry["value"])
         c = rollup.completeness
-        return {
+        body: dict[str, Any] = {
             "report_type": report_type.code,
-            "period": period.label,
+            "period": asked.period.label,
             "unit": unit.code,
             "name": unit.name,
             "level": unit.level.value,
@@ -71,32 +99,66 @@ class RollupViews:
                 "missing": c.missing,
                 "rate_pct": c.rate_pct,
             },
+            "targets": _targets(report_type, rollup),
         }
+        if asked.is_total:
+            body["periods"] = asked.labels
+        return body
+
+    def _empty(self, asked: Asked, period: Period, province: str) -> Rollup:
+        expected = self.registry.expected_in_province(
+            province, asked.report_type.submitting_levels(), period.cutoff_end
+        )
+        return Rollup(Tally(), Completeness(expected=len(expected)))
+
+    async def _province_rollups(self, asked: Asked) -> list[tuple[Unit, Rollup]]:
+        """Each province of the period's registry with its rollup (a total: over the parts)."""
+        stored = await self.store.province_rollups_over(asked.report_type.code, asked.labels)
+        by_part = [{row.province: row.rollup() for row in stored[label]} for label in asked.labels]
+        provinces = []
+        for province in self.registry.provinces(asked.period.cutoff_end):
+            parts = [
+                rows.get(province.code) or self._empty(asked, part, province.code)
+                for part, rows in zip(asked.parts, by_part, strict=True)
+            ]
+            provinces.append((province, self._over_parts(asked, parts)))
+        return provinces
+
+    def _over_parts(self, asked: Asked, parts: list[Rollup]) -> Rollup:
+        return across_periods(asked.report_type, parts) if asked.is_total else parts[0]
 
     async def national(self, report_type_code: str, period_label: str) -> dict[str, Any]:
-        report_type, period = self._resolve(report_type_code, period_label)
-        stored = {
-            r.province: r for r in await self.store.province_rollups(report_type.code, period.label)
-        }
-        day = period.cutoff_end
-        children = []
-        for province in self.registry.provinces(day):
-            if province.code in stored:
-                row = stored[province.code]
-                rollup = Rollup(
-                    tally_of(row, lambda s: parse_values(report_type, s)), row.completeness
-                )
-            else:
-                expected = self.registry.expected_in_province(
-                    province.code, report_type.submitting_levels(), day
-                )
-                rollup = Rollup(Tally(), Completeness(expected=len(expected)))
-            children.append((province, rollup))
+        asked = self.resolve(report_type_code, period_label)
+        children = await self._province_rollups(asked)
         central = self.registry.get(CENTRAL_CODE)
         assert central is not None
-        body = self._body(report_type, period, central, combine(r for _, r in children))
-        body["children"] = [self._body(report_type, period, p, r) for p, r in children]
+        body = self._body(asked, central, combine((r for _, r in children), asked.report_type))
+        body["children"] = [self._body(asked, p, r) for p, r in children]
+        if asked.is_total and asked.period.periodicity == Periodicity.YEARLY:
+            body["compared_with"] = await self._previous_year(asked, body)
         return body
+
+    async def _previous_year(self, asked: Asked, body: dict[str, Any]) -> dict[str, Any]:
+        """The same total a year earlier, and each indicator's change against it: the 15 %
+        yearly cut in documents is a yearly figure set against the previous year's."""
+        year = asked.period.shifted(-1)
+        previous = Asked(asked.report_type, year, year.split(asked.report_type.periodicity))
+        children = await self._province_rollups(previous)
+        rollup = combine((r for _, r in children), asked.report_type)
+        values = indicator_values(asked.report_type, rollup.tally)
+        change: dict[str, float | None] = {}
+        for code, before in values.items():
+            now = body["values"].get(code)
+            change[code] = (
+                None
+                if before is None or now is None or before == 0
+                else round(float(100 * (Decimal(str(now)) - Decimal(before)) / Decimal(before)), 2)
+            )
+        return {
+            "period": previous.period.label,
+            "values": {code: json_number(v) for code, v in values.items()},
+            "change_pct": change,
+        }
 
     async def summaries(
         self, report_type_code: str, period_label: str, provinces: Collection[str]
@@ -106,68 +168,112 @@ class RollupViews:
         not grow with the number of communes."""
         national = await self.national(report_type_code, period_label)
         children = national.pop("children")
+        national.pop("compared_with", None)
         wanted = {child["unit"]: child for child in children if child["unit"] in provinces}
         return {**wanted, national["unit"]: national}
 
     async def for_unit(
         self, report_type_code: str, period_label: str, unit_code: str
     ) -> dict[str, Any]:
-        report_type, period = self._resolve(report_type_code, period_label)
+        asked = self.resolve(report_type_code, period_label)
         unit = self.registry.get(unit_code)
         if unit is None:
             raise NotFound("unknown_unit", f"no unit has code {unit_code!r}")
         if unit.level == Level.CENTRAL:
             return await self.national(report_type_code, period_label)
-        day = period.cutoff_end
         province = unit.province
         assert province is not None
-        reports = {
-            r.unit: r
-            for r in await self.store.reports_in_province(report_type.code, period.label, province)
-        }
+        stored = await self.store.reports_over(asked.report_type.code, asked.labels, province)
+        by_part = [{r.unit: r for r in stored[label]} for label in asked.labels]
         if unit.level == Level.COMMUNE:
-            return self._body(
-                report_type, period, unit, self._single(report_type, reports.get(unit.code))
+            return self._body(asked, unit, self._unit_rollup(asked, by_part, unit.code))
+        report_type = asked.report_type
+        parts = []
+        for part, reports in zip(asked.parts, by_part, strict=True):
+            expected = self.registry.expected_in_province(
+                province, report_type.submitting_levels(), part.cutoff_end
             )
-        expected = self.registry.expected_in_province(
-            province, report_type.submitting_levels(), day
-        )
-        rollup = roll_up(
-            (
-                UnitReport(r.unit, r.timeliness, parse_values(report_type, r.values))
-                for r in reports.values()
-            ),
-            expected=len(expected),
-        )
-        body = self._body(report_type, period, unit, rollup)
+            parts.append(
+                roll_up(
+                    (_unit_report(report_type, r) for r in reports.values()),
+                    len(expected),
+                    report_type,
+                )
+            )
+        body = self._body(asked, unit, self._over_parts(asked, parts))
         if Level.PROVINCE in report_type.submitting_levels():
-            body["own"] = self._body(
-                report_type, period, unit, self._single(report_type, reports.get(unit.code))
-            )
+            body["own"] = self._body(asked, unit, self._unit_rollup(asked, by_part, unit.code))
         body["children"] = [
-            self._body(
-                report_type, period, child, self._single(report_type, reports.get(child.code))
-            )
-            for child in self.registry.children(unit.code, day)
+            self._body(asked, child, self._unit_rollup(asked, by_part, child.code))
+            for child in self.registry.children(unit.code, asked.period.cutoff_end)
         ]
         return body
 
-    def _single(self, report_type: ReportType, report: StoredReport | None) -> Rollup:
-        if report is None:
-            return roll_up([], expected=1)
-        return roll_up(
-            [UnitReport(report.unit, report.timeliness, parse_values(report_type, report.values))],
-            expected=1,
-        )
+    def _unit_rollup(
+        self, asked: Asked, by_part: list[dict[str, StoredReport]], unit: str
+    ) -> Rollup:
+        parts = [
+            roll_up(_reports_of(asked.report_type, reports.get(unit)), 1, asked.report_type)
+            for reports in by_part
+        ]
+        return self._over_parts(asked, parts)
+
+    async def missing_target(
+        self, report_type_code: str, period_label: str, code: str, province: str | None
+    ) -> dict[str, Any]:
+        """The units whose own figures miss a derived indicator's target, with their figure
+        (for example the communes holding more than 40 % of their conferences in person)."""
+        asked = self.resolve(report_type_code, period_label)
+        report_type = asked.report_type
+        derived = next((d for d in report_type.derived if d.code == code), None)
+        if derived is None or derived.target is None:
+            raise NotFound("unknown_target", f"{report_type.code} has no target named {code!r}")
+        if province is not None and not self._is_province(province):
+            raise NotFound("unknown_province", f"no province has code {province!r}")
+        stored = await self.store.reports_over(report_type.code, asked.labels, province)
+        by_part = [{r.unit: r for r in stored[label]} for label in asked.labels]
+        units = sorted({unit for reports in by_part for unit in reports})
+        missing = []
+        for unit_code in units:
+            rollup = self._unit_rollup(asked, by_part, unit_code)
+            count = rollup.targets.get(code)
+            if count is None or count.missed == 0:
+                continue
+            unit = self.registry.get(unit_code)
+            figures = indicator_values(report_type, rollup.tally)
+            missing.append(
+                {
+                    "unit": unit_code,
+                    "name": unit.name if unit else None,
+                    "province": unit.province if unit else None,
+                    "value": json_number(derived.expression().evaluate(figures)),
+                }
+            )
+        return {
+            "report_type": report_type.code,
+            "period": asked.period.label,
+            "target": {"code": code, "rule": f"{derived.target.operator} {derived.target.value}"},
+            "province": province,
+            "count": len(missing),
+            "units": missing,
+        }
+
+    def _is_province(self, code: str) -> bool:
+        known = self.registry.get(code)
+        return known is not None and known.level == Level.PROVINCE
 
     async def late(
         self, report_type_code: str, period_label: str, province: str | None
     ) -> dict[str, Any]:
         """Units that have not submitted, or submitted after their deadline."""
-        report_type, period = self._resolve(report_type_code, period_label)
+        asked = self.resolve(report_type_code, period_label)
+        if asked.is_total:
+            raise NotFound(
+                "invalid_period", "late lists are per reporting period, not for period totals"
+            )
+        report_type, period = asked.report_type, asked.period
         day = period.cutoff_end
-        known = self.registry.get(province) if province is not None else None
-        if province is not None and (known is None or known.level != Level.PROVINCE):
+        if province is not None and not self._is_province(province):
             raise NotFound("unknown_province", f"no province has code {province!r}")
         provinces = [province] if province else [p.code for p in self.registry.provinces(day)]
         reports = {r.unit: r for r in await self.store.reports(report_type.code, period.label)}
@@ -188,6 +294,32 @@ class RollupViews:
             "count": len(units),
             "units": units,
         }
+
+
+def _unit_report(report_type: ReportType, report: StoredReport) -> UnitReport:
+    return UnitReport(report.unit, report.timeliness, parse_values(report_type, report.values))
+
+
+def _reports_of(report_type: ReportType, report: StoredReport | None) -> Iterable[UnitReport]:
+    return [] if report is None else [_unit_report(report_type, report)]
+
+
+def _targets(report_type: ReportType, rollup: Rollup) -> dict[str, dict[str, Any]]:
+    """Per derived indicator with a target: how many units meet it on their own figures, how
+    many miss it, and how many cannot be judged yet (no report, or no figure to judge)."""
+    result = {}
+    for item in report_type.derived:
+        if item.target is None:
+            continue
+        count = rollup.targets.get(item.code)
+        met, missed = (count.met, count.missed) if count else (0, 0)
+        result[item.code] = {
+            "target": f"{item.target.operator} {item.target.value}",
+            "units_met": met,
+            "units_missed": missed,
+            "units_unjudged": max(rollup.completeness.expected - met - missed, 0),
+        }
+    return result
 
 
 def json_number(value: Decimal | int | None) -> float | int | None:

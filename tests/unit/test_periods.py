@@ -199,3 +199,25 @@ def test_end_of_day_is_one_second_before_midnight_in_vietnam() -> None:
 
 def test_start_of_day_is_midnight_in_vietnam() -> None:
     assert start_of_day(date(2026, 3, 17)) == datetime.combine(date(2026, 3, 17), time.min, VIETNAM)
+
+
+def test_a_year_splits_into_its_quarters_and_a_quarter_into_its_months() -> None:
+    assert [p.label for p in Period.parse("2026").split(Periodicity.QUARTERLY)] == [
+        "2026-Q1",
+        "2026-Q2",
+        "2026-Q3",
+        "2026-Q4",
+    ]
+    assert [p.label for p in Period.parse("2026-Q2").split(Periodicity.MONTHLY)] == [
+        "2026-04",
+        "2026-05",
+        "2026-06",
+    ]
+    assert Period.parse("2026-Q2").split(Periodicity.QUARTERLY) == [Period.parse("2026-Q2")]
+
+
+def test_a_period_does_not_split_into_longer_or_misaligned_ones() -> None:
+    with pytest.raises(InvalidPeriod):
+        Period.parse("2026-Q1").split(Periodicity.HALF_YEARLY)
+    with pytest.raises(InvalidPeriod):
+        Period.parse("2026-Q2").split(Periodicity.HALF_YEARLY)

@@ -154,39 +154,6 @@ def test_an_indicator_nobody_reported_stays_none_not_zero(kl226: ReportType) -> 
     assert set(values) == {i.code for i in kl226.indicators}
 
 
-def test_a_mean_indicator_is_the_average_over_those_who_reported(lg2: ReportType) -> None:
-    rollup = roll_up(
-        [
-            UnitReport("00070", "on_time", {"citizen_satisfaction_pct": Decimal(80)}),
-            UnitReport("00073", "on_time", {"citizen_satisfaction_pct": Decimal(90)}),
-            UnitReport("00076", "on_time", {"staff_in_post": 5}),
-        ],
-        expected=3,
-    )
-    values = indicator_values(lg2, rollup.tally)
-    assert values["citizen_satisfaction_pct"] == Decimal(85)
-    assert values["staff_in_post"] == 5
-
-
-def test_a_national_mean_weights_every_reporting_unit_equally(lg2: ReportType) -> None:
-    first = roll_up(
-        [
-            UnitReport("00070", "on_time", {"citizen_satisfaction_pct": Decimal(80)}),
-            UnitReport("00073", "on_time", {"citizen_satisfaction_pct": Decimal(90)}),
-        ],
-        expected=2,
-    )
-    second = roll_up(
-        [UnitReport("19753", "on_time", {"citizen_satisfaction_pct": 100})], expected=1
-    )
-    values = indicator_values(lg2, combine([first, second]).tally)
-    assert values["citizen_satisfaction_pct"] == Decimal(90)
-
-
-def test_a_mean_nobody_reported_stays_none(lg2: ReportType) -> None:
-    assert indicator_values(lg2, Tally())["citizen_satisfaction_pct"] is None
-
-
 def test_the_documents_reduction_is_computed_and_meets_the_15_percent_target(
     kl226: ReportType,
 ) -> None:

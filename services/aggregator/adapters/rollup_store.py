@@ -11,7 +11,15 @@ from typing import Any
 import asyncpg
 
 from services.aggregator.domain.latest import ReportKey
-from services.aggregator.domain.rollup import Completeness, Rollup, Tally
+from services.aggregator.domain.rollup import (
+    Completeness,
+    Rollup,
+    Tally,
+    TargetCount,
+    TargetCounts,
+    canonical,
+    parse_numbers,
+)
 from shared.db import to_json
 from shared.schemas import Verdict
 
@@ -51,11 +59,21 @@ class StoredRollup:
     sums: Mapping[str, Any]
     counts: Mapping[str, int]
     completeness: Completeness
+    weights: Mapping[str, Any]
+    targets: Mapping[str, list[int]]
+
+    def rollup(self) -> Rollup:
+        tally = Tally(parse_numbers(self.sums), dict(self.counts), parse_numbers(self.weights))
+        targets = {code: TargetCount(*pair) for code, pair in self.targets.items()}
+        return Rollup(tally, self.completeness, targets)
 
 
 RollupKey = tuple[str, str, str]  # report type, period, province
 Change = tuple[StoredReport | None, StoredReport]  # a unit's report before, and after
-Fold = Callable[[RollupKey, StoredRollup, list[Change]], Rollup]
+# A province's rollup with the changes folded in, or None when a change took back a minimum or
+# a maximum and only a full rollup of the province's reports can say what is left.
+Fold = Callable[[RollupKey, StoredRollup, list[Change]], Rollup | None]
+Refold = Callable[[RollupKey, list[StoredReport]], Rollup]
 
 _REPORT_COLUMNS = 'unit, submission_id, received_at, timeliness, "values", stream_seq'
 
@@ -88,7 +106,20 @@ def _rollup_row(row: asyncpg.Record) -> StoredRollup:
         row["sums"],
         row["counts"],
         Completeness(row["expected"], row["submitted"], row["on_time"], row["late"]),
+        row["weights"],
+        row["targets"],
     )
+
+
+_ROLLUP_COLUMNS = "province, sums, counts, expected, submitted, on_time, late, weights, targets"
+
+
+def _targets_json(targets: TargetCounts) -> str:
+    return to_json({code: [c.met, c.missed] for code, c in sorted(targets.items())})
+
+
+def _tally_json(values: Mapping[str, Any]) -> str:
+    return to_json(canonical(dict(sorted(values.items()))))
 
 
 async def _current_reports(
@@ -132,7 +163,9 @@ class RollupStore:
         )
         return {(r["report_type"], r["period"], r["province"]): r["submitted"] for r in rows}
 
-    async def apply(self, latest: Mapping[ReportKey, Verdict], fold: Fold, now: datetime) -> int:
+    async def apply(
+        self, latest: Mapping[ReportKey, Verdict], fold: Fold, refold: Refold, now: datetime
+    ) -> int:
         """Record newer reports and fold each change into its province's row, in one transaction.
 
         The province rows a batch touches are locked first, in sorted order, so concurrent
@@ -187,34 +220,66 @@ class RollupStore:
                 [to_json(r.values) for _, _, r in forward],
             )
             rows = {(r["report_type"], r["period"], r["province"]): r for r in locked}
-            folded = {key: fold(key, _rollup_row(rows[key]), c) for key, c in changes.items()}
-            await connection.execute(
-                "UPDATE province_rollups r SET sums = t.s::jsonb, counts = t.n::jsonb,"
-                " expected = t.e, submitted = t.sub, on_time = t.ot, late = t.l, updated_at = $10"
-                " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
-                " $6::int[], $7::int[], $8::int[], $9::int[]) AS t(rt, p, pr, s, n, e, sub, ot, l)"
-                " WHERE (r.report_type, r.period, r.province) = (t.rt, t.p, t.pr)",
-                [k[0] for k in folded],
-                [k[1] for k in folded],
-                [k[2] for k in folded],
-                [to_json(f.tally.sums) for f in folded.values()],
-                [to_json(f.tally.counts) for f in folded.values()],
-                [f.completeness.expected for f in folded.values()],
-                [f.completeness.submitted for f in folded.values()],
-                [f.completeness.on_time for f in folded.values()],
-                [f.completeness.late for f in folded.values()],
-                now,
-            )
+            folded: dict[RollupKey, Rollup] = {}
+            for key, key_changes in changes.items():
+                rollup = fold(key, _rollup_row(rows[key]), key_changes)
+                if rollup is None:
+                    rollup = refold(key, await self._province_reports(connection, key))
+                folded[key] = rollup
+            await write_rollups(connection, folded, now)
         return len(forward)
+
+    @staticmethod
+    async def _province_reports(
+        connection: asyncpg.pool.PoolConnectionProxy[Any], key: RollupKey
+    ) -> list[StoredReport]:
+        rows = await connection.fetch(
+            f"SELECT {_REPORT_COLUMNS} FROM latest_reports"
+            " WHERE province = $3 AND report_type = $1 AND period = $2 ORDER BY unit",
+            *key,
+        )
+        return [_report(r) for r in rows]
 
     async def province_rollups(self, report_type: str, period: str) -> list[StoredRollup]:
         rows = await self._pool.fetch(
-            "SELECT province, sums, counts, expected, submitted, on_time, late FROM province_rollups"
+            f"SELECT {_ROLLUP_COLUMNS} FROM province_rollups"
             " WHERE report_type = $1 AND period = $2",
             report_type,
             period,
         )
         return [_rollup_row(r) for r in rows]
+
+    async def province_rollups_over(
+        self, report_type: str, periods: list[str]
+    ) -> dict[str, list[StoredRollup]]:
+        """The province rows of several periods (the quarters of a year), by period."""
+        rows = await self._pool.fetch(
+            f"SELECT period, {_ROLLUP_COLUMNS} FROM province_rollups"
+            " WHERE report_type = $1 AND period = ANY($2::text[])",
+            report_type,
+            periods,
+        )
+        found: dict[str, list[StoredRollup]] = {period: [] for period in periods}
+        for row in rows:
+            found[row["period"]].append(_rollup_row(row))
+        return found
+
+    async def reports_over(
+        self, report_type: str, periods: list[str], province: str | None = None
+    ) -> dict[str, list[StoredReport]]:
+        """Units' reports for several periods, by period; a province's only, if given."""
+        query = (
+            f"SELECT period, {_REPORT_COLUMNS} FROM latest_reports"
+            " WHERE report_type = $1 AND period = ANY($2::text[])"
+        )
+        arguments: list[Any] = [report_type, periods]
+        if province is not None:
+            query += " AND province = $3"
+            arguments.append(province)
+        found: dict[str, list[StoredReport]] = {period: [] for period in periods}
+        for row in await self._pool.fetch(query + " ORDER BY unit", *arguments):
+            found[row["period"]].append(_report(row))
+        return found
 
     async def reports_in_province(
         self, report_type: str, period: str, province: str
@@ -238,5 +303,30 @@ class RollupStore:
         return [_report(r) for r in rows]
 
 
-def tally_of(stored: StoredRollup, parse: Callable[[Mapping[str, Any]], dict[str, Any]]) -> Tally:
-    return Tally(sums=parse(stored.sums), counts=dict(stored.counts))
+async def write_rollups(
+    connection: asyncpg.pool.PoolConnectionProxy[Any] | asyncpg.Connection[Any],
+    rollups: Mapping[RollupKey, Rollup],
+    now: datetime,
+) -> None:
+    """Store province rollups whose rows exist and are locked by this transaction."""
+    await connection.execute(
+        "UPDATE province_rollups r SET sums = t.s::jsonb, counts = t.n::jsonb,"
+        " expected = t.e, submitted = t.sub, on_time = t.ot, late = t.l, updated_at = $10,"
+        " weights = t.w::jsonb, targets = t.tg::jsonb"
+        " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
+        " $6::int[], $7::int[], $8::int[], $9::int[], $11::text[], $12::text[])"
+        " AS t(rt, p, pr, s, n, e, sub, ot, l, w, tg)"
+        " WHERE (r.report_type, r.period, r.province) = (t.rt, t.p, t.pr)",
+        [k[0] for k in rollups],
+        [k[1] for k in rollups],
+        [k[2] for k in rollups],
+        [_tally_json(f.tally.sums) for f in rollups.values()],
+        [to_json(dict(sorted(f.tally.counts.items()))) for f in rollups.values()],
+        [f.completeness.expected for f in rollups.values()],
+        [f.completeness.submitted for f in rollups.values()],
+        [f.completeness.on_time for f in rollups.values()],
+        [f.completeness.late for f in rollups.values()],
+        now,
+        [_tally_json(f.tally.weights) for f in rollups.values()],
+        [_targets_json(f.targets) for f in rollups.values()],
+    )

@@ -1,13 +1,21 @@
-"""Rollup arithmetic: from unit reports to province and national figures. Pure.
+"""Rollup arithmetic: from unit reports to province and national figures, and from periods to
+longer periods. Pure.
 
-A rollup keeps, per indicator, the sum of the values reported and how many units reported it.
-That is enough for every level: sums add up, means are sum / count at any level, and an
-indicator nobody reported stays missing (None) instead of becoming zero.
+A tally keeps, per indicator, what its aggregation type needs and no more: a running sum (sum,
+mean, last), the sum of value × weight and of the weights (weighted mean), the extremum (min,
+max), and always how many units reported it. That is enough for every level: a province's tally
+merges into the nation's, a quarter's into the year's, and an indicator nobody reported stays
+missing (None) instead of becoming zero.
+
+Taking a report back out is exact for everything but an extremum: when the unit that held the
+minimum corrects its value, the new minimum is unknown without the other units' values, and the
+caller rolls the province up again from its reports.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import functools
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -50,95 +58,254 @@ class UnitReport:
     values: Mapping[str, Number]
 
 
+@dataclass(frozen=True)
+class Rules:
+    """How each indicator of a report type combines, read once from the catalog."""
+
+    aggregation: Mapping[str, Aggregation]
+    weight: Mapping[str, str]
+
+    @staticmethod
+    def of(report_type: ReportType) -> Rules:
+        return _rules(report_type)
+
+    def of_code(self, code: str) -> Aggregation:
+        return self.aggregation.get(code, Aggregation.SUM)
+
+
+@functools.lru_cache(maxsize=64)
+def _rules(report_type: ReportType) -> Rules:
+    return Rules(
+        {i.code: i.aggregation for i in report_type.indicators},
+        {i.code: i.weight for i in report_type.indicators if i.weight is not None},
+    )
+
+
+# Rules with no catalog behind them: every indicator summed.
+SUMMED = Rules({}, {})
+
+
+class CannotTakeBack(Exception):
+    """The report held an extremum: the tally must be rebuilt from every unit's report."""
+
+
 @dataclass
 class Tally:
     sums: dict[str, Number] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    weights: dict[str, Number] = field(default_factory=dict)
 
-    def add(self, values: Mapping[str, Number]) -> None:
+    def add(self, values: Mapping[str, Number], rules: Rules = SUMMED) -> None:
         for code, value in values.items():
-            self.sums[code] = self.sums.get(code, 0) + value
+            kind = rules.of_code(code)
+            if kind == Aggregation.WEIGHTED_MEAN:
+                weight = values.get(rules.weight[code])
+                if weight is None:
+                    continue
+                self.sums[code] = self.sums.get(code, 0) + value * weight
+                self.weights[code] = self.weights.get(code, 0) + weight
+            elif kind in _EXTREMUM and code in self.sums:
+                self.sums[code] = _EXTREMUM[kind](self.sums[code], value)
+            else:
+                self.sums[code] = self.sums.get(code, 0) + value
             self.counts[code] = self.counts.get(code, 0) + 1
 
-    def remove(self, values: Mapping[str, Number]) -> None:
-        """Take back a report added earlier; an indicator left with no reporter disappears."""
+    def remove(self, values: Mapping[str, Number], rules: Rules = SUMMED) -> None:
+        """Take back a report added earlier; an indicator left with no reporter disappears.
+
+        Raises CannotTakeBack, leaving the tally half changed, if the report held a minimum or
+        a maximum that others share or exceed: work on a copy."""
         for code, value in values.items():
+            kind = rules.of_code(code)
+            weight = values.get(rules.weight.get(code, ""))
+            if kind == Aggregation.WEIGHTED_MEAN and weight is None:
+                continue
             count = self.counts.get(code, 0) - 1
             if count <= 0:
-                self.sums.pop(code, None)
-                self.counts.pop(code, None)
+                for column in (self.sums, self.counts, self.weights):
+                    column.pop(code, None)
+                continue
+            self.counts[code] = count
+            if kind in _EXTREMUM:
+                if value == self.sums[code]:
+                    raise CannotTakeBack(code)
+            elif kind == Aggregation.WEIGHTED_MEAN:
+                assert weight is not None
+                self.sums[code] = self.sums[code] - value * weight
+                self.weights[code] = self.weights[code] - weight
             else:
                 self.sums[code] = self.sums[code] - value
-                self.counts[code] = count
 
     def copy(self) -> Tally:
-        return Tally(dict(self.sums), dict(self.counts))
+        return Tally(dict(self.sums), dict(self.counts), dict(self.weights))
 
-    def merge(self, other: Tally) -> None:
+    def merge(self, other: Tally, rules: Rules = SUMMED) -> None:
+        """Add ``other`` (another unit, province or period) into this tally."""
         for code, value in other.sums.items():
-            self.sums[code] = self.sums.get(code, 0) + value
+            kind = rules.of_code(code)
+            if kind in _EXTREMUM and code in self.sums:
+                self.sums[code] = _EXTREMUM[kind](self.sums[code], value)
+            else:
+                self.sums[code] = self.sums.get(code, 0) + value
             self.counts[code] = self.counts.get(code, 0) + other.counts.get(code, 0)
+        for code, weight in other.weights.items():
+            self.weights[code] = self.weights.get(code, 0) + weight
+
+
+_EXTREMUM = {Aggregation.MIN: min, Aggregation.MAX: max}
+
+
+@dataclass(frozen=True)
+class TargetCount:
+    """Units whose own figures meet a derived indicator's target, and units that miss it; a
+    unit whose figure cannot be computed (missing data, a zero divisor) is in neither."""
+
+    met: int = 0
+    missed: int = 0
+
+    def __add__(self, other: TargetCount) -> TargetCount:
+        return TargetCount(self.met + other.met, self.missed + other.missed)
+
+    def __sub__(self, other: TargetCount) -> TargetCount:
+        return TargetCount(self.met - other.met, self.missed - other.missed)
+
+
+TargetCounts = Mapping[str, TargetCount]
+
+
+def add_counts(left: TargetCounts, right: TargetCounts, sign: int = 1) -> dict[str, TargetCount]:
+    result = dict(left)
+    for code, count in right.items():
+        base = result.get(code, TargetCount())
+        result[code] = base + count if sign > 0 else base - count
+    return {code: count for code, count in result.items() if count != TargetCount()}
+
+
+def targets_of(report_type: ReportType, values: Mapping[str, Number]) -> dict[str, TargetCount]:
+    """Which targets one unit's report meets (1 in ``met``) or misses (1 in ``missed``)."""
+    tally = Tally()
+    tally.add(values, Rules.of(report_type))
+    figures = indicator_values(report_type, tally)
+    counts: dict[str, TargetCount] = {}
+    for item in report_type.derived:
+        if item.target is None:
+            continue
+        value = item.expression().evaluate(figures)
+        if value is not None:
+            met = item.target.is_met(value)
+            counts[item.code] = TargetCount(int(met), int(not met))
+    return counts
 
 
 @dataclass
 class Rollup:
     tally: Tally
     completeness: Completeness
+    targets: TargetCounts = field(default_factory=dict)
 
 
-def roll_up(reports: Iterable[UnitReport], expected: int) -> Rollup:
+def roll_up(
+    reports: Iterable[UnitReport], expected: int, report_type: ReportType | None = None
+) -> Rollup:
+    rules = SUMMED if report_type is None else Rules.of(report_type)
     tally = Tally()
+    targets: dict[str, TargetCount] = {}
     on_time = late = submitted = 0
     for report in reports:
-        tally.add(report.values)
+        tally.add(report.values, rules)
+        if report_type is not None:
+            targets = add_counts(targets, targets_of(report_type, report.values))
         submitted += 1
         on_time += report.timeliness == "on_time"
         late += report.timeliness == "late"
-    return Rollup(tally, Completeness(expected, submitted, on_time, late))
+    return Rollup(tally, Completeness(expected, submitted, on_time, late), targets)
 
 
 def replace_report(
-    rollup: Rollup, old: UnitReport | None, new: UnitReport, expected: int
+    rollup: Rollup,
+    old: UnitReport | None,
+    new: UnitReport,
+    expected: int,
+    report_type: ReportType | None = None,
 ) -> Rollup:
     """``rollup`` with a unit's report ``old`` (None: it had none) replaced by ``new``.
 
     Equal to rolling up every unit again, at a cost that does not grow with the number of
-    units: a deadline-day burst costs the same per report in a province of 100 communes or 1,000.
+    units: a deadline-day burst costs the same per report in a province of 100 communes or
+    1,000. Raises CannotTakeBack when ``old`` held a minimum or maximum.
     """
+    rules = SUMMED if report_type is None else Rules.of(report_type)
     tally = rollup.tally.copy()
+    targets = dict(rollup.targets)
     c = rollup.completeness
     submitted, on_time, late = c.submitted, c.on_time, c.late
     if old is not None:
-        tally.remove(old.values)
+        tally.remove(old.values, rules)
         on_time -= old.timeliness == "on_time"
         late -= old.timeliness == "late"
+        if report_type is not None:
+            targets = add_counts(targets, targets_of(report_type, old.values), -1)
     else:
         submitted += 1
-    tally.add(new.values)
+    tally.add(new.values, rules)
+    if report_type is not None:
+        targets = add_counts(targets, targets_of(report_type, new.values))
     on_time += new.timeliness == "on_time"
     late += new.timeliness == "late"
-    return Rollup(tally, Completeness(expected, submitted, on_time, late))
+    return Rollup(tally, Completeness(expected, submitted, on_time, late), targets)
 
 
-def combine(rollups: Iterable[Rollup]) -> Rollup:
+def combine(rollups: Iterable[Rollup], report_type: ReportType | None = None) -> Rollup:
+    """Units or provinces side by side (the same period): the rollup of the level above."""
+    rules = SUMMED if report_type is None else Rules.of(report_type)
     tally = Tally()
     completeness = Completeness()
+    targets: dict[str, TargetCount] = {}
     for rollup in rollups:
-        tally.merge(rollup.tally)
+        tally.merge(rollup.tally, rules)
         completeness += rollup.completeness
-    return Rollup(tally, completeness)
+        targets = add_counts(targets, rollup.targets)
+    return Rollup(tally, completeness, targets)
+
+
+def across_periods(report_type: ReportType, rollups: Sequence[Rollup]) -> Rollup:
+    """Consecutive periods of one unit or level, oldest first, as one longer period: a year from
+    its quarters. Sums add up, means average over every unit-period reported, extremes are the
+    extremes of the periods, ``last`` takes the latest period with data, ``count`` adds up the
+    unit-periods reported. Completeness and target counts add up, so they count unit-periods.
+    """
+    rules = Rules.of(report_type)
+    total = combine(rollups, report_type)
+    for code, kind in rules.aggregation.items():
+        if kind != Aggregation.LAST:
+            continue
+        for column in (total.tally.sums, total.tally.counts, total.tally.weights):
+            column.pop(code, None)
+        for rollup in reversed(rollups):
+            if rollup.tally.counts.get(code, 0) > 0:
+                total.tally.sums[code] = rollup.tally.sums[code]
+                total.tally.counts[code] = rollup.tally.counts[code]
+                break
+    return total
 
 
 def indicator_values(report_type: ReportType, tally: Tally) -> dict[str, Number | None]:
     values: dict[str, Number | None] = {}
     for indicator in report_type.indicators:
-        count = tally.counts.get(indicator.code, 0)
+        code = indicator.code
+        count = tally.counts.get(code, 0)
+        kind = indicator.aggregation
         if count == 0:
-            values[indicator.code] = None
-        elif indicator.aggregation == Aggregation.MEAN:
-            values[indicator.code] = Decimal(tally.sums[indicator.code]) / count
+            values[code] = None
+        elif kind == Aggregation.MEAN:
+            values[code] = Decimal(tally.sums[code]) / count
+        elif kind == Aggregation.WEIGHTED_MEAN:
+            weight = tally.weights.get(code, 0)
+            values[code] = None if weight == 0 else Decimal(tally.sums[code]) / Decimal(weight)
+        elif kind == Aggregation.COUNT:
+            values[code] = count
         else:
-            values[indicator.code] = tally.sums[indicator.code]
+            values[code] = tally.sums[code]
     return values
 
 
@@ -165,3 +332,23 @@ def parse_values(report_type: ReportType, stored: Mapping[str, Any]) -> dict[str
         for code, raw in stored.items()
         if code in types
     }
+
+
+def parse_numbers(stored: Mapping[str, Any]) -> dict[str, Number]:
+    """Stored figures whose type is not the indicator's (sums of value × weight, weights)."""
+    return {
+        code: raw if isinstance(raw, int) else Decimal(str(raw)) for code, raw in stored.items()
+    }
+
+
+def canonical(values: Mapping[str, Number]) -> dict[str, Number | str]:
+    """Numbers in one spelling per value, so a rollup kept up report by report and one rebuilt
+    from scratch store the same bytes: Decimal('2.50') and Decimal('2.5') are both "2.5"."""
+    return {code: _plain(v) if isinstance(v, Decimal) else v for code, v in values.items()}
+
+
+def _plain(value: Decimal) -> str:
+    text = f"{value:f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
