@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
@@ -156,20 +157,17 @@ def test_targets_count_the_units_that_meet_and_miss_them() -> None:
 
 
 def _random_values(rng: random.Random) -> dict[str, IndicatorValue]:
-    values: dict[str, IndicatorValue] = {}
-    for code, make in [
-        ("received", lambda: rng.randint(0, 50)),
-        ("on_time", lambda: rng.randint(0, 50)),
-        ("satisfaction", lambda: Decimal(rng.randint(0, 10000)) / 100),
-        ("plain_mean", lambda: Decimal(rng.randint(0, 999)) / 10),
-        ("bandwidth", lambda: Decimal(rng.randint(1, 9))),
-        ("longest", lambda: Decimal(rng.randint(1, 9))),
-        ("staff", lambda: rng.randint(0, 9)),
-        ("outage", lambda: Decimal(rng.randint(0, 9))),
-    ]:
-        if rng.random() < 0.75:
-            values[code] = make()
-    return values
+    makers: dict[str, Callable[[], IndicatorValue]] = {
+        "received": lambda: rng.randint(0, 50),
+        "on_time": lambda: rng.randint(0, 50),
+        "satisfaction": lambda: Decimal(rng.randint(0, 10000)) / 100,
+        "plain_mean": lambda: Decimal(rng.randint(0, 999)) / 10,
+        "bandwidth": lambda: Decimal(rng.randint(1, 9)),
+        "longest": lambda: Decimal(rng.randint(1, 9)),
+        "staff": lambda: rng.randint(0, 9),
+        "outage": lambda: Decimal(rng.randint(0, 9)),
+    }
+    return {code: make() for code, make in makers.items() if rng.random() < 0.75}
 
 
 @pytest.mark.parametrize("seed", range(25))
