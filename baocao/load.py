@@ -70,7 +70,19 @@ def lg2_values(rng: random.Random, scale: int) -> dict[str, Any]:
         "digital_signatures_issued": rng.randint(0, 40) * scale,
         "vacant_buildings": rng.randint(0, 3),
         "citizen_satisfaction_pct": Decimal(rng.randint(7000, 10000)) / 100,
-    }
+    } | _optional_lg2_values(rng)
+
+
+def _optional_lg2_values(rng: random.Random) -> dict[str, Any]:
+    """The figures a unit may leave out: about half give their bandwidth and slowest case,
+    one in ten had an outage."""
+    values: dict[str, Any] = {}
+    if rng.random() < 0.5:
+        values["bandwidth_mbps"] = Decimal(rng.randint(20, 3000)) / 10
+        values["longest_resolution_days"] = Decimal(rng.randint(10, 600)) / 10
+    if rng.random() < 0.1:
+        values["network_outage_hours"] = Decimal(rng.randint(1, 480)) / 10
+    return values
 
 
 VALUE_MAKERS = {"kl226-quarterly": kl226_values, "lg2-monthly": lg2_values}
@@ -139,6 +151,37 @@ def encode(document: Mapping[str, Any]) -> bytes:
     ).encode()
 
 
+def _figures(report_type: ReportType, reports: list[Mapping[str, Any]]) -> dict[str, Decimal]:
+    """Each indicator's figure over ``reports``, straight from the definition of its type;
+    an indicator nobody reported has no figure."""
+    figures: dict[str, Decimal] = {}
+    for indicator in report_type.indicators:
+        code, kind = indicator.code, indicator.aggregation
+        given = [r for r in reports if r.get(code) is not None]
+        if kind == Aggregation.WEIGHTED_MEAN:
+            given = [r for r in given if r.get(indicator.weight or "") is not None]
+        if not given:
+            continue
+        numbers = [Decimal(str(r[code])) for r in given]
+        if kind == Aggregation.MEAN:
+            figures[code] = sum(numbers, Decimal(0)) / len(numbers)
+        elif kind == Aggregation.WEIGHTED_MEAN:
+            weights = [Decimal(str(r[indicator.weight or ""])) for r in given]
+            total = sum(weights, Decimal(0))
+            if total:
+                weighted = sum((v * w for v, w in zip(numbers, weights, strict=True)), Decimal(0))
+                figures[code] = weighted / total
+        elif kind == Aggregation.MIN:
+            figures[code] = min(numbers)
+        elif kind == Aggregation.MAX:
+            figures[code] = max(numbers)
+        elif kind == Aggregation.COUNT:
+            figures[code] = Decimal(len(numbers))
+        else:  # sum, and last: one period's stocks add up across units
+            figures[code] = sum(numbers, Decimal(0))
+    return figures
+
+
 @dataclass
 class Oracle:
     """The latest valid values of every (report type, period, unit), and what they add up to."""
@@ -160,33 +203,15 @@ class Oracle:
         self, report_type: ReportType, period: str
     ) -> tuple[dict[str, dict[str, Decimal]], dict[str, int], dict[str, Decimal]]:
         """Per province, each indicator's figure; per province, reports counted; Central's figures."""
-        sums: dict[str, dict[str, Decimal]] = {}
-        counts: dict[str, dict[str, int]] = {}
-        submitted: dict[str, int] = {}
+        by_province: dict[str, list[Mapping[str, Any]]] = {}
         for (rt, p, _), (province, values) in self.final.items():
-            if (rt, p) != (report_type.code, period):
-                continue
-            submitted[province] = submitted.get(province, 0) + 1
-            for code, value in values.items():
-                sums.setdefault(province, {})
-                counts.setdefault(province, {})
-                sums[province][code] = sums[province].get(code, Decimal(0)) + Decimal(str(value))
-                counts[province][code] = counts[province].get(code, 0) + 1
-        means = {i.code for i in report_type.indicators if i.aggregation == Aggregation.MEAN}
-
-        def figures(s: Mapping[str, Decimal], n: Mapping[str, int]) -> dict[str, Decimal]:
-            return {c: (v / n[c] if c in means else v) for c, v in s.items()}
-
-        national_sums: dict[str, Decimal] = {}
-        national_counts: dict[str, int] = {}
-        for province, s in sums.items():
-            for code, value in s.items():
-                national_sums[code] = national_sums.get(code, Decimal(0)) + value
-                national_counts[code] = national_counts.get(code, 0) + counts[province][code]
+            if (rt, p) == (report_type.code, period):
+                by_province.setdefault(province, []).append(values)
+        everyone = [values for reports in by_province.values() for values in reports]
         return (
-            {p: figures(s, counts[p]) for p, s in sums.items()},
-            submitted,
-            figures(national_sums, national_counts),
+            {p: _figures(report_type, reports) for p, reports in by_province.items()},
+            {p: len(reports) for p, reports in by_province.items()},
+            _figures(report_type, everyone),
         )
 
     def mismatches(
