@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from services.validator.adapters.approval_store import ApprovalStore
+from services.validator.adapters.history_store import HistoryStore
 from services.validator.adapters.lock_exceptions import LockExceptionStore
 from services.validator.adapters.verdict_publisher import VerdictPublisher
 from services.validator.adapters.verdict_store import VerdictStore
-from services.validator.entrypoints import consumer, http
+from services.validator.entrypoints import approvals_http, consumer, history_http, http
 from services.validator.entrypoints.dry_run import DryRuns
 from services.validator.service import ValidationService
 from services.validator.settings import ValidatorSettings
@@ -29,11 +31,15 @@ class Validator:
         self.dry_runs: DryRuns | None = None
         self.registry: Registry | None = None
         self.lock_exceptions: LockExceptionStore | None = None
+        self.approvals: ApprovalStore | None = None
+        self.history: HistoryStore | None = None
 
     async def start(self) -> None:
         await self.runtime.open()
         self.registry = await load_registry(self.runtime.db)
         self.lock_exceptions = LockExceptionStore(self.runtime.db)
+        self.approvals = ApprovalStore(self.runtime.db)
+        self.history = HistoryStore(self.runtime.db)
         service = ValidationService(
             catalog=self.catalog,
             registry=self.registry,
@@ -58,6 +64,14 @@ class Validator:
         assert self.lock_exceptions is not None, "the validator has not started"
         return self.lock_exceptions
 
+    def _approvals(self) -> ApprovalStore:
+        assert self.approvals is not None, "the validator has not started"
+        return self.approvals
+
+    def _history(self) -> HistoryStore:
+        assert self.history is not None, "the validator has not started"
+        return self.history
+
     def _registry(self) -> Registry:
         assert self.registry is not None, "the validator has not started"
         return self.registry
@@ -72,6 +86,18 @@ class Validator:
                 self.runtime.clock,
                 self.settings.token_secret,
             )
+        )
+        app.include_router(
+            approvals_http.routes(
+                self._approvals,
+                self._registry,
+                self.catalog,
+                self.runtime.clock,
+                self.settings.token_secret,
+            )
+        )
+        app.include_router(
+            history_http.routes(self._history, self._registry, self.settings.token_secret)
         )
         http.add_error_handlers(app)
         return app

@@ -54,3 +54,14 @@ def count_judged(verdicts: Iterable[Verdict], known_report_types: Collection[str
 
 
 _COUNTERS: Final = {"received": received, "late": late, "accepted": accepted, "rejected": rejected}
+
+approval_steps: Final = Counter(
+    "baocao_approval_steps",
+    "Approval steps taken (a repeated approve or accept changes nothing and is not counted).",
+    ["step", "level"],
+)
+approval_refusals: Final = Counter(
+    "baocao_approval_refusals",
+    "Approval steps refused, by reason code.",
+    ["step", "reason"],
+)

@@ -7,10 +7,12 @@ from datetime import datetime
 from typing import Protocol
 
 from services.validator import metrics
+from services.validator.domain.approvals import ApprovalsChanged
 from services.validator.domain.incoming import IncomingSubmission
-from services.validator.domain.judgement import LockKey
+from services.validator.domain.judgement import LockKey, Locks
 from services.validator.domain.verdicts import (
     History,
+    approval_keys,
     decode,
     history_keys,
     is_unreadable,
@@ -25,15 +27,25 @@ from shared.schemas import Verdict
 
 log = get_logger(__name__)
 
+# Each retry needs a person to approve a report of the batch in the milliseconds between its
+# judgement and its recording; more than a few in a row means something else is wrong.
+MAX_JUDGEMENTS = 10
+
 
 class Store(Protocol):
     async def record(
-        self, verdicts: Sequence[Verdict], documents: Mapping[str, str], validated_at: datetime
+        self,
+        verdicts: Sequence[Verdict],
+        documents: Mapping[str, str],
+        validated_at: datetime,
+        approved: Collection[LockKey] = frozenset(),
     ) -> dict[str, Verdict]: ...
 
     async def history(self, keys: Collection[LockKey]) -> History: ...
 
-    async def lock_exceptions(self, keys: Collection[LockKey], now: datetime) -> set[LockKey]: ...
+    async def locks(
+        self, exception_keys: Collection[LockKey], approval_keys: Collection[LockKey], now: datetime
+    ) -> Locks: ...
 
 
 class Publisher(Protocol):
@@ -68,16 +80,26 @@ class ValidationService:
 
         Returns the verdict judged for each message of ``batch``, in order.
         """
-        judged = await self.judge(batch)
-        first: dict[str, Verdict] = {}
-        carriers: dict[str, Mapping[str, str]] = {}
-        for message, verdict in zip(batch, judged, strict=True):
-            first.setdefault(verdict.submission_id, verdict)
-            carriers.setdefault(verdict.submission_id, message.trace_carrier)
-        # Each verdict is serialised once, for the database and the stream alike.
-        documents = {i: v.model_dump_json() for i, v in first.items()}
-        validated_at = self.clock.now()
-        on_record = await self.store.record(list(first.values()), documents, validated_at)
+        for attempt in range(1, MAX_JUDGEMENTS + 1):
+            judged, approved = await self._judged(batch)
+            first: dict[str, Verdict] = {}
+            carriers: dict[str, Mapping[str, str]] = {}
+            for message, verdict in zip(batch, judged, strict=True):
+                first.setdefault(verdict.submission_id, verdict)
+                carriers.setdefault(verdict.submission_id, message.trace_carrier)
+            # Each verdict is serialised once, for the database and the stream alike.
+            documents = {i: v.model_dump_json() for i, v in first.items()}
+            validated_at = self.clock.now()
+            try:
+                on_record = await self.store.record(
+                    list(first.values()), documents, validated_at, approved
+                )
+            except ApprovalsChanged:
+                if attempt == MAX_JUDGEMENTS:
+                    raise
+                log.info("approval committed while judging; judging the batch again")
+                continue
+            break
         for submission_id, verdict in on_record.items():
             if verdict is not first[submission_id]:  # judged before: what is on record stands
                 documents[submission_id] = verdict.model_dump_json()
@@ -98,15 +120,26 @@ class ValidationService:
         return judged
 
     async def judge(self, batch: Sequence[IncomingSubmission]) -> list[Verdict]:
-        """Verdicts for ``batch``, in order, from what is on record now; nothing is stored.
+        """Verdicts for ``batch``, in order, from what is on record now; nothing is stored."""
+        verdicts, _ = await self._judged(batch)
+        return verdicts
 
-        The unit's previous periods (for the outlier warning) and the lock exceptions are read
-        for the whole batch in one statement each."""
+    async def _judged(
+        self, batch: Sequence[IncomingSubmission]
+    ) -> tuple[list[Verdict], set[LockKey]]:
+        """Verdicts for ``batch``, in order, and the approvals they were judged with.
+
+        The unit's previous periods (for the outlier warning), and the lock exceptions and
+        approvals together, are read for the whole batch in one statement each."""
         decoded = [decode(m) for m in batch]
         now = self.clock.now()
         history = await self.store.history(history_keys(decoded, self.catalog))
-        reopened = await self.store.lock_exceptions(lock_keys(decoded, self.catalog, now), now)
-        return [
+        locks = await self.store.locks(
+            lock_keys(decoded, self.catalog, now),
+            approval_keys(decoded, self.catalog, self.registry),
+            now,
+        )
+        verdicts = [
             verdict_for(
                 m,
                 catalog=self.catalog,
@@ -114,10 +147,12 @@ class ValidationService:
                 received_at=self.clock.at(m.stored_at),
                 decoded=d,
                 history=history,
-                lock_exceptions=reopened,
+                lock_exceptions=locks.exceptions,
+                approvals=locks.approvals,
             )
             for m, d in zip(batch, decoded, strict=True)
         ]
+        return verdicts, set(locks.approvals)
 
 
 def unreadable(judged: Sequence[Verdict]) -> list[tuple[int, str]]:

@@ -28,3 +28,8 @@ CREATE TABLE approval_log (
     CHECK (action IN ('approve', 'accept') OR length(btrim(coalesce(reason, ''))) > 0)
 );
 CREATE INDEX approval_log_by_report ON approval_log (report_type, period, unit, at);
+
+-- The validator's audit read, GET /v1/units/{unit}/submissions: one unit's submissions, newest
+-- first, paged by (received_at, stream_seq, submission_id). Without it the read scans every
+-- submission in the country.
+CREATE INDEX submissions_by_unit ON submissions (unit, received_at DESC, stream_seq DESC, submission_id DESC);

@@ -9,6 +9,9 @@ from typing import Any
 
 import asyncpg
 
+from services.validator.adapters.approval_locks import lock_id
+from services.validator.domain.approvals import Approval, ApprovalsChanged, covering
+from services.validator.domain.judgement import Locks
 from shared.schemas import IndicatorValue, Verdict
 
 Key = tuple[str, str, str]  # unit, report type, period
@@ -19,16 +22,24 @@ class VerdictStore:
         self._pool = pool
 
     async def record(
-        self, verdicts: Sequence[Verdict], documents: Mapping[str, str], validated_at: datetime
+        self,
+        verdicts: Sequence[Verdict],
+        documents: Mapping[str, str],
+        validated_at: datetime,
+        approved: Collection[Key] = frozenset(),
     ) -> dict[str, Verdict]:
         """Store new verdicts; a submission id already judged keeps its first verdict.
 
         One statement for the batch. Returns the verdict now on record for every id given:
         the one just stored, or for an id judged before, the stored one (read back only then).
+
+        ``approved`` are the approvals the verdicts were judged with. Raises ApprovalsChanged,
+        storing nothing, if another now stands over a report accepted here (approval_locks).
         """
         fresh = {v.submission_id: v for v in verdicts}  # ids are distinct: the service sees to it
         rows = list(fresh.values())
         async with self._pool.acquire() as connection, connection.transaction():
+            await _no_new_approvals(connection, rows, approved)
             inserted = await connection.fetch(
                 "INSERT INTO submissions (submission_id, report_type, period, unit, province,"
                 " status, timeliness, received_at, validated_at, stream_seq, verdict)"
@@ -81,22 +92,78 @@ class VerdictStore:
             (r["unit"], r["report_type"], r["period"]): _numbers(r["values"] or {}) for r in rows
         }
 
-    async def lock_exceptions(self, keys: Collection[Key], now: datetime) -> set[Key]:
-        """Which of ``keys`` a province has reopened, and not yet expired."""
-        if not keys:
-            return set()
-        ordered = list(keys)
+    async def locks(
+        self, exception_keys: Collection[Key], approval_keys: Collection[Key], now: datetime
+    ) -> Locks:
+        """Which of ``exception_keys`` a province has reopened (and not yet expired), and the
+        approvals standing among ``approval_keys``: one statement for the batch."""
+        if not exception_keys and not approval_keys:
+            return Locks()
         rows = await self._pool.fetch(
-            "SELECT e.unit, e.report_type, e.period FROM lock_exceptions e"
+            "SELECT 'exception' AS kind, e.unit, e.report_type, e.period, NULL::text AS"
+            " approved_by, NULL::timestamptz AS approved_at, NULL::text AS accepted_by,"
+            " NULL::timestamptz AS accepted_at FROM lock_exceptions e"
             " JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(unit, report_type, period)"
             " USING (unit, report_type, period)"
-            " WHERE e.expires_at IS NULL OR e.expires_at > $4",
-            [k[0] for k in ordered],
-            [k[1] for k in ordered],
-            [k[2] for k in ordered],
+            " WHERE e.expires_at IS NULL OR e.expires_at > $4"
+            " UNION ALL"
+            " SELECT 'approval', a.unit, a.report_type, a.period, a.approved_by, a.approved_at,"
+            " a.accepted_by, a.accepted_at FROM approvals a"
+            " JOIN unnest($5::text[], $6::text[], $7::text[]) AS k(unit, report_type, period)"
+            " USING (unit, report_type, period)",
+            *_columns(exception_keys),
             now,
+            *_columns(approval_keys),
         )
-        return {(r["unit"], r["report_type"], r["period"]) for r in rows}
+        locks = Locks()
+        for r in rows:
+            key = (r["unit"], r["report_type"], r["period"])
+            if r["kind"] == "exception":
+                locks.exceptions.add(key)
+            else:
+                locks.approvals[key] = Approval(
+                    report_type=r["report_type"],
+                    period=r["period"],
+                    unit=r["unit"],
+                    approved_by=r["approved_by"],
+                    approved_at=r["approved_at"],
+                    accepted_by=r["accepted_by"],
+                    accepted_at=r["accepted_at"],
+                )
+        return locks
+
+
+def _columns(keys: Collection[Key]) -> tuple[list[str], list[str], list[str]]:
+    ordered = list(keys)
+    return [k[0] for k in ordered], [k[1] for k in ordered], [k[2] for k in ordered]
+
+
+async def _no_new_approvals(
+    connection: asyncpg.pool.PoolConnectionProxy[Any] | asyncpg.Connection[Any],
+    verdicts: Sequence[Verdict],
+    approved: Collection[Key],
+) -> None:
+    """Take the approval locks of the provinces whose reports are accepted, shared, then look
+    their approvals up again: one committed since the batch was judged stops the recording."""
+    accepted = [v for v in verdicts if v.status == "accepted"]
+    if not accepted:
+        return
+    ids = sorted({lock_id(v.report_type, v.period, v.province or v.unit) for v in accepted})
+    # Sorted in a subquery, so the locks are taken in that order.
+    await connection.execute(
+        "SELECT pg_advisory_xact_lock_shared(k) FROM (SELECT unnest($1::bigint[]) AS k ORDER BY 1) s",
+        ids,
+    )
+    keys = {key for v in accepted for key in covering(v.unit, v.province, v.report_type, v.period)}
+    # A new statement, so a new snapshot: it sees an approval committed while it waited.
+    rows = await connection.fetch(
+        "SELECT a.unit, a.report_type, a.period FROM approvals a"
+        " JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(unit, report_type, period)"
+        " USING (unit, report_type, period)",
+        *_columns(keys),
+    )
+    if any((r["unit"], r["report_type"], r["period"]) not in approved for r in rows):
+        raise ApprovalsChanged("an approval was committed while the batch was judged")
 
 
 def _numbers(values: Mapping[str, Any]) -> dict[str, IndicatorValue]:

@@ -9,6 +9,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from services.validator.domain.approvals import Approval, covering
 from shared.catalog import Catalog, IndicatorType, ReportType
 from shared.catalog.expression import COMPARATORS
 from shared.catalog.model import Importance, MissingValues
@@ -26,6 +27,15 @@ MAX_DECIMAL_PLACES = 4
 
 # (unit, report type, period) a province has reopened after its period locked.
 LockKey = tuple[str, str, str]
+
+
+@dataclass(frozen=True)
+class Locks:
+    """What may keep a report out, read for a batch: lock exceptions in force, approvals
+    standing."""
+
+    exceptions: set[LockKey] = field(default_factory=set)
+    approvals: dict[LockKey, Approval] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -51,12 +61,14 @@ def judge(
     subject_unit: str | None = None,
     history: Sequence[Mapping[str, IndicatorValue]] = (),
     lock_exceptions: Collection[LockKey] = frozenset(),
+    approvals: Mapping[LockKey, Approval] | None = None,
 ) -> Judgement:
     """Judge ``submission`` as received at ``received_at`` (system time).
 
     ``history`` holds the unit's accepted values for the report type's previous periods, most
     recent first (for the outlier warning); ``lock_exceptions`` the reports a province has
-    reopened after their period locked."""
+    reopened after their period locked; ``approvals`` the approvals standing for the unit's
+    report or its province's (a lock exception does not lift one: unapproving does)."""
     unit = registry.get(submission.unit)
     province = unit.province if unit else None
     report_type = catalog.get(submission.report_type)
@@ -89,7 +101,7 @@ def judge(
     errors, warnings = ([], []) if value_reasons else check_rules(report_type, values)
     reasons += errors
     if unit is not None and period is not None and not reasons:
-        reasons += _lock_reasons(
+        reasons += _approval_reasons(unit, report_type, period, approvals or {}) or _lock_reasons(
             report_type, unit, period, submission, received_at, lock_exceptions
         )
     if reasons or unit is None or period is None:
@@ -126,6 +138,28 @@ def _lock_reasons(
             f"Period {period.label} locked after {when}; ask the province to reopen it",
         )
     ]
+
+
+def _approval_reasons(
+    unit: Unit, report_type: ReportType, period: Period, approvals: Mapping[LockKey, Approval]
+) -> list[Reason]:
+    for key in covering(unit.code, unit.province, report_type.code, period.label):
+        approval = approvals.get(key)
+        if approval is None:
+            continue
+        when = approval.approved_at.astimezone(VIETNAM).strftime("%H:%M %d/%m/%Y")
+        whose = "" if approval.unit == unit.code else f" (toàn tỉnh {approval.unit})"
+        whose_en = "" if approval.unit == unit.code else f" (all of province {approval.unit})"
+        return [
+            _reason(
+                "period_locked",
+                f"Số liệu kỳ {period.label} đã được {approval.approved_by} phê duyệt{whose}"
+                f" lúc {when}; đề nghị huỷ phê duyệt nếu cần sửa",
+                f"Period {period.label} was approved by {approval.approved_by}{whose_en}"
+                f" at {when}; it must be unapproved before a revision",
+            )
+        ]
+    return []
 
 
 def _envelope_reasons(

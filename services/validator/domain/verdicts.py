@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 
+from services.validator.domain.approvals import Approval, covering
 from services.validator.domain.incoming import IncomingSubmission
 from services.validator.domain.judgement import LockKey, judge
 from shared.catalog import Catalog, ReportType
@@ -99,6 +100,21 @@ def lock_keys(decoded: Iterable[Decoded], catalog: Catalog, now: datetime) -> se
     return keys
 
 
+def approval_keys(decoded: Iterable[Decoded], catalog: Catalog, registry: Registry) -> set[LockKey]:
+    """(unit, report type, period) of the approvals that would lock these reports: the unit's
+    own and its province's. Unlike the lock date, an approval can stand before a period locks,
+    so every readable report is looked up."""
+    keys: set[LockKey] = set()
+    for submission in decoded:
+        if (dated := _dated(submission, catalog)) is None:
+            continue
+        dated_submission, report_type, period = dated
+        unit = registry.get(dated_submission.unit)
+        if unit is not None:
+            keys.update(covering(unit.code, unit.province, report_type.code, period.label))
+    return keys
+
+
 def verdict_for(
     message: IncomingSubmission,
     *,
@@ -108,6 +124,7 @@ def verdict_for(
     decoded: Decoded | None = None,
     history: History | None = None,
     lock_exceptions: Collection[LockKey] = frozenset(),
+    approvals: Mapping[LockKey, Approval] | None = None,
 ) -> Verdict:
     province_token, unit_token = message.subject_tokens
     if decoded is None:
@@ -133,6 +150,7 @@ def verdict_for(
         subject_unit=unit_token,
         history=_history_of(decoded, catalog, history or {}),
         lock_exceptions=lock_exceptions,
+        approvals=approvals,
     )
     return Verdict(
         submission_id=decoded.submission_id,

@@ -51,7 +51,7 @@ def routes(
         summary="Reopen one unit's report for a locked period (the unit's province, or Central)",
     )
     async def grant(body: LockExceptionRequest, request: Request) -> LockException:
-        caller = _caller(request, secret)
+        caller = caller_of(request, secret)
         _may_reopen(caller, body.unit, registry_of())
         report_type = catalog.get(body.report_type)
         if report_type is None:
@@ -88,7 +88,7 @@ def routes(
         summary="Lock exceptions in force, optionally for one unit",
     )
     async def listed(request: Request, unit: str | None = None) -> list[LockException]:
-        _caller(request, secret)
+        caller_of(request, secret)
         return await store_of().listed(unit, clock.now())
 
     @router.delete(
@@ -98,7 +98,7 @@ def routes(
         summary="Revoke a lock exception",
     )
     async def revoke(unit: str, report_type: str, period: str, request: Request) -> Response:
-        caller = _caller(request, secret)
+        caller = caller_of(request, secret)
         _may_reopen(caller, unit, registry_of())
         if not await store_of().revoke(unit, report_type, period):
             raise Refused(404, "unknown_lock_exception", "no such lock exception")
@@ -114,7 +114,7 @@ def routes(
     return router
 
 
-def _caller(request: Request, secret: str) -> str:
+def caller_of(request: Request, secret: str) -> str:
     try:
         return tokens.caller(request.headers.get("authorization", ""), secret)
     except tokens.Unauthorized as error:
