@@ -240,6 +240,67 @@ class RollupStore:
         )
         return [_report(r) for r in rows]
 
+    async def replace_period(
+        self,
+        report_type: str,
+        period: str,
+        latest: Mapping[ReportKey, Verdict],
+        refold: Refold,
+        now: datetime,
+    ) -> int:
+        """Throw away a (report type, period)'s reports and rollups and store ``latest`` and
+        rollups made from it from scratch, in one transaction.
+
+        Live batches write under the same tables' row locks; the exclusive table locks here
+        (reads go on) make a rebuild wait for them and them wait for it, so neither's writes
+        are lost. Returns how many province rollups were written."""
+        reports = sorted((key, _stored(verdict)) for key, verdict in latest.items())
+        provinces = {key: verdict.province or "" for key, verdict in latest.items()}
+        async with self._pool.acquire() as connection, connection.transaction():
+            await connection.execute(
+                "LOCK TABLE province_rollups, latest_reports IN EXCLUSIVE MODE"
+            )
+            await connection.execute(
+                "DELETE FROM latest_reports WHERE report_type = $1 AND period = $2",
+                report_type,
+                period,
+            )
+            await connection.execute(
+                "DELETE FROM province_rollups WHERE report_type = $1 AND period = $2",
+                report_type,
+                period,
+            )
+            await connection.executemany(
+                "INSERT INTO latest_reports (report_type, period, unit, province, submission_id,"
+                ' received_at, stream_seq, timeliness, "values")'
+                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)",
+                [
+                    (
+                        *key,
+                        provinces[key],
+                        r.submission_id,
+                        r.received_at,
+                        r.stream_seq,
+                        r.timeliness,
+                        to_json(r.values),
+                    )
+                    for key, r in reports
+                ],
+            )
+            by_province: dict[str, list[StoredReport]] = {}
+            for key, report in reports:
+                by_province.setdefault(provinces[key], []).append(report)
+            rollups = {
+                (report_type, period, province): refold((report_type, period, province), found)
+                for province, found in sorted(by_province.items())
+            }
+            await connection.executemany(
+                "INSERT INTO province_rollups VALUES ($1, $2, $3, '{}', '{}', 0, 0, 0, 0, $4)",
+                [(*key, now) for key in rollups],
+            )
+            await write_rollups(connection, rollups, now)
+        return len(rollups)
+
     async def province_rollups(self, report_type: str, period: str) -> list[StoredRollup]:
         rows = await self._pool.fetch(
             f"SELECT {_ROLLUP_COLUMNS} FROM province_rollups"

@@ -1,0 +1,80 @@
+"""`baocao rebuild`: recompute rollups from the stored submissions or from the stream."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from typing import Any
+
+import nats
+
+from services.aggregator.adapters import accepted_sources
+from services.aggregator.adapters.rollup_store import RollupStore
+from services.aggregator.rebuild import Rebuilt, rebuild
+from services.aggregator.service import AggregationService
+from services.aggregator.settings import AggregatorSettings
+from shared.clock import SystemClock
+from shared.db import create_pool
+from shared.registry.store import load_registry
+from shared.runtime import load_catalog
+
+
+def add_commands(commands: Any) -> None:
+    parser = commands.add_parser(
+        "rebuild",
+        help="recompute rollups from the stored submissions (or the REPORTS stream); the result"
+        " equals the live one (DATABASE_URL, NATS_URL)",
+    )
+    parser.add_argument("report_type", nargs="?", help="only this report type")
+    parser.add_argument("period", nargs="?", help="only this period (e.g. 2026-Q3)")
+    parser.add_argument(
+        "--source",
+        choices=["database", "stream"],
+        default="database",
+        help="the validator's submissions table (default) or the JetStream REPORTS stream",
+    )
+    parser.set_defaults(run=command)
+
+
+def command(args: argparse.Namespace) -> int:
+    done = asyncio.run(
+        run(
+            AggregatorSettings(),
+            args.report_type,
+            args.period,
+            source=args.source,
+            say=lambda line: print(line, flush=True),
+        )
+    )
+    print(f"rebuilt {len(done)} report periods")
+    return 0
+
+
+async def run(
+    settings: AggregatorSettings,
+    report_type: str | None,
+    period: str | None,
+    *,
+    source: str = "database",
+    say: Any = print,
+) -> list[Rebuilt]:
+    pool = await create_pool(settings.database_url, max_size=2)
+    connection = None
+    try:
+        registry = await load_registry(pool)
+        service = AggregationService(
+            catalog=load_catalog(settings),
+            registry=registry,
+            clock=SystemClock(),
+            store=RollupStore(pool),
+        )
+        if source == "stream":
+            connection = await nats.connect(settings.nats_url)
+            verdicts = accepted_sources.from_stream(connection.jetstream(), report_type, period)
+        else:
+            verdicts = accepted_sources.from_database(pool, report_type, period)
+        return await rebuild(service, verdicts, say=say)
+    finally:
+        if connection is not None:
+            await connection.close()
+        await pool.close()
