@@ -282,7 +282,7 @@ class RollupStore:
                         r.received_at,
                         r.stream_seq,
                         r.timeliness,
-                        to_json(r.values),
+                        dict(r.values),
                     )
                     for key, r in reports
                 ],
