@@ -80,9 +80,7 @@ async def test_a_rebuild_equals_the_live_rollups_byte_for_byte(
     live_bodies, live_rows = await snapshot(system)
     assert any(b'"bandwidth_mbps":40' in body for body in live_bodies)
 
-    settings = AggregatorSettings(  # type: ignore[call-arg]
-        NATS_URL=system.nats_url, DATABASE_URL=system.database_url
-    )
+    settings = AggregatorSettings(NATS_URL=system.nats_url, DATABASE_URL=system.database_url)
     done = await run(settings, None, None, source=source)
 
     assert {(d.report_type, d.period) for d in done} == {
@@ -99,9 +97,7 @@ async def test_a_rebuild_of_one_period_leaves_the_others_alone(
 ) -> None:
     system = await start_system()
     await live_round(system)
-    settings = AggregatorSettings(  # type: ignore[call-arg]
-        NATS_URL=system.nats_url, DATABASE_URL=system.database_url
-    )
+    settings = AggregatorSettings(NATS_URL=system.nats_url, DATABASE_URL=system.database_url)
     connection = await asyncpg.connect(system.database_url)
     try:
         await connection.execute(
