@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
 import os
 import sys
@@ -215,7 +216,13 @@ def parser() -> argparse.ArgumentParser:
     chaos.add_argument("--seed", type=int, default=2026)
     chaos.set_defaults(run=cmd_chaos)
     _add_operator_commands(commands)
+    for module in _COMMAND_MODULES:
+        importlib.import_module(module).add_commands(commands)
     return root
+
+
+# Command groups that live in modules of their own, each with ``add_commands(subparsers)``.
+_COMMAND_MODULES = ("baocao.rebuild",)
 
 
 def _add_operator_commands(commands: Any) -> None:
