@@ -54,8 +54,12 @@ def test_each_period_has_its_own_chain() -> None:
 
 
 def test_changes_compare_numbers_and_name_indicators_added_or_dropped() -> None:
-    before = {"docs_issued": 80, "budget": Decimal("50.5"), "dropped": 3}
-    after = {"docs_issued": 80, "budget": Decimal("50.50"), "added": Decimal("1.25")}
+    before: dict[str, int | Decimal] = {"docs_issued": 80, "budget": Decimal("50.5"), "dropped": 3}
+    after: dict[str, int | Decimal] = {
+        "docs_issued": 80,
+        "budget": Decimal("50.50"),
+        "added": Decimal("1.25"),
+    }
 
     assert changes(before, after) == {
         "added": Change(None, Decimal("1.25")),
