@@ -1,21 +1,65 @@
-"""Wires the notifier: schedule, outbox, publisher and its loop."""
+"""Wires the notifier: policy, outbox, contacts, channels, its loop and its HTTP API."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import os
+import socket
+import uuid
 
+import httpx
 from fastapi import FastAPI
 
-from services.notifier.adapters.notice_publisher import NoticePublisher
+from services.notifier.adapters.channels import (
+    EmailChannel,
+    NatsChannel,
+    SmtpConfig,
+    WebhookChannel,
+)
+from services.notifier.adapters.contacts import ContactStore
 from services.notifier.adapters.outbox import Outbox
-from services.notifier.entrypoints import consumers
+from services.notifier.domain.delivery import QuietHours
+from services.notifier.entrypoints import consumers, http
 from services.notifier.entrypoints.ticker import Ticker
-from services.notifier.service import NotificationService
+from services.notifier.service import DeliveryPolicy, NotificationService
 from services.notifier.settings import NotifierSettings
 from shared.clock import Clock
 from shared.consuming import BatchConsumer
+from shared.logging import get_logger
+from shared.registry import Registry
 from shared.registry.store import load_registry
 from shared.runtime import Runtime, load_catalog, make_broker, service_app
+
+log = get_logger(__name__)
+
+
+def smtp_config(settings: NotifierSettings) -> SmtpConfig | None:
+    if not settings.smtp_host:
+        return None
+    return SmtpConfig(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        sender=settings.mail_from,
+        username=settings.smtp_username,
+        password=settings.smtp_password,
+        start_tls={"none": False, "starttls": True, "starttls-if-offered": None, "tls": False}[
+            settings.smtp_tls
+        ],
+        use_tls=settings.smtp_tls == "tls",
+        timeout=settings.send_timeout_seconds,
+    )
+
+
+def policy_of(settings: NotifierSettings) -> DeliveryPolicy:
+    return DeliveryPolicy(
+        catch_up_days=settings.catch_up_days,
+        quiet_hours=QuietHours.parse(settings.quiet_hours),
+        lease_seconds=settings.lease_seconds,
+        max_attempts=settings.max_attempts,
+        backoff_base=settings.backoff_base_seconds,
+        backoff_cap=settings.backoff_cap_seconds,
+        concurrency=settings.send_concurrency,
+        submit_url=settings.submit_url,
+    )
 
 
 class Notifier:
@@ -25,27 +69,43 @@ class Notifier:
         if clock is not None:
             self.runtime.clock = clock
         self.catalog = load_catalog(settings)
+        # Names this process in every claim and attempt: which replica sent what.
+        self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.service: NotificationService | None = None
+        self.registry: Registry | None = None
         self._ticker: Ticker | None = None
+        self._http: httpx.AsyncClient | None = None
         self.consumers: list[BatchConsumer] = []
 
     async def start(self, *, loop: bool = True) -> None:
         await self.runtime.open()
+        self.registry = await load_registry(self.runtime.db)
+        self._http = httpx.AsyncClient(
+            timeout=self.settings.send_timeout_seconds, follow_redirects=False
+        )
+        smtp = smtp_config(self.settings)
+        if smtp is None:
+            log.warning("no NOTIFIER_SMTP_HOST: notices go to NATS and webhooks, not e-mail")
         self.service = NotificationService(
             catalog=self.catalog,
-            registry=await load_registry(self.runtime.db),
+            registry=self.registry,
             clock=self.runtime.clock,
             outbox=Outbox(self.runtime.db),
-            publisher=NoticePublisher(self.runtime.js),
-            lead=timedelta(days=self.settings.reminder_lead_days),
-            window=timedelta(days=self.settings.escalation_window_days),
+            contacts=ContactStore(self.runtime.db),
+            nats=NatsChannel(self.runtime.js),
+            email=EmailChannel(smtp) if smtp is not None else None,
+            webhook=WebhookChannel(self._http),
+            worker=self.worker,
+            policy=policy_of(self.settings),
         )
         self.consumers = consumers.build(self.service, batch_size=self.settings.batch_size)
         for consumer in self.consumers:
             await consumer.start(self.runtime.js)
             self.runtime.consumers.append(consumer)
         if loop:
-            self._ticker = Ticker(self.service, self.settings.tick_seconds)
+            self._ticker = Ticker(
+                self.service, self.settings.tick_seconds, self.settings.relay_seconds
+            )
             self._ticker.start()
 
     async def stop(self) -> None:
@@ -53,7 +113,17 @@ class Notifier:
             await self._ticker.stop()
         for consumer in self.consumers:
             await consumer.stop()
+        if self._http is not None:
+            await self._http.aclose()
         await self.runtime.close()
+
+    def _service(self) -> NotificationService:
+        assert self.service is not None, "the notifier has not started"
+        return self.service
+
+    def _registry(self) -> Registry:
+        assert self.registry is not None, "the notifier has not started"
+        return self.registry
 
     def app(self) -> FastAPI:
         app = service_app("Baocao notifier", self.runtime, self.start, self.stop)
@@ -62,4 +132,14 @@ class Notifier:
         async def ticks() -> dict[str, int]:
             return {"completed": self._ticker.completed if self._ticker is not None else 0}
 
+        app.include_router(
+            http.routes(
+                lambda: self._service().contacts,
+                lambda: self._service().outbox,
+                self._registry,
+                self.runtime.clock,
+                self.settings.token_secret,
+            )
+        )
+        http.add_error_handlers(app)
         return app

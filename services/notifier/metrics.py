@@ -16,19 +16,27 @@ sent: Final = Counter(
 )
 failed: Final = Counter(
     "baocao_notices_failed",
-    "Attempts to deliver a notice that failed; the notice stays unsent and is tried again.",
+    "Attempts to deliver a notice that failed; retried with backoff, then dead-lettered.",
     ["stage", "channel"],
 )
 cancelled: Final = Counter(
     "baocao_notices_cancelled",
-    "Scheduled notices cancelled because the unit's report arrived before they were sent.",
+    "Deliveries cancelled because the reports they chase arrived before they were sent.",
 )
 skipped: Final = Counter(
     "baocao_notices_skipped",
     "Notices not sent because they could not be addressed (e.g. the sending unit is unknown).",
     ["reason"],
 )
-unsent: Final = Gauge("baocao_notices_unsent", "Notices in the outbox waiting to be sent.")
+dead_lettered: Final = Counter(
+    "baocao_notices_dead_lettered",
+    "Deliveries given up after every attempt failed (or refused for good), by channel; each is"
+    " announced on notify.deadletter.<recipient>.",
+    ["channel"],
+)
+unsent: Final = Gauge(
+    "baocao_notices_unsent", "Deliveries (notice x channel) in the outbox waiting to be sent."
+)
 ticks: Final = Counter("baocao_notifier_ticks", "Scheduling rounds completed.")
 tick_failures: Final = Counter(
     "baocao_notifier_tick_failures", "Scheduling rounds that failed and will be tried again."

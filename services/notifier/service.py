@@ -1,38 +1,83 @@
-"""The notifier's use case: find who is due a notice, claim it, send it once."""
+"""The notifier's use case: plan what the reminder policy says is due, put it in the outbox,
+and deliver each notice once on each of its recipient's channels."""
 
 from __future__ import annotations
 
+import asyncio
+from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime
 
 from services.notifier import metrics
-from services.notifier.adapters.notice_publisher import NoticePublisher
-from services.notifier.adapters.outbox import Outbox
-from services.notifier.domain.messages import render, render_rejection
-from services.notifier.domain.schedule import Due, candidate_periods, due_notices
+from services.notifier.adapters.channels import (
+    DeliveryFailed,
+    EmailChannel,
+    NatsChannel,
+    WebhookChannel,
+)
+from services.notifier.adapters.contacts import Contact, ContactStore
+from services.notifier.adapters.outbox import Claimed, NewNotice, Outbox
+from services.notifier.domain.delivery import EMAIL, NATS, WEBHOOK, QuietHours, backoff_seconds
+from services.notifier.domain.messages import render_planned, render_rejection
+from services.notifier.domain.schedule import Planned, candidate_periods, plan
 from shared.catalog import Catalog
 from shared.clock import Clock
 from shared.logging import get_logger
+from shared.periods import VIETNAM
 from shared.registry import Registry
-from shared.schemas import Notice, Verdict
+from shared.schemas import LateUnit, Notice, NoticeDeadLettered, Verdict
 
 log = get_logger(__name__)
 RELAY_BATCH = 500
+QUIET_HOURS = QuietHours.parse("21:00-07:00")
 
 
-def notice_for(due: Due) -> Notice:
-    message_vi, message_en = render(due)
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    catch_up_days: int = 2
+    quiet_hours: QuietHours = QUIET_HOURS
+    lease_seconds: float = 30.0
+    max_attempts: int = 6
+    backoff_base: float = 2.0
+    backoff_cap: float = 600.0
+    concurrency: int = 8
+    submit_url: str = "http://127.0.0.1:8080/v1/submissions"
+
+
+def notice_of(planned: Planned, submit_url: str) -> Notice:
+    text = render_planned(planned, submit_url)
+    late = [LateUnit(unit=u.code, name=u.name, province=u.province) for u in planned.late]
+    if planned.behind:
+        late = [
+            LateUnit(
+                unit=p.province.code,
+                name=p.province.name,
+                province=p.province.code,
+                expected=p.expected,
+                submitted=p.submitted,
+                rate_pct=p.rate_pct,
+            )
+            for p in planned.behind
+        ]
+    reminder = planned.kind == "reminder"
     return Notice(
-        notice_id=f"{due.stage}:{due.report_type.code}:{due.period.label}:{due.unit.code}",
-        stage=due.stage,
-        recipient=due.recipient,
-        unit=due.unit.code,
-        unit_name=due.unit.name,
-        report_type=due.report_type.code,
-        period=due.period.label,
-        deadline=due.deadline,
-        message_vi=message_vi,
-        message_en=message_en,
+        notice_id=planned.notice_id,
+        kind="reminder" if reminder else "escalation",
+        stage=planned.stage,
+        level=planned.level.value,
+        recipient=planned.recipient.code,
+        unit=planned.recipient.code,
+        unit_name=planned.recipient.name,
+        report_type=planned.report_type.code,
+        period=planned.period.label,
+        deadline=planned.deadline,
+        subject_vi=text.subject_vi,
+        subject_en=text.subject_en,
+        message_vi=text.body_vi,
+        message_en=text.body_en,
+        late=[] if reminder else late,
+        submit_url=submit_url,
     )
 
 
@@ -44,62 +89,93 @@ class NotificationService:
         registry: Registry,
         clock: Clock,
         outbox: Outbox,
-        publisher: NoticePublisher,
-        lead: timedelta,
-        window: timedelta,
+        contacts: ContactStore,
+        nats: NatsChannel,
+        email: EmailChannel | None,
+        webhook: WebhookChannel,
+        worker: str,
+        policy: DeliveryPolicy | None = None,
     ) -> None:
         self.catalog = catalog
         self.registry = registry
         self.clock = clock
         self.outbox = outbox
-        self.publisher = publisher
-        self.lead = lead
-        self.window = window
+        self.contacts = contacts
+        self.nats = nats
+        self.email = email
+        self.webhook = webhook
+        self.worker = worker
+        self.policy = policy or DeliveryPolicy()
 
+    # --- scheduling --------------------------------------------------------------------------
     async def tick(self) -> int:
-        """One round: schedule what is due, then send what is unsent. Returns notices sent."""
-        now = self.clock.now()
-        periods = {(rt.code, p.label) for rt in self.catalog for p in candidate_periods(rt, now)}
-        submitted = await self.outbox.submitted(periods)
-        scheduled = await self.outbox.scheduled(periods)
-        due = [
-            d
-            for d in due_notices(
-                self.catalog, self.registry, submitted, now, lead=self.lead, window=self.window
-            )
-            # Rendering and inserting a notice already in the outbox is wasted work that grows
-            # with the number of units: at 33,000 communes it took seconds of every tick.
-            if (d.unit.code, d.report_type.code, d.period.label, d.stage) not in scheduled
-        ]
-        added = await self.outbox.add([notice_for(d) for d in due], now)
-        for stage, count in added.items():
-            metrics.scheduled.labels(stage).inc(count)
-        if added:
-            log.info("notices scheduled", count=added.total())
+        """One round: schedule what the policy says is due today, then deliver what is due.
+        Returns deliveries made."""
+        await self.schedule()
         sent = await self.relay()
         metrics.unsent.set(await self.outbox.unsent_count())
         return sent
 
+    async def schedule(self) -> Counter[str]:
+        now = self.clock.now()
+        today = now.astimezone(VIETNAM).date()
+        periods = {(rt.code, p.label) for rt in self.catalog for p in candidate_periods(rt, today)}
+        submitted = await self.outbox.submitted(periods)
+        scheduled = await self.outbox.scheduled(periods)
+        planned = [
+            p
+            for p in plan(
+                self.catalog,
+                self.registry,
+                submitted,
+                today,
+                catch_up_days=self.policy.catch_up_days,
+            )
+            # Rendering and inserting what is already in the outbox grows with the number of
+            # units: at 33,000 communes it took seconds of every tick.
+            if p.notice_id not in scheduled
+        ]
+        added = await self.outbox.add(
+            [
+                NewNotice(notice_of(p, self.policy.submit_url), [u.code for u in p.late])
+                for p in planned
+            ],
+            now,
+            email_from=self._email_from(),
+        )
+        for stage, count in added.items():
+            metrics.scheduled.labels(stage).inc(count)
+        if added:
+            log.info("notices scheduled", count=added.total(), stages=dict(added))
+        return added
+
+    def _email_from(self) -> datetime | None:
+        return (
+            None if self.email is None else self.policy.quiet_hours.next_allowed(self.clock.now())
+        )
+
+    # --- verdicts ----------------------------------------------------------------------------
     async def on_accepted(self, reported: Collection[tuple[str, str, str]]) -> int:
-        """Reports arrived, as (unit, report type, period): their units' unsent reminders and
-        escalations are cancelled."""
-        cancelled = await self.outbox.cancel(reported, self.clock.now())
-        if cancelled:
-            metrics.cancelled.inc(cancelled)
-            log.info("notices cancelled; the reports arrived", count=cancelled)
-        return cancelled
+        """Reports arrived, as (unit, report type, period): notices about them that are not
+        sent yet on some channel are cancelled there (a digest once all its units reported)."""
+        periods = {(rt, period) for _, rt, period in reported}
+        if not periods:
+            return 0
+        cancelled = await self.outbox.cancel_answered(self.clock.now(), periods)
+        self._count_cancelled(len(cancelled))
+        return len(cancelled)
 
     async def on_rejected(
         self, verdicts: Sequence[Verdict], carriers: Mapping[str, Mapping[str, str]]
     ) -> None:
-        """Tell each submitter why their report was rejected, on ``notify.<unit>``.
+        """Tell each submitter why their report was rejected.
 
         The notice goes into the outbox under ``rejection:<submission_id>``, so a verdict
         redelivered or republished at any later time finds it there and sends nothing twice;
-        then the outbox is relayed at once rather than at the next round. ``carriers`` (by
-        submission id) let each notice continue its report's trace."""
-        notices: list[Notice] = []
-        notice_carriers: dict[str, Mapping[str, str]] = {}
+        its NATS delivery is made at once rather than at the next relay (e-mail and webhook
+        follow with the relay loop). ``carriers`` (by submission id) continue each report's
+        trace."""
+        notices: list[NewNotice] = []
         for verdict in verdicts:
             notice = self.rejection_notice(verdict)
             if notice is None:
@@ -110,12 +186,11 @@ class NotificationService:
                     unit=verdict.sender or verdict.unit,
                 )
                 continue
-            notices.append(notice)
-            notice_carriers[notice.notice_id] = carriers.get(verdict.submission_id, {})
-        added = await self.outbox.add(notices, self.clock.now(), notice_carriers)
+            notices.append(NewNotice(notice, [], carriers.get(verdict.submission_id)))
+        added = await self.outbox.add(notices, self.clock.now(), email_from=self._email_from())
         for stage, count in added.items():
             metrics.scheduled.labels(stage).inc(count)
-        await self.relay()
+        await self.relay(only=[n.notice.notice_id for n in notices], channels=[NATS])
 
     def rejection_notice(self, verdict: Verdict) -> Notice | None:
         """The notice for the unit that sent ``verdict``'s submission (which may differ from the
@@ -138,58 +213,183 @@ class NotificationService:
             if report_type is not None
             else (verdict.report_type, verdict.report_type)
         )
-        message_vi, message_en = render_rejection(
-            verdict.submission_id, title, verdict.period, verdict.reasons
+        text = render_rejection(
+            verdict.submission_id, title, verdict.period, verdict.reasons, self.policy.submit_url
         )
         return Notice(
             notice_id=f"rejection:{verdict.submission_id}",
+            kind="rejection",
             stage="rejection",
+            level=unit.level.value if unit is not None else None,
             recipient=recipient.code,
             unit=verdict.unit,
             unit_name=unit.name if unit is not None else verdict.unit,
             report_type=verdict.report_type,
             period=verdict.period,
             deadline=deadline,
-            message_vi=message_vi,
-            message_en=message_en,
+            subject_vi=text.subject_vi,
+            subject_en=text.subject_en,
+            message_vi=text.body_vi,
+            message_en=text.body_en,
+            submit_url=self.policy.submit_url,
             submission_id=verdict.submission_id,
             reasons=verdict.reasons,
         )
 
-    async def relay(self) -> int:
-        """Send unsent notices. A claim is held while sending, so replicas never send the same
-        notice at once; a crash after publishing resends it under the same Nats-Msg-Id, which
-        the stream drops as a duplicate."""
-        cancelled = await self.outbox.cancel_answered(self.clock.now())
-        if cancelled:
-            metrics.cancelled.inc(cancelled)
+    # --- delivery ----------------------------------------------------------------------------
+    def channels_open(self) -> list[str]:
+        """NATS and webhooks always; e-mail outside quiet hours."""
+        channels = [NATS, WEBHOOK]
+        if self.email is not None and not self.policy.quiet_hours.contains(self.clock.now()):
+            channels.append(EMAIL)
+        return channels
+
+    async def relay(
+        self, *, only: Collection[str] | None = None, channels: Collection[str] | None = None
+    ) -> int:
+        """Deliver what is due, batch after batch, until nothing is left that this worker can
+        claim. Returns deliveries made."""
+        if only is not None and not only:
+            return 0
+        self._count_cancelled(len(await self.outbox.cancel_answered(self.clock.now())))
+        open_now = [c for c in self.channels_open() if channels is None or c in channels]
+        gate = asyncio.Semaphore(self.policy.concurrency)
         sent = 0
         while True:
-            async with self.outbox.acquire() as connection, connection.transaction():
-                claimed = await self.outbox.claim_unsent(connection, RELAY_BATCH)
-                if not claimed:
-                    return sent
-                notices = [notice for notice, _ in claimed]
-                refused = await self.publisher.publish(
-                    notices, self.clock.now(), {n.notice_id: c for n, c in claimed}
-                )
-                delivered = [n for n in notices if n.notice_id not in refused]
-                await self.outbox.mark_sent(connection, delivered, self.clock.now())
-                # A notice NATS refuses for what it is would fail every relay and hold back
-                # every notice after it: it is set aside, loudly, instead.
-                await self.outbox.set_aside(connection, list(refused), self.clock.now())
-            for notice_id, error in refused.items():
-                metrics.skipped.labels("undeliverable").inc()
-                log.error("notice undeliverable; set aside", notice_id=notice_id, error=repr(error))
-            notices = delivered
-            sent += len(notices)
-            for notice in notices:
-                log.info(
-                    "notice sent",
+            claimed = await self.outbox.claim(
+                self.worker,
+                RELAY_BATCH,
+                self.clock.now(),
+                channels=open_now,
+                lease_seconds=self.policy.lease_seconds,
+                only=only,
+            )
+            if not claimed:
+                return sent
+            contacts = await self.contacts.get_many(
+                {c.notice.recipient for c in claimed if c.channel != NATS}
+            )
+
+            results = await asyncio.gather(
+                *(self._gated(gate, c, contacts.get(c.notice.recipient)) for c in claimed)
+            )
+            sent += sum(results)
+
+    async def _gated(self, gate: asyncio.Semaphore, item: Claimed, contact: Contact | None) -> bool:
+        async with gate:
+            return await self._deliver(item, contact)
+
+    async def _deliver(self, item: Claimed, contact: Contact | None) -> bool:
+        notice, channel = item.notice, item.channel
+        now = self.clock.now()
+        if channel == EMAIL and (contact is None or not contact.emails):
+            await self.outbox.close_undeliverable(
+                notice.notice_id, channel, now, "no e-mail address"
+            )
+            return False
+        if channel == WEBHOOK and (contact is None or not contact.webhook_url):
+            await self.outbox.close_undeliverable(notice.notice_id, channel, now, "no webhook")
+            return False
+        begun = await self.outbox.begin_attempt(
+            notice.notice_id, channel, self.worker, self.policy.lease_seconds, now
+        )
+        if begun is None:
+            return False  # another worker holds it now, or it was cancelled or closed
+        attempt_id, attempt = begun
+        try:
+            await self._send(item, contact)
+        except DeliveryFailed as error:
+            await self._failed(item, attempt_id, attempt, error)
+            return False
+        await self.outbox.finish_sent(attempt_id, notice.notice_id, channel, self.clock.now())
+        metrics.sent.labels(notice.stage, channel).inc()
+        log.info(
+            "notice sent",
+            notice_id=notice.notice_id,
+            channel=channel,
+            recipient=notice.recipient,
+            unit=notice.unit,
+            stage=notice.stage,
+            report_type=notice.report_type,
+            period=notice.period,
+            attempt=attempt,
+        )
+        return True
+
+    async def _send(self, item: Claimed, contact: Contact | None) -> None:
+        notice = item.notice
+        if item.channel == NATS:
+            await self.nats.send(notice, self.clock.now(), item.carrier)
+        elif item.channel == EMAIL:
+            assert self.email is not None
+            assert contact is not None
+            await self.email.send(notice, contact.emails, self.clock.now())
+        else:
+            assert contact is not None
+            assert contact.webhook_url is not None
+            assert contact.webhook_secret is not None
+            await self.webhook.send(notice, contact.webhook_url, contact.webhook_secret)
+
+    async def _failed(
+        self, item: Claimed, attempt_id: int, attempt: int, error: DeliveryFailed
+    ) -> None:
+        notice, channel = item.notice, item.channel
+        metrics.failed.labels(notice.stage, channel).inc()
+        # NATS is our own backbone: an outage there is waited out, never dead-lettered.
+        dead = error.permanent or (not error.outage and attempt >= self.policy.max_attempts)
+        retry_in = (
+            None
+            if dead
+            else backoff_seconds(attempt, self.policy.backoff_base, self.policy.backoff_cap)
+        )
+        now = self.clock.now()
+        await self.outbox.finish_failed(
+            attempt_id,
+            notice.notice_id,
+            channel,
+            now,
+            error=str(error),
+            http_status=error.http_status,
+            retry_in=retry_in,
+        )
+        if not dead:
+            log.warning(
+                "notice delivery failed; will retry",
+                notice_id=notice.notice_id,
+                channel=channel,
+                attempt=attempt,
+                retry_in=retry_in,
+                error=str(error),
+            )
+            return
+        metrics.dead_lettered.labels(channel).inc()
+        log.error(
+            "notice dead-lettered",
+            notice_id=notice.notice_id,
+            channel=channel,
+            attempts=attempt,
+            error=str(error),
+        )
+        try:
+            await self.nats.dead_letter(
+                NoticeDeadLettered(
                     notice_id=notice.notice_id,
+                    channel=channel,
                     recipient=notice.recipient,
-                    unit=notice.unit,
                     stage=notice.stage,
                     report_type=notice.report_type,
                     period=notice.period,
+                    attempts=attempt,
+                    last_error=str(error),
+                    at=now,
                 )
+            )
+        except Exception as publish_error:  # the row says dead either way; operators see both
+            log.error(
+                "dead letter not published", notice_id=notice.notice_id, error=repr(publish_error)
+            )
+
+    def _count_cancelled(self, count: int) -> None:
+        if count:
+            metrics.cancelled.inc(count)
+            log.info("notice deliveries cancelled; the reports arrived", count=count)

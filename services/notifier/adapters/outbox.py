@@ -1,9 +1,20 @@
-"""The notifications outbox: claims that make each notice go out once."""
+"""The notifications outbox: notices, their deliveries per channel, and every attempt.
+
+Exactly once per (notice, channel) rests on three statements:
+
+- ``claim``: pending deliveries are taken with ``FOR UPDATE SKIP LOCKED`` and leased to one
+  worker (``claimed_by``, ``claimed_until`` in real time); replicas skip them, and a killed
+  worker's lease expires so another takes over what it had not sent;
+- ``begin_attempt``: right before sending, the holder renews its lease and records the attempt in
+  one statement that finds the row only while it is pending and still leased to it;
+- ``finish_sent`` / ``finish_failed``: the outcome, after the channel answered.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +22,27 @@ import asyncpg
 
 from services.notifier.domain.schedule import SubmittedKey
 from shared.schemas import Notice
+
+
+@dataclass(frozen=True)
+class NewNotice:
+    notice: Notice
+    about: Sequence[str]  # units whose accepted reports make the notice pointless
+    carrier: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Claimed:
+    notice: Notice
+    channel: str
+    carrier: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    notice_id: str
+    channel: str
+    stage: str
 
 
 class Outbox:
@@ -30,122 +62,302 @@ class Outbox:
         )
         return {(r["report_type"], r["period"], r["unit"]) for r in rows}
 
-    async def scheduled(
-        self, periods: Collection[tuple[str, str]]
-    ) -> set[tuple[str, str, str, str]]:
-        """(unit, report type, period, stage) of every notice already in the outbox."""
+    async def scheduled(self, periods: Collection[tuple[str, str]]) -> set[str]:
+        """The ids of every notice already in the outbox for these (report type, period)."""
         if not periods:
             return set()
         rows = await self._pool.fetch(
-            "SELECT unit, report_type, period, stage FROM notifications"
+            "SELECT notice_id FROM notifications"
             " WHERE (report_type, period) IN (SELECT * FROM unnest($1::text[], $2::text[]))",
             [p[0] for p in periods],
             [p[1] for p in periods],
         )
-        return {(r["unit"], r["report_type"], r["period"], r["stage"]) for r in rows}
+        return {r["notice_id"] for r in rows}
 
     async def add(
         self,
-        notices: Sequence[Notice],
+        notices: Sequence[NewNotice],
         now: datetime,
-        carriers: Mapping[str, Mapping[str, str]] | None = None,
+        *,
+        email_from: datetime | None,
     ) -> Counter[str]:
-        """Insert notices not yet on record (by notice id); returns how many were new, by stage.
-
-        ``carriers`` hold the trace each notice continues, by notice id."""
+        """Insert the notices not yet on record (by notice id) and, for each new one, its
+        deliveries: NATS always, e-mail (not before ``email_from``; None: e-mail is off) and the
+        webhook where the recipient's contacts have them. Returns how many were new, by stage."""
         if not notices:
             return Counter()
-        carriers = carriers or {}
-        rows = await self._pool.fetch(
-            "INSERT INTO notifications (notice_id, unit, report_type, period, stage, recipient,"
-            " deadline, payload, trace_carrier, created_at)"
-            " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
-            "   $6::text[], $7::timestamptz[], $8::jsonb[], $9::jsonb[], $10::timestamptz[])"
-            " ON CONFLICT DO NOTHING RETURNING stage",
-            [n.notice_id for n in notices],
-            [n.unit for n in notices],
-            [n.report_type for n in notices],
-            [n.period for n in notices],
-            [n.stage for n in notices],
-            [n.recipient for n in notices],
-            [n.deadline for n in notices],
-            [n.model_dump(mode="json") for n in notices],
-            [dict(carriers[n.notice_id]) if n.notice_id in carriers else None for n in notices],
-            [now] * len(notices),
-        )
-        return Counter(r["stage"] for r in rows)
-
-    async def claim_unsent(
-        self, connection: asyncpg.Connection[Any], limit: int
-    ) -> list[tuple[Notice, Mapping[str, str]]]:
-        """Lock up to ``limit`` unsent notices for this transaction; replicas skip them."""
-        rows = await connection.fetch(
-            "SELECT payload, trace_carrier FROM notifications"
-            " WHERE sent_at IS NULL AND cancelled_at IS NULL"
-            " ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED",
-            limit,
-        )
-        return [(Notice.model_validate(r["payload"]), r["trace_carrier"] or {}) for r in rows]
-
-    async def mark_sent(
-        self, connection: asyncpg.Connection[Any], notices: Sequence[Notice], now: datetime
-    ) -> None:
-        await connection.execute(
-            "UPDATE notifications SET sent_at = $2 WHERE notice_id = ANY($1::text[])",
-            [n.notice_id for n in notices],
-            now,
-        )
-
-    async def set_aside(
-        self, connection: asyncpg.Connection[Any], notice_ids: Sequence[str], now: datetime
-    ) -> None:
-        """Close notices that can never be delivered, so they stop holding back the rest."""
-        if notice_ids:
-            await connection.execute(
-                "UPDATE notifications SET cancelled_at = $2 WHERE notice_id = ANY($1::text[])",
-                list(notice_ids),
+        async with self._pool.acquire() as connection, connection.transaction():
+            rows = await connection.fetch(
+                "INSERT INTO notifications (notice_id, unit, report_type, period, stage, kind,"
+                " level, recipient, deadline, payload, trace_carrier, about, created_at)"
+                " SELECT n.id, n.unit, n.rt, n.period, n.stage, n.kind, n.level, n.recipient,"
+                "   n.deadline, n.payload, n.carrier, ARRAY(SELECT jsonb_array_elements_text(n.about)),"
+                "   $13"
+                " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
+                "   $6::text[], $7::text[], $8::text[], $9::timestamptz[], $10::jsonb[],"
+                "   $11::jsonb[], $12::jsonb[])"
+                "   AS n(id, unit, rt, period, stage, kind, level, recipient, deadline, payload,"
+                "        carrier, about)"
+                " ON CONFLICT DO NOTHING RETURNING notice_id, stage, recipient",
+                [n.notice.notice_id for n in notices],
+                [n.notice.unit for n in notices],
+                [n.notice.report_type for n in notices],
+                [n.notice.period for n in notices],
+                [n.notice.stage for n in notices],
+                [n.notice.kind for n in notices],
+                [n.notice.level for n in notices],
+                [n.notice.recipient for n in notices],
+                [n.notice.deadline for n in notices],
+                [n.notice.model_dump(mode="json") for n in notices],
+                [dict(n.carrier) if n.carrier else None for n in notices],
+                [list(n.about) for n in notices],
                 now,
             )
+            if not rows:
+                return Counter()
+            ids = [r["notice_id"] for r in rows]
+            await connection.execute(
+                "INSERT INTO notification_deliveries (notice_id, channel, not_before)"
+                " SELECT id, 'nats', $2 FROM unnest($1::text[]) AS id",
+                ids,
+                now,
+            )
+            await connection.execute(
+                "INSERT INTO notification_deliveries (notice_id, channel, not_before)"
+                " SELECT n.notice_id, 'webhook', $2 FROM notifications n"
+                " JOIN contacts c ON c.unit = n.recipient"
+                " WHERE n.notice_id = ANY($1::text[]) AND c.webhook_url IS NOT NULL",
+                ids,
+                now,
+            )
+            if email_from is not None:
+                await connection.execute(
+                    "INSERT INTO notification_deliveries (notice_id, channel, not_before)"
+                    " SELECT n.notice_id, 'email', $2 FROM notifications n"
+                    " JOIN contacts c ON c.unit = n.recipient"
+                    " WHERE n.notice_id = ANY($1::text[]) AND cardinality(c.emails) > 0",
+                    ids,
+                    email_from,
+                )
+        return Counter(r["stage"] for r in rows)
 
-    async def cancel(self, reported: Collection[tuple[str, str, str]], now: datetime) -> int:
-        """Cancel unsent notices about (unit, report type, period) that now has a report.
-
-        A notice being sent is locked by its claim; the update waits for it, then finds it
-        sent and leaves it alone."""
-        if not reported:
-            return 0
+    async def claim(
+        self,
+        worker: str,
+        limit: int,
+        now: datetime,
+        *,
+        channels: Collection[str],
+        lease_seconds: float,
+        only: Collection[str] | None = None,
+    ) -> list[Claimed]:
+        """Lease up to ``limit`` deliveries due by ``now`` (system time) on ``channels`` to
+        ``worker``: pending, past their backoff, and unclaimed or with an expired lease."""
         rows = await self._pool.fetch(
-            "UPDATE notifications SET cancelled_at = $4"
-            " FROM unnest($1::text[], $2::text[], $3::text[]) AS r(unit, report_type, period)"
-            " WHERE notifications.unit = r.unit AND notifications.report_type = r.report_type"
-            " AND notifications.period = r.period AND notifications.stage <> 'rejection'"
-            " AND notifications.sent_at IS NULL AND notifications.cancelled_at IS NULL"
-            " RETURNING 1",
-            [k[0] for k in reported],
-            [k[1] for k in reported],
-            [k[2] for k in reported],
+            "WITH due AS ("
+            "  SELECT notice_id, channel FROM notification_deliveries"
+            "  WHERE status = 'pending' AND not_before <= $3 AND channel = ANY($4::text[])"
+            "    AND retry_at <= clock_timestamp()"
+            "    AND (claimed_until IS NULL OR claimed_until < clock_timestamp())"
+            "    AND ($6::text[] IS NULL OR notice_id = ANY($6::text[]))"
+            "  ORDER BY not_before, notice_id LIMIT $2 FOR UPDATE SKIP LOCKED)"
+            " UPDATE notification_deliveries d SET claimed_by = $1,"
+            "   claimed_until = clock_timestamp() + make_interval(secs => $5)"
+            " FROM due WHERE d.notice_id = due.notice_id AND d.channel = due.channel"
+            " RETURNING d.notice_id, d.channel",
+            worker,
+            limit,
             now,
+            list(channels),
+            lease_seconds,
+            list(only) if only is not None else None,
         )
-        return len(rows)
+        if not rows:
+            return []
+        notices = await self._pool.fetch(
+            "SELECT notice_id, payload, trace_carrier FROM notifications"
+            " WHERE notice_id = ANY($1::text[])",
+            list({r["notice_id"] for r in rows}),
+        )
+        by_id = {r["notice_id"]: r for r in notices}
+        claimed = [
+            Claimed(
+                Notice.model_validate(by_id[r["notice_id"]]["payload"]),
+                r["channel"],
+                by_id[r["notice_id"]]["trace_carrier"] or {},
+            )
+            for r in rows
+        ]
+        return sorted(claimed, key=lambda c: (c.notice.notice_id, c.channel))
 
-    async def cancel_answered(self, now: datetime) -> int:
-        """Cancel unsent reminders and escalations whose report has been accepted since they were
-        scheduled: a report accepted while the round that scheduled them was still running."""
-        rows = await self._pool.fetch(
-            "UPDATE notifications n SET cancelled_at = $1"
-            " WHERE n.sent_at IS NULL AND n.cancelled_at IS NULL AND n.stage <> 'rejection'"
-            " AND EXISTS (SELECT 1 FROM submissions s WHERE s.status = 'accepted'"
-            "   AND s.report_type = n.report_type AND s.period = n.period AND s.unit = n.unit)"
-            " RETURNING 1",
-            now,
+    async def begin_attempt(
+        self, notice_id: str, channel: str, worker: str, lease_seconds: float, at: datetime
+    ) -> tuple[int, int] | None:
+        """Record an attempt about to be made and renew the lease; (attempt id, attempt number),
+        or None if ``worker`` no longer holds the delivery (its lease ran out and another
+        worker took it, or it was cancelled or closed): then it must not send."""
+        row = await self._pool.fetchrow(
+            "WITH fenced AS ("
+            "  UPDATE notification_deliveries SET attempts = attempts + 1,"
+            "    claimed_until = clock_timestamp() + make_interval(secs => $4)"
+            "  WHERE notice_id = $1 AND channel = $2 AND status = 'pending'"
+            "    AND claimed_by = $3 AND claimed_until > clock_timestamp()"
+            "  RETURNING attempts)"
+            " INSERT INTO notification_attempts (notice_id, channel, attempt, worker, started_at)"
+            " SELECT $1, $2, attempts, $3, $5 FROM fenced RETURNING id, attempt",
+            notice_id,
+            channel,
+            worker,
+            lease_seconds,
+            at,
         )
-        return len(rows)
+        return None if row is None else (row["id"], row["attempt"])
+
+    async def finish_sent(
+        self, attempt_id: int, notice_id: str, channel: str, at: datetime
+    ) -> None:
+        async with self._pool.acquire() as connection, connection.transaction():
+            await connection.execute(
+                "UPDATE notification_attempts SET outcome = 'sent', finished_at = $2 WHERE id = $1",
+                attempt_id,
+                at,
+            )
+            # Sent wins over a cancellation that came while it was on its way: it was sent.
+            await connection.execute(
+                "UPDATE notification_deliveries SET status = 'sent', closed_at = $3,"
+                " claimed_by = NULL, claimed_until = NULL, last_error = NULL"
+                " WHERE notice_id = $1 AND channel = $2",
+                notice_id,
+                channel,
+                at,
+            )
+
+    async def finish_failed(
+        self,
+        attempt_id: int,
+        notice_id: str,
+        channel: str,
+        at: datetime,
+        *,
+        error: str,
+        http_status: int | None,
+        retry_in: float | None,
+    ) -> None:
+        """Record a failed attempt: retried after ``retry_in`` real seconds, or dead (None)."""
+        dead = retry_in is None
+        async with self._pool.acquire() as connection, connection.transaction():
+            await connection.execute(
+                "UPDATE notification_attempts SET outcome = $2, finished_at = $3, error = $4,"
+                " http_status = $5 WHERE id = $1",
+                attempt_id,
+                "dead" if dead else "failed",
+                at,
+                error[:2000],
+                http_status,
+            )
+            await connection.execute(
+                "UPDATE notification_deliveries SET claimed_by = NULL, claimed_until = NULL,"
+                " last_error = $3,"
+                " status = CASE WHEN $4 THEN 'dead' ELSE status END,"
+                " closed_at = CASE WHEN $4 THEN $5 ELSE closed_at END,"
+                " retry_at = clock_timestamp() + make_interval(secs => $6)"
+                " WHERE notice_id = $1 AND channel = $2 AND status = 'pending'",
+                notice_id,
+                channel,
+                error[:2000],
+                dead,
+                at,
+                retry_in or 0.0,
+            )
+
+    async def close_undeliverable(
+        self, notice_id: str, channel: str, at: datetime, reason: str
+    ) -> None:
+        """A channel the recipient no longer has (its e-mail or webhook removed since)."""
+        await self._pool.execute(
+            "UPDATE notification_deliveries SET status = 'cancelled', closed_at = $3,"
+            " claimed_by = NULL, claimed_until = NULL, last_error = $4"
+            " WHERE notice_id = $1 AND channel = $2 AND status = 'pending'",
+            notice_id,
+            channel,
+            at,
+            reason,
+        )
+
+    async def cancel_answered(
+        self, now: datetime, periods: Collection[tuple[str, str]] | None = None
+    ) -> list[Cancelled]:
+        """Cancel the unsent deliveries of reminders and digests all of whose units now have an
+        accepted report (restricted to (report type, period) in ``periods`` if given).
+
+        A delivery being sent has passed ``begin_attempt``; if it is cancelled meanwhile, its
+        ``finish_sent`` still records it sent, which is what happened."""
+        report_types = [p[0] for p in periods] if periods is not None else None
+        labels = [p[1] for p in periods] if periods is not None else None
+        rows = await self._pool.fetch(
+            "WITH answered AS ("
+            "  SELECT n.notice_id, n.stage FROM notifications n"
+            "  WHERE n.kind <> 'rejection' AND cardinality(n.about) > 0"
+            "    AND ($2::text[] IS NULL OR (n.report_type, n.period) IN"
+            "      (SELECT * FROM unnest($2::text[], $3::text[])))"
+            "    AND EXISTS (SELECT 1 FROM notification_deliveries d"
+            "      WHERE d.notice_id = n.notice_id AND d.status = 'pending')"
+            "    AND NOT EXISTS (SELECT 1 FROM unnest(n.about) AS a(unit) WHERE NOT EXISTS ("
+            "      SELECT 1 FROM submissions s WHERE s.status = 'accepted'"
+            "        AND s.report_type = n.report_type AND s.period = n.period"
+            "        AND s.unit = a.unit)))"
+            " UPDATE notification_deliveries d SET status = 'cancelled', closed_at = $1,"
+            "   claimed_by = NULL, claimed_until = NULL"
+            " FROM answered WHERE d.notice_id = answered.notice_id AND d.status = 'pending'"
+            " RETURNING d.notice_id, d.channel, answered.stage",
+            now,
+            report_types,
+            labels,
+        )
+        if rows:
+            await self._pool.execute(
+                "UPDATE notifications n SET cancelled_at = $2 WHERE notice_id = ANY($1::text[])"
+                " AND NOT EXISTS (SELECT 1 FROM notification_deliveries d"
+                "   WHERE d.notice_id = n.notice_id AND d.status <> 'cancelled')",
+                list({r["notice_id"] for r in rows}),
+                now,
+            )
+        return [Cancelled(r["notice_id"], r["channel"], r["stage"]) for r in rows]
 
     async def unsent_count(self) -> int:
         count: int = await self._pool.fetchval(
-            "SELECT count(*) FROM notifications WHERE sent_at IS NULL AND cancelled_at IS NULL"
+            "SELECT count(*) FROM notification_deliveries WHERE status = 'pending'"
         )
         return count
 
-    def acquire(self) -> Any:
-        return self._pool.acquire()
+    async def history(self, unit: str, limit: int) -> list[dict[str, Any]]:
+        """The notices sent to or about ``unit``, newest first, each with its deliveries and
+        every attempt."""
+        rows = await self._pool.fetch(
+            "SELECT n.payload, n.created_at, n.cancelled_at, coalesce(("
+            "   SELECT jsonb_agg(jsonb_build_object("
+            "     'channel', d.channel, 'status', d.status, 'attempts', d.attempts,"
+            "     'closed_at', d.closed_at, 'last_error', d.last_error,"
+            "     'history', coalesce((SELECT jsonb_agg(jsonb_build_object("
+            "         'attempt', a.attempt, 'worker', a.worker, 'started_at', a.started_at,"
+            "         'finished_at', a.finished_at, 'outcome', a.outcome, 'error', a.error,"
+            "         'http_status', a.http_status) ORDER BY a.id)"
+            "       FROM notification_attempts a"
+            "       WHERE a.notice_id = d.notice_id AND a.channel = d.channel), '[]'::jsonb))"
+            "     ORDER BY d.channel)"
+            "   FROM notification_deliveries d WHERE d.notice_id = n.notice_id), '[]'::jsonb)"
+            "   AS deliveries"
+            " FROM notifications n WHERE n.recipient = $1 OR n.unit = $1"
+            " ORDER BY n.created_at DESC, n.notice_id LIMIT $2",
+            unit,
+            limit,
+        )
+        return [
+            {
+                "notice": r["payload"],
+                "created_at": r["created_at"],
+                "cancelled_at": r["cancelled_at"],
+                "deliveries": r["deliveries"],
+            }
+            for r in rows
+        ]
