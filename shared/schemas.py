@@ -133,25 +133,73 @@ class SubmissionStatus(BaseModel):
     superseded_by: str | None = None
 
 
+NoticeKind = Literal["reminder", "escalation", "rejection"]
+NOTICE_STAGE_PATTERN = r"^(rejection|reminder|escalation|(unit|parent|central)[+-][0-9]{1,2})\z"
+
+
+class LateUnit(BaseModel):
+    """One unit a digest names: a commune or province that has not reported, or (in Central's
+    digest) a province that is behind, with the completeness of its units."""
+
+    unit: str
+    name: str
+    province: str | None = None
+    expected: int | None = Field(default=None, description="Central's digest: units due.")
+    submitted: int | None = Field(default=None, description="Central's digest: units reported.")
+    rate_pct: float | None = Field(default=None, description="Central's digest: completeness.")
+
+
 class Notice(BaseModel):
-    """A reminder, an escalation or a rejection, published on ``notify.<recipient unit code>``."""
+    """A reminder, an escalation (a digest) or a rejection, published on ``notify.<recipient>``
+    and, where the recipient has them, sent by e-mail and to its webhook.
+
+    ``stage`` is the step of the report type's reminder policy (``unit-3``, ``unit+0``,
+    ``parent+1``, ``central+3``) or ``rejection``; ``kind`` says what it is to the reader."""
 
     notice_id: str
-    stage: Literal["reminder", "escalation", "rejection"]
+    kind: NoticeKind
+    stage: str = Field(pattern=NOTICE_STAGE_PATTERN)
+    level: str | None = Field(
+        default=None, description="The level whose deadline the notice is about."
+    )
     recipient: str
-    unit: str
+    unit: str = Field(
+        description="The unit the notice is about: the late unit for a reminder, the recipient"
+        " for a digest, the unit the rejected report names."
+    )
     unit_name: str
     report_type: str
     period: str
     deadline: datetime | None = Field(
         description="When the unit's report is due; none for a report type outside the catalog."
     )
+    subject_vi: str = ""
+    subject_en: str = ""
     message_vi: str
     message_en: str
+    late: list[LateUnit] = Field(
+        default=[], description="For an escalation: the late units (or provinces behind) it lists."
+    )
+    submit_url: str | None = Field(default=None, description="Where to submit the report.")
     submission_id: str | None = Field(
         default=None, description="For a rejection: the submission that was rejected."
     )
     reasons: list[Reason] = Field(default=[], description="For a rejection: why, every reason.")
+
+
+class NoticeDeadLettered(BaseModel):
+    """A notice that failed on one channel (e-mail, webhook) every time it was tried, published
+    on ``notify.deadletter.<recipient>`` for operators."""
+
+    notice_id: str
+    channel: Literal["nats", "email", "webhook"]
+    recipient: str
+    stage: str
+    report_type: str
+    period: str
+    attempts: int
+    last_error: str
+    at: datetime
 
 
 class Problem(BaseModel):
