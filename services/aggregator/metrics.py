@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Final
 
-from prometheus_client import Gauge
+from prometheus_client import Counter, Gauge
 
 from services.aggregator.domain.completeness import CompletenessFigure, DeadlineFigure
 
@@ -44,3 +44,35 @@ def show(figures: Iterable[CompletenessFigure], deadlines: Iterable[DeadlineFigu
         completeness_ratio.labels(*labels).set(f.submitted / f.expected if f.expected else 1.0)
     for d in deadlines:
         deadline.labels(d.report_type, d.period, d.level).set(d.due.timestamp())
+
+
+# The live feed. Report types reaching the feed are the catalog's (verdicts for others are
+# dropped before), so the label stays a small set.
+feed_updates: Final = Counter(
+    "baocao_feed_updates",
+    "Rollup updates for the live feed, by report type: outcome=published (a new state on"
+    " rollups.updated.>), or unchanged (the subject's last message already says it).",
+    ["report_type", "outcome"],
+)
+feed_failures: Final = Counter(
+    "baocao_feed_publish_failures",
+    "Batches whose rollup updates could not be published; the batch is redelivered.",
+    ["report_type"],
+)
+feed_clients: Final = Gauge(
+    "baocao_feed_clients",
+    "Server-Sent Events clients connected to /v1/feed.",
+)
+feed_events_sent: Final = Counter(
+    "baocao_feed_events_sent",
+    "Rollup updates sent to Server-Sent Events clients.",
+)
+feed_refusals: Final = Counter(
+    "baocao_feed_refusals",
+    "Server-Sent Events connections refused because AGGREGATOR_FEED_MAX_CLIENTS were open.",
+)
+exports_rendered: Final = Counter(
+    "baocao_exports",
+    "Rollup exports served, by format.",
+    ["format"],
+)

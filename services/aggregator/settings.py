@@ -14,3 +14,17 @@ class AggregatorSettings(CommonSettings):
         alias="AGGREGATOR_GAUGE_SECONDS",
         description="How often the completeness gauges on /metrics are refreshed.",
     )
+    feed_heartbeat_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        alias="AGGREGATOR_FEED_HEARTBEAT_SECONDS",
+        description="How long a live-feed (Server-Sent Events) stream may stay silent before a"
+        " comment line is sent, so that proxies keep it open.",
+    )
+    feed_max_clients: int = Field(
+        default=200,
+        ge=1,
+        alias="AGGREGATOR_FEED_MAX_CLIENTS",
+        description="Live-feed streams served at once by one replica (each holds an ephemeral"
+        " consumer on NATS); more get 503 too_many_clients.",
+    )

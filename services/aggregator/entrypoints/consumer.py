@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from nats.aio.msg import Msg
 from pydantic import ValidationError
 
+from services.aggregator.adapters.feed_publisher import traced_by
 from services.aggregator.service import AggregationService
 from shared import subjects, telemetry
 from shared.consuming import BatchConsumer, DeadLetter, handling, span_of
@@ -33,7 +34,11 @@ def build(service: AggregationService, *, batch_size: int) -> BatchConsumer:
                 continue
             verdicts.append(verdict)
             read.append((message, verdict))
-        await service.apply(verdicts)
+        # The live feed's update of a rollup continues the trace of the batch's last report
+        # for it, so following one report leads to the update it caused.
+        last = {(v.report_type, v.period, v.province or ""): m for m, v in read}
+        with traced_by({key: telemetry.carrier_of(span_of(m)) for key, m in last.items()}):
+            await service.apply(verdicts)
         for message, verdict in read:
             _describe(message, verdict)
         return dead

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from services.aggregator.entrypoints.errors import add_refusal_handler
 from services.aggregator.views import NotFound, RollupViews
 
 
@@ -41,6 +42,8 @@ def routes(views_of: Callable[[], RollupViews]) -> APIRouter:
 
 
 def add_error_handlers(app: FastAPI) -> None:
+    add_refusal_handler(app)
+
     @app.exception_handler(NotFound)
     async def not_found(_: Request, error: NotFound) -> JSONResponse:
         return JSONResponse({"reason": error.reason, "message": error.message}, status_code=404)

@@ -1,0 +1,102 @@
+"""Exports of a rollup with its children: GET /v1/exports/{report_type}/{period}[/{unit}].<format>.
+
+``.csv``, ``.sdmx.json`` (SDMX-JSON 2.0.0 data message) and ``.dhis2.json`` (a DHIS2
+dataValueSet). The rollup is read as the read API serves it, then the approvals covering its
+units in one query; the rest is the pure renderers in ``services.aggregator.exports``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+
+from services.aggregator import metrics
+from services.aggregator.adapters.approval_status import ApprovalStatus
+from services.aggregator.exports import Export, build_export, csv_format, dhis2, sdmx
+from services.aggregator.exports.periods import reporting_periods
+from services.aggregator.views import RollupViews
+from shared.clock import Clock
+from shared.periods import Period
+from shared.registry import CENTRAL_CODE
+
+FORMATS: dict[str, tuple[str, Callable[[Export], bytes]]] = {
+    "csv": (csv_format.MEDIA_TYPE, csv_format.render_csv),
+    "sdmx.json": (sdmx.MEDIA_TYPE, lambda export: _json(sdmx.render_sdmx(export))),
+    "dhis2.json": (dhis2.MEDIA_TYPE, lambda export: _json(dhis2.render_dhis2(export))),
+}
+
+
+def routes(
+    views_of: Callable[[], RollupViews],
+    approvals_of: Callable[[], ApprovalStatus],
+    clock: Callable[[], Clock],
+) -> APIRouter:
+    router = APIRouter()
+
+    async def export(report_type: str, period: str, unit: str | None, extension: str) -> Response:
+        views = views_of()
+        body = await (
+            views.for_unit(report_type, period, unit)
+            if unit is not None
+            else views.national(report_type, period)
+        )
+        known = views.catalog.report_types[body["report_type"]]
+        parsed = Period.parse(body["period"])
+        head = views.registry.get(body["unit"])
+        parent = head.parent if head is not None else None
+        units = {body["unit"], *(c["unit"] for c in body.get("children", []))}
+        if parent is not None and parent != CENTRAL_CODE:
+            units.add(parent)  # a commune's report is covered by its province's approval
+        approvals = await approvals_of().approvals(
+            known.code, [p.label for p in reporting_periods(known, parsed)], units
+        )
+        result = build_export(
+            known, parsed, body, parent=parent, approvals=approvals, now=clock().now()
+        )
+        media_type, render = FORMATS[extension]
+        metrics.exports_rendered.labels(extension).inc()
+        name = f"{known.code}_{parsed.label}_{body['unit']}.{extension}"
+        return Response(
+            render(result),
+            media_type=media_type,
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+    for extension, (media_type, _) in FORMATS.items():
+        _add(router, export, extension, media_type)
+    return router
+
+
+Exporter = Callable[[str, str, str | None, str], Awaitable[Response]]
+
+
+def _add(router: APIRouter, export: Exporter, extension: str, media_type: str) -> None:
+    described: dict[int | str, dict[str, Any]] = {
+        200: {"content": {media_type.split(";", maxsplit=1)[0]: {}}}
+    }
+
+    @router.get(
+        f"/v1/exports/{{report_type}}/{{period}}.{extension}",
+        summary=f"The national rollup and the provinces, as {extension}",
+        response_class=Response,
+        responses=described,
+    )
+    async def national(report_type: str, period: str) -> Response:
+        return await export(report_type, period, None, extension)
+
+    @router.get(
+        f"/v1/exports/{{report_type}}/{{period}}/{{unit}}.{extension}",
+        summary=f"A province and its communes (or a commune, or VN), as {extension}",
+        response_class=Response,
+        responses=described,
+    )
+    async def for_unit(report_type: str, period: str, unit: str) -> Response:
+        return await export(report_type, period, unit, extension)
+
+
+def _json(document: dict[str, Any]) -> bytes:
+    return json.dumps(document, ensure_ascii=False).encode("utf-8")

@@ -1,0 +1,161 @@
+"""The live feed over Server-Sent Events: GET /v1/feed.
+
+Each client gets an ephemeral ordered consumer on the ROLLUPS stream, filtered to what it asked
+for, opened before the response starts (so a bad filter or an unreachable NATS is a 4xx/503,
+not a broken stream) and deleted when the client goes. ``id:`` is the stream sequence, so a
+browser's EventSource resumes where it stopped by sending it back as ``Last-Event-ID``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+import anyio
+from fastapi import APIRouter, Depends, Header, Query
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+from nats.js import JetStreamContext
+
+from services.aggregator import metrics
+from services.aggregator.adapters.feed_subscription import FeedSubscription
+from services.aggregator.entrypoints.errors import BadRequest, Unavailable
+from services.aggregator.views import NotFound, RollupViews
+from shared import subjects
+from shared.catalog import Level
+from shared.logging import get_logger
+from shared.periods import InvalidPeriod, Period
+from shared.registry import CENTRAL_CODE
+
+RETRY_MILLISECONDS = 3000  # how soon a browser reconnects after losing the stream
+ANY = "*"
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class FeedSettings:
+    heartbeat_seconds: float
+    max_clients: int
+
+
+class _Clients:
+    """Connected clients, counted here (the gauge is for operators) to refuse past the limit."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
+def routes(
+    views_of: Callable[[], RollupViews],
+    js_of: Callable[[], JetStreamContext],
+    settings: FeedSettings,
+) -> APIRouter:
+    router = APIRouter()
+    clients = _Clients()
+
+    async def subscription(
+        report_type: Annotated[
+            str | None, Query(description="A report type code; absent: every type.")
+        ] = None,
+        period: Annotated[
+            str | None, Query(description="A period label (2026-Q4, 2026-03); absent: all.")
+        ] = None,
+        unit: Annotated[
+            str | None,
+            Query(description="A province code, or VN for the national rollup; absent: all."),
+        ] = None,
+        last_event_id: Annotated[
+            str | None,
+            Header(description="The id of the last event received: resume after it."),
+        ] = None,
+        after: Annotated[
+            str | None,
+            Query(
+                alias="last_event_id",
+                description="The same as the Last-Event-ID header, for clients that cannot"
+                " set headers; the header wins.",
+            ),
+        ] = None,
+    ) -> AsyncIterator[FeedSubscription]:
+        filter_subject = _filter(views_of(), report_type, period, unit)
+        resume = _sequence(last_event_id if last_event_id is not None else after)
+        if clients.count >= settings.max_clients:
+            metrics.feed_refusals.inc()
+            raise Unavailable(
+                "too_many_clients",
+                f"the live feed already serves {settings.max_clients} clients; retry later",
+                retry_after=5,
+            )
+        try:
+            opened = await FeedSubscription.open(js_of(), filter_subject, resume)
+        except Exception as error:
+            log.warning("opening a feed consumer failed", error=repr(error))
+            raise Unavailable(
+                "service_unavailable", "the live feed cannot reach NATS now", retry_after=1
+            ) from error
+        clients.count += 1
+        metrics.feed_clients.inc()
+        try:
+            yield opened
+        finally:
+            clients.count -= 1
+            metrics.feed_clients.dec()
+            # Even while the request is being cancelled (the server shutting down).
+            with anyio.CancelScope(shield=True):
+                await opened.close()
+
+    @router.get(
+        "/v1/feed",
+        response_class=EventSourceResponse,
+        summary="Live rollup updates as Server-Sent Events (event: rollup, id: stream sequence)",
+    )
+    async def feed(
+        opened: Annotated[FeedSubscription, Depends(subscription)],
+    ) -> AsyncIterator[ServerSentEvent]:
+        yield ServerSentEvent(comment="baocao live feed", retry=RETRY_MILLISECONDS)
+        while True:
+            event = await opened.next(settings.heartbeat_seconds)
+            if event is None:
+                # A comment line keeps proxies and load balancers from closing an idle stream.
+                yield ServerSentEvent(comment="heartbeat")
+                continue
+            metrics.feed_events_sent.inc()
+            yield ServerSentEvent(
+                event="rollup", id=str(event.sequence), raw_data=event.data.decode()
+            )
+
+    return router
+
+
+def _filter(
+    views: RollupViews, report_type: str | None, period: str | None, unit: str | None
+) -> str:
+    """The subject filter for the query, each part checked so that it is one subject token."""
+    if report_type is not None and views.catalog.get(report_type) is None:
+        raise NotFound("unknown_report_type", f"no report type {report_type!r}")
+    if period is not None:
+        try:
+            parsed = Period.parse(period)
+        except InvalidPeriod as error:
+            raise NotFound("invalid_period", str(error)) from error
+        known = views.catalog.get(report_type) if report_type else None
+        if known is not None and parsed.periodicity != known.periodicity:
+            raise NotFound("invalid_period", f"{period} is not a {known.periodicity} period")
+    if unit is not None and unit != CENTRAL_CODE:
+        found = views.registry.get(unit)
+        if found is None or found.level != Level.PROVINCE:
+            raise NotFound(
+                "unknown_province", f"the feed carries provinces and VN; {unit!r} is neither"
+            )
+    return subjects.rollups_updated(report_type or ANY, period or ANY, unit or ANY)
+
+
+def _sequence(value: str | None) -> int | None:
+    if value is None or value == "":
+        return None
+    if not (value.isascii() and value.isdigit()) or len(value) > 19:
+        raise BadRequest(
+            "invalid_last_event_id", f"Last-Event-ID must be a stream sequence, not {value!r}"
+        )
+    return int(value)
