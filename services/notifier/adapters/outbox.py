@@ -91,11 +91,11 @@ class Outbox:
                 "INSERT INTO notifications (notice_id, unit, report_type, period, stage, kind,"
                 " level, recipient, deadline, payload, trace_carrier, about, created_at)"
                 " SELECT n.id, n.unit, n.rt, n.period, n.stage, n.kind, n.level, n.recipient,"
-                "   n.deadline, n.payload, n.carrier, ARRAY(SELECT jsonb_array_elements_text(n.about)),"
+                "   n.deadline, n.payload, n.carrier, string_to_array(n.about, ','),"
                 "   $13"
                 " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
                 "   $6::text[], $7::text[], $8::text[], $9::timestamptz[], $10::jsonb[],"
-                "   $11::jsonb[], $12::jsonb[])"
+                "   $11::jsonb[], $12::text[])"
                 "   AS n(id, unit, rt, period, stage, kind, level, recipient, deadline, payload,"
                 "        carrier, about)"
                 " ON CONFLICT DO NOTHING RETURNING notice_id, stage, recipient",
@@ -110,7 +110,8 @@ class Outbox:
                 [n.notice.deadline for n in notices],
                 [n.notice.model_dump(mode="json") for n in notices],
                 [dict(n.carrier) if n.carrier else None for n in notices],
-                [list(n.about) for n in notices],
+                # Unit codes have no commas; an array of arrays would be two-dimensional.
+                [",".join(n.about) for n in notices],
                 now,
             )
             if not rows:
