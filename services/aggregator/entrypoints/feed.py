@@ -110,8 +110,10 @@ def routes(
         response_class=EventSourceResponse,
         summary="Live rollup updates as Server-Sent Events (event: rollup, id: stream sequence)",
     )
+    # A default rather than Annotated: the dependency is local to this function, where the
+    # postponed annotation could not be resolved.
     async def feed(
-        opened: Annotated[FeedSubscription, Depends(subscription)],
+        opened: FeedSubscription = Depends(subscription),  # noqa: B008
     ) -> AsyncIterator[ServerSentEvent]:
         yield ServerSentEvent(comment="baocao live feed", retry=RETRY_MILLISECONDS)
         while True:
