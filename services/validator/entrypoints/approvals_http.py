@@ -96,7 +96,6 @@ class _Context:
 def _add_steps(router: APIRouter, context: _Context) -> None:
     secret, clock, store_of = context.secret, context.clock, context.store_of
     period_of, unit_of = context.period_of, context.unit_of
-    problems = PROBLEMS
 
     async def take(
         step: Step, report_type: str, label: str, code: str, request: Request, reason: str | None
@@ -139,7 +138,7 @@ def _add_steps(router: APIRouter, context: _Context) -> None:
     @router.post(
         PREFIX + "/{unit}",
         response_model=StepResult,
-        responses=problems,
+        responses=PROBLEMS,
         summary="Approve a unit's data (a province: its own and its communes'; a commune: its"
         " own); revisions are then refused. The unit's province, or Central.",
     )
@@ -153,7 +152,7 @@ def _add_steps(router: APIRouter, context: _Context) -> None:
     @router.delete(
         PREFIX + "/{unit}",
         response_model=StepResult,
-        responses=problems,
+        responses=PROBLEMS,
         summary="Withdraw an approval (reason required, as ?reason= or a JSON body); not while"
         " Central has accepted it",
     )
@@ -171,7 +170,7 @@ def _add_steps(router: APIRouter, context: _Context) -> None:
     @router.post(
         PREFIX + "/{unit}/acceptance",
         response_model=StepResult,
-        responses=problems,
+        responses=PROBLEMS,
         summary="Central accepts a province's approved data",
     )
     async def accept(report_type: str, period: str, unit: str, request: Request) -> StepResult:
@@ -180,7 +179,7 @@ def _add_steps(router: APIRouter, context: _Context) -> None:
     @router.delete(
         PREFIX + "/{unit}/acceptance",
         response_model=StepResult,
-        responses=problems,
+        responses=PROBLEMS,
         summary="Central withdraws its acceptance (reason required); the province may then"
         " unapprove",
     )
@@ -199,12 +198,11 @@ def _add_steps(router: APIRouter, context: _Context) -> None:
 def _add_reads(router: APIRouter, context: _Context) -> None:
     secret, store_of, registry_of = context.secret, context.store_of, context.registry_of
     period_of, unit_of = context.period_of, context.unit_of
-    problems = PROBLEMS
 
     @router.get(
         PREFIX,
         response_model=PeriodApprovals,
-        responses=problems,
+        responses=PROBLEMS,
         summary="Where every province stands: approved, accepted or open, with who and when",
     )
     async def by_province(report_type: str, period: str, request: Request) -> PeriodApprovals:
@@ -235,7 +233,7 @@ def _add_reads(router: APIRouter, context: _Context) -> None:
     @router.get(
         PREFIX + "/{unit}",
         response_model=UnitApprovals,
-        responses=problems,
+        responses=PROBLEMS,
         summary="One unit's approval, what locks it, and the audit trail of every step",
     )
     async def of_unit(report_type: str, period: str, unit: str, request: Request) -> UnitApprovals:
