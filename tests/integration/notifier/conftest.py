@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +26,16 @@ from services.notifier.domain.delivery import (
 )
 
 WEBHOOK_SECRET = "webhook-secret-for-tests-0123456789"
+
+
+@pytest.fixture
+def catalog_dir(tmp_path: Path) -> Path:
+    """Only kl226-quarterly: the monthly report's reminders would go to every commune."""
+    directory = tmp_path / "catalog"
+    directory.mkdir()
+    source = Path(__file__).parents[3] / "shared/catalog/data/kl226-quarterly.toml"
+    (directory / source.name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    return directory
 
 
 @dataclass

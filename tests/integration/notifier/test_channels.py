@@ -34,16 +34,6 @@ MORNING = datetime(2026, 12, 16, 10, 0, tzinfo=VIETNAM)
 
 
 @pytest.fixture
-def catalog_dir(tmp_path: Path) -> Path:
-    """Only kl226-quarterly: the monthly report's reminders would go to every commune."""
-    directory = tmp_path / "catalog"
-    directory.mkdir()
-    source = Path("shared/catalog/data/kl226-quarterly.toml")
-    (directory / source.name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
-    return directory
-
-
-@pytest.fixture
 async def everyone_else_reported(database_url: str) -> None:
     communes = await all_units(database_url, "commune")
     provinces = await all_units(database_url, "province")

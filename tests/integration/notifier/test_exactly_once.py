@@ -30,7 +30,7 @@ from tests.integration.notifier.helpers import (
     mark_submitted,
     stream_notices,
 )
-from tests.integration.notifier.test_channels import KL226, catalog_dir  # noqa: F401 -- fixture
+from tests.integration.notifier.test_channels import KL226
 
 pytestmark = pytest.mark.integration
 
@@ -137,7 +137,7 @@ async def test_two_notifiers_one_killed_mid_batch_deliver_everything_exactly_onc
     database_url: str,
     smtp_server: SmtpServer,
     webhook_receiver: WebhookReceiver,
-    catalog_dir: Path,  # noqa: F811 -- the fixture imported above
+    catalog_dir: Path,
     tmp_path: Path,
 ) -> None:
     late, env = await prepare(nats_server, database_url, smtp_server, webhook_receiver, catalog_dir)
@@ -225,7 +225,7 @@ async def test_two_notifiers_one_killed_mid_batch_deliver_everything_exactly_onc
     assert webhook_receiver.by_delivery() == dict.fromkeys(expected, 1)
     assert len(webhook_receiver.requests) == LATE_COUNT  # not one request more
     assert sent_by_victim > 0  # it was killed in the middle, not before it began
-    assert left_by_victim > CONCURRENCY  # with claimed work left behind the held rows
+    assert left_by_victim >= CONCURRENCY  # with claimed work left: at least the held rows
     survivor = next(w for w in senders_of_held.values() if w)[0]
     assert survivor != victim_worker
     assert all(workers == [survivor] for workers in senders_of_held.values())
