@@ -1,4 +1,5 @@
-"""The aggregator's domain metrics: completeness of the periods with live deadlines."""
+"""The aggregator's domain metrics: completeness of the periods with live deadlines, the live
+feed and exports."""
 
 from __future__ import annotations
 

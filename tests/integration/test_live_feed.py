@@ -357,6 +357,19 @@ async def test_a_client_that_leaves_takes_its_consumer_with_it(
         await connection.close()
 
 
+async def test_clients_past_the_limit_are_told_to_come_back(start_system: SystemFactory) -> None:
+    system = await start_system()
+    system.aggregator.settings.feed_max_clients = 1
+    async with feed_server(system) as url, follow(url) as first:
+        await first.response.aiter_lines().__anext__()
+        async with httpx.AsyncClient() as client:
+            refused = await client.get(f"{url}/v1/feed")
+
+    assert refused.status_code == 503
+    assert refused.json()["reason"] == "too_many_clients"
+    assert refused.headers["retry-after"] == "5"
+
+
 @pytest.mark.parametrize(
     ("query", "headers", "status", "reason"),
     [
