@@ -21,8 +21,8 @@ ALTER TABLE notifications ADD COLUMN level text;
 -- report, whatever is still unsent is cancelled. Empty for a rejection (never cancelled).
 ALTER TABLE notifications ADD COLUMN about text[] NOT NULL DEFAULT '{}';
 UPDATE notifications SET about = ARRAY[unit] WHERE stage <> 'rejection';
--- sent_at is no longer written: each delivery carries its own state. cancelled_at still marks
--- a notice cancelled before any of its channels sent it.
+-- Each delivery carries its own state; sent_at still says when the notice went out on NATS,
+-- and cancelled_at that it was cancelled on every channel before any sent it.
 CREATE INDEX notifications_by_recipient ON notifications (recipient, created_at);
 CREATE INDEX notifications_by_unit ON notifications (unit, created_at);
 

@@ -77,7 +77,8 @@ async def test_a_reminder_goes_out_once_and_never_to_a_unit_that_has_submitted(
     body = submission("00070")
     await system.submit(body)
     await system.settled(body["submission_id"])
-    move_to(system.clock, datetime(2026, 12, 16, 1, 0, tzinfo=UTC))  # within 3 days of the 17th
+    # 16 Dec: one working day before the communes' deadline (Thursday 17 Dec).
+    move_to(system.clock, datetime(2026, 12, 16, 1, 0, tzinfo=UTC))
 
     await system.notifier.service.tick()  # type: ignore[union-attr]
     await system.notifier.service.tick()  # type: ignore[union-attr]
@@ -87,34 +88,65 @@ async def test_a_reminder_goes_out_once_and_never_to_a_unit_that_has_submitted(
 
     notices = await _notices(system.nats_url)
     reminders = [
-        n for n in notices if n["stage"] == "reminder" and n["report_type"] == "kl226-quarterly"
+        n for n in notices if n["kind"] == "reminder" and n["report_type"] == "kl226-quarterly"
     ]
     to_hoan_kiem_neighbour = [n for n in reminders if n["unit"] == "00073"]
     assert len(to_hoan_kiem_neighbour) == 1
     assert to_hoan_kiem_neighbour[0]["subject"] == "notify.00073"
+    assert to_hoan_kiem_neighbour[0]["stage"] == "unit-1"
     assert not [n for n in reminders if n["unit"] == "00070"]
     assert len(reminders) == 3321 - 1
     assert not [
-        n for n in notices if n["stage"] == "escalation" and n["report_type"] == "kl226-quarterly"
+        n for n in notices if n["kind"] == "escalation" and n["report_type"] == "kl226-quarterly"
     ]
 
 
-async def test_after_the_deadline_the_province_is_told_which_communes_are_missing(
+async def test_after_the_deadline_the_province_gets_one_digest_of_its_missing_communes(
     start_system: SystemFactory,
 ) -> None:
     system = await start_system()
+    body = submission("00070")
+    await system.submit(body)
+    await system.settled(body["submission_id"])
+    # Friday 18 Dec: one working day after the communes' deadline.
     move_to(system.clock, datetime(2026, 12, 18, 1, 0, tzinfo=UTC))
 
     await system.notifier.service.tick()  # type: ignore[union-attr]
 
     notices = await _notices(system.nats_url)
-    escalations = [
+    to_ha_noi = [
         n
         for n in notices
-        if n["stage"] == "escalation"
-        and n["unit"] == "00070"
-        and n["report_type"] == "kl226-quarterly"
+        if n["subject"] == "notify.01" and n["report_type"] == "kl226-quarterly"
     ]
-    assert len(escalations) == 1
-    assert escalations[0]["subject"] == "notify.01"
-    assert "Quá hạn" in str(escalations[0]["message_vi"])
+    assert [n["stage"] for n in to_ha_noi] == ["parent+1"]
+    [digest] = to_ha_noi
+    listed = {u["unit"] for u in digest["late"]}
+    assert "00073" in listed
+    assert "00070" not in listed  # it reported
+    assert len(listed) == 126 - 1  # Hà Nội's 126 communes, less the one that reported
+    assert "Quá hạn" in str(digest["subject_vi"])
+    assert f"{len(listed)} đơn vị" in str(digest["message_vi"])
+
+
+async def test_three_working_days_after_the_deadline_central_hears_which_provinces_are_behind(
+    start_system: SystemFactory,
+) -> None:
+    system = await start_system()
+    # Tuesday 22 Dec 2026: three working days after Thursday 17 Dec.
+    move_to(system.clock, datetime(2026, 12, 22, 3, 0, tzinfo=UTC))
+
+    await system.notifier.service.tick()  # type: ignore[union-attr]
+
+    notices = await _notices(system.nats_url)
+    to_central = [
+        n
+        for n in notices
+        if n["subject"] == "notify.VN" and n["report_type"] == "kl226-quarterly"
+    ]
+    assert [(n["stage"], n["level"]) for n in to_central] == [("central+3", "commune")]
+    behind = to_central[0]["late"]
+    assert len(behind) == 34
+    assert all(p["submitted"] == 0 and p["rate_pct"] == 0 for p in behind)
+    assert sum(p["expected"] for p in behind) == 3321
+    assert "34 tỉnh, thành phố" in str(to_central[0]["message_vi"])

@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 import nats
 import pytest
 
-from services.notifier.domain.schedule import Due
-from services.notifier.service import notice_for
+from services.notifier.adapters.outbox import NewNotice
+from services.notifier.domain.schedule import Planned
+from services.notifier.service import notice_of
 from shared import subjects
 from shared.schemas import Notice
 from tests.integration.conftest import SystemFactory
@@ -72,6 +73,7 @@ async def test_a_rejection_is_explained_to_the_unit_that_sent_it_not_the_unit_it
 
     [notice] = await notices_on(system.nats_url, SENDER)
     assert notice.stage == "rejection"
+    assert notice.kind == "rejection"
     assert notice.submission_id == body["submission_id"]
     assert "subject_mismatch" in {r.code for r in notice.reasons}
     assert await notices_on(system.nats_url, OTHER) == []
@@ -103,18 +105,32 @@ async def test_a_verdict_delivered_again_later_does_not_send_its_notice_twice(
 
 
 async def schedule_reminder(system: System, unit: str) -> None:
-    """Put a reminder for ``unit`` in the outbox, as a scheduling round would, without sending."""
+    """Put a unit-1 reminder for ``unit`` in the outbox, as a scheduling round would, without
+    sending it."""
     assert system.notifier.service is not None
     service = system.notifier.service
     registry_unit = service.registry.get(unit)
     assert registry_unit is not None
     report_type = service.catalog.report_types["kl226-quarterly"]
     period = report_type.period_of("2026-Q4")
-    deadline = report_type.deadline_for(registry_unit.level, period)
-    assert deadline is not None
-    due = Due(registry_unit, report_type, period, "reminder", unit, deadline)
-    added = await service.outbox.add([notice_for(due)], datetime.now(UTC))
-    assert added["reminder"] == 1
+    rule = report_type.level_rule(registry_unit.level)
+    assert rule is not None
+    step = next(s for s in rule.reminders if s.stage == "unit-1")
+    planned = Planned(
+        step,
+        report_type,
+        period,
+        registry_unit.level,
+        rule.deadline.for_period(period),
+        registry_unit,
+        (registry_unit,),
+    )
+    added = await service.outbox.add(
+        [NewNotice(notice_of(planned, "http://intake"), [unit])],
+        datetime.now(UTC),
+        email_from=None,
+    )
+    assert added["unit-1"] == 1
 
 
 async def test_a_report_accepted_after_its_reminder_was_scheduled_cancels_it(
@@ -133,7 +149,8 @@ async def test_a_report_accepted_after_its_reminder_was_scheduled_cancels_it(
     assert sent == 1
     assert await notices_on(system.nats_url, SENDER) == []
     [reminder] = await notices_on(system.nats_url, OTHER)
-    assert reminder.stage == "reminder"
+    assert reminder.stage == "unit-1"
+    assert reminder.kind == "reminder"
 
 
 async def test_a_reminder_scheduled_while_its_report_was_being_accepted_is_not_sent(

@@ -232,6 +232,14 @@ class Outbox:
                 channel,
                 at,
             )
+            if channel == "nats":
+                # notifications.sent_at keeps its meaning from before 0006: on notify.<unit>.
+                await connection.execute(
+                    "UPDATE notifications SET sent_at = $2 WHERE notice_id = $1"
+                    " AND cancelled_at IS NULL",
+                    notice_id,
+                    at,
+                )
 
     async def finish_failed(
         self,
