@@ -38,10 +38,12 @@ def broker() -> NatsBroker:
     """A broker that declares every channel; it is never connected."""
     declared = NatsBroker(
         "nats://127.0.0.1:4222",
-        description="NATS JetStream: streams REPORTS (reports.>) and NOTIFY (notify.>).",
+        description="NATS JetStream: streams REPORTS (reports.>), NOTIFY (notify.>) and"
+        " ROLLUPS (rollups.>, the live feed).",
     )
     reports = JStream(subjects.REPORTS_STREAM, declare=False)
     notify = JStream(subjects.NOTIFY_STREAM, declare=False)
+    rollups = JStream(subjects.ROLLUPS_STREAM, declare=False)
 
     @declared.subscriber(
         f"{subjects.SUBMITTED}.{REPORT_SUBJECT}",
@@ -130,6 +132,18 @@ def broker() -> NatsBroker:
             " Baocao-Original-Sequence say why and where it came from. ce-type"
             " vn.gov.baocao.message.deadlettered.v1.",
             reports,
+        ),
+        (
+            f"{subjects.ROLLUPS_UPDATED}.{{report_type}}.{{period}}.{{unit}}",
+            dict,
+            "aggregator: rollups.updated",
+            "The new state of a province's rollup (unit = province code) or the nation's (VN)"
+            " after a change: the read API's body without children, plus updated_at. Central"
+            " subscribes to rollups.updated.> for every province, or rollups.updated.*.*.01 for"
+            " one. ce-type vn.gov.baocao.rollup.updated.v1, ce-subject"
+            " <report_type>/<period>/<unit>; header Baocao-Content-Hash. Stream ROLLUPS"
+            " (rollups.>, kept one day).",
+            rollups,
         ),
     ]
     for subject, schema, title, description, stream in publishers:

@@ -159,6 +159,13 @@ def serve(app: FastAPI, host: str, port: int, service: str, settings: CommonSett
     configure_tracing(service, settings.otlp_endpoint)
     get_logger(service).info("listening", host=host, port=port)
     config = uvicorn.Config(
-        app, host=host, port=port, log_config=None, access_log=False, lifespan="on"
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        # An open live-feed stream would otherwise hold a SIGTERM until the pod is killed.
+        timeout_graceful_shutdown=5,
     )
     asyncio.run(uvicorn.Server(config).serve())

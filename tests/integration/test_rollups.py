@@ -142,6 +142,16 @@ async def test_target_counts_say_how_many_units_meet_each_target(
         if c["derived"]["in_person_share_pct"]["met"] is False
     ]
     assert missed == [CUA_NAM]
+    listed = await system.rollup("/v1/targets/kl226-quarterly/2026-Q4/in_person_share_pct")
+    assert listed["target"] == {"code": "in_person_share_pct", "rule": "<= 40"}
+    assert [(u["unit"], u["value"]) for u in listed["units"]] == [(CUA_NAM, 60)]
+    elsewhere = await system.rollup(
+        "/v1/targets/kl226-quarterly/2026-Q4/in_person_share_pct?province=79"
+    )
+    assert elsewhere["count"] == 0
+    unknown = await system.central_http.get("/v1/targets/kl226-quarterly/2026-Q4/docs_issued")
+    assert unknown.status_code == 404
+    assert unknown.json()["reason"] == "unknown_target"
 
 
 async def test_a_year_is_the_total_of_its_quarters_set_against_the_year_before(

@@ -38,6 +38,15 @@ def routes(views_of: Callable[[], RollupViews]) -> APIRouter:
     async def late(report_type: str, period: str, province: str | None = None) -> dict[str, Any]:
         return await views_of().late(report_type, period, province)
 
+    @router.get(
+        "/v1/targets/{report_type}/{period}/{derived}",
+        summary="Units whose own figures miss a derived indicator's target, with their figure",
+    )
+    async def missing_target(
+        report_type: str, period: str, derived: str, province: str | None = None
+    ) -> JSONResponse:
+        return JSONResponse(await views_of().missing_target(report_type, period, derived, province))
+
     return router
 
 
