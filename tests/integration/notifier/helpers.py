@@ -27,6 +27,8 @@ async def notifier(
     database_url: str,
     clock: ScheduledClock,
     smtp: SmtpServer | None = None,
+    *,
+    loop: bool = False,
     **env: Any,
 ) -> Notifier:
     settings: dict[str, Any] = {
@@ -39,7 +41,7 @@ async def notifier(
     if smtp is not None:
         settings |= {"NOTIFIER_SMTP_HOST": smtp.host, "NOTIFIER_SMTP_PORT": smtp.port}
     service = Notifier(NotifierSettings(**settings), clock)
-    await service.start(loop=False)
+    await service.start(loop=loop)
     return service
 
 
