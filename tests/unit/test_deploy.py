@@ -224,8 +224,9 @@ def test_only_the_services_that_check_tokens_get_the_token_secret() -> None:
         for spec in SERVICES
         if "BAOCAO_TOKEN_SECRET" in environment(deployment(spec.name))
     }
-    # Intake checks every submission's token; the validator, the provinces' on lock exceptions.
-    assert holders == {"intake", "validator"}
+    # Intake checks every submission's token; the validator, the provinces' on lock exceptions
+    # and approvals; the notifier, the units' on their contacts.
+    assert holders == {"intake", "validator", "notifier"}
 
 
 def test_the_secret_template_holds_no_real_secret() -> None:
