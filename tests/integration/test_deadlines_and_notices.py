@@ -115,9 +115,7 @@ async def test_after_the_deadline_the_province_gets_one_digest_of_its_missing_co
 
     notices = await _notices(system.nats_url)
     to_ha_noi = [
-        n
-        for n in notices
-        if n["subject"] == "notify.01" and n["report_type"] == "kl226-quarterly"
+        n for n in notices if n["subject"] == "notify.01" and n["report_type"] == "kl226-quarterly"
     ]
     assert [n["stage"] for n in to_ha_noi] == ["parent+1"]
     [digest] = to_ha_noi
@@ -140,9 +138,7 @@ async def test_three_working_days_after_the_deadline_central_hears_which_provinc
 
     notices = await _notices(system.nats_url)
     to_central = [
-        n
-        for n in notices
-        if n["subject"] == "notify.VN" and n["report_type"] == "kl226-quarterly"
+        n for n in notices if n["subject"] == "notify.VN" and n["report_type"] == "kl226-quarterly"
     ]
     assert [(n["stage"], n["level"]) for n in to_central] == [("central+3", "commune")]
     behind = to_central[0]["late"]
