@@ -378,6 +378,11 @@ class RoundDriver:
         return mismatches
 
 
+def _audience(notices: Counter[str], audience: str) -> int:
+    """Notices of the reminder policy's steps for one audience (stages ``unit-3``, ``parent+1``)."""
+    return sum(n for stage, n in notices.items() if stage.startswith(audience))
+
+
 def summary(result: RoundResult) -> str:
     plan, national = result.plan, result.national
     c = national["completeness"]
@@ -388,7 +393,9 @@ def summary(result: RoundResult) -> str:
         f"{plan.count('duplicate')} duplicates); receipts {result.receipts:,};"
         f" {result.retries:,} sends retried",
         f"  rejected: {', '.join(f'{k} {v}' for k, v in result.rejected.most_common()) or 'none'}",
-        f"  notices: {result.notices['reminder']:,} reminders, {result.notices['escalation']:,} escalations,"
+        f"  notices on NATS: {_audience(result.notices, 'unit'):,} reminders,"
+        f" {_audience(result.notices, 'parent'):,} province digests,"
+        f" {_audience(result.notices, 'central'):,} Central digests,"
         f" {result.notices['rejection']:,} rejection notices",
         "",
         f"National completeness: expected {c['expected']:,} · submitted {c['submitted']:,} ({c['rate_pct']}%)"
