@@ -222,7 +222,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 # Command groups that live in modules of their own, each with ``add_commands(subparsers)``.
-_COMMAND_MODULES = ("baocao.rebuild", "baocao.approvals")
+_COMMAND_MODULES = ("baocao.rebuild", "baocao.approvals", "baocao.contacts")
 
 
 def _add_operator_commands(commands: Any) -> None:

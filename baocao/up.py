@@ -6,7 +6,7 @@ import asyncio
 import os
 import signal
 import time
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import asyncpg
@@ -81,6 +81,13 @@ def up(*, once: bool, simulate: bool) -> int:
         ok = asyncio.run(run_round(stack)) if simulate else True
         if once:
             return 0 if ok else 1
+        if simulate:
+            from baocao.reminder_replay import replay_month
+
+            # Forward from the round, a month with a holiday (New Year's Day) and two deadlines
+            # of the monthly report: reminders, the provinces' digests and Central's, as they go.
+            say("\nA month of reminders in accelerated time (4 s a day):")
+            asyncio.run(replay_month(stack.nats_url, date(2027, 1, 1), say=say))
         say("\nRunning. Ctrl-C stops everything.")
         while stack.all_running():
             time.sleep(0.5)
