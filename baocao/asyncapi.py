@@ -20,7 +20,7 @@ from services.aggregator.entrypoints.consumer import DURABLE as AGGREGATOR
 from services.notifier.entrypoints.consumers import ACCEPTED_DURABLE, REJECTED_DURABLE
 from services.validator.entrypoints.consumer import DURABLE as VALIDATOR
 from shared import subjects
-from shared.schemas import Notice, Submission, Verdict
+from shared.schemas import Notice, NoticeDeadLettered, Submission, Verdict
 
 TITLE = "Baocao events"
 VERSION = "1.0.0"
@@ -132,6 +132,15 @@ def broker() -> NatsBroker:
             " Baocao-Original-Sequence say why and where it came from. ce-type"
             " vn.gov.baocao.message.deadlettered.v1.",
             reports,
+        ),
+        (
+            f"{subjects.NOTIFY_DEAD_LETTER}.{{unit}}",
+            NoticeDeadLettered,
+            "notifier: notify.deadletter",
+            "A notice given up on one channel (e-mail or webhook) after every attempt, or"
+            " refused for good; it still went out on notify.<unit>. For operators: fix the"
+            " unit's contacts.",
+            notify,
         ),
         (
             f"{subjects.ROLLUPS_UPDATED}.{{report_type}}.{{period}}.{{unit}}",

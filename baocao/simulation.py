@@ -353,7 +353,7 @@ class RoundDriver:
                     if counter is rejected:
                         for reason in event["reasons"]:
                             counter[reason["code"]] += 1
-                    elif "stage" in event:  # a notice, not a dead-letter event
+                    elif "channel" not in event:  # a notice, not a dead-letter event
                         counter[event["stage"]] += 1
             finally:
                 await subscription.unsubscribe()

@@ -231,7 +231,11 @@ def test_only_the_services_that_check_tokens_get_the_token_secret() -> None:
 
 def test_the_secret_template_holds_no_real_secret() -> None:
     (secret,) = of_kind("Secret")
-    assert set(secret["stringData"]) == {"DATABASE_URL", "BAOCAO_TOKEN_SECRET"}
+    assert set(secret["stringData"]) == {
+        "DATABASE_URL",
+        "BAOCAO_TOKEN_SECRET",
+        "NOTIFIER_SMTP_PASSWORD",
+    }
     for value in secret["stringData"].values():
         assert "CHANGE-ME" in value
 
