@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import nats
 import pytest
@@ -51,7 +52,7 @@ async def test_a_report_after_the_communes_deadline_is_accepted_as_late(
     assert listed["01"]["deadline"].startswith("2026-12-25T23:59:59")
 
 
-async def _notices(nats_url: str) -> list[dict[str, object]]:
+async def _notices(nats_url: str) -> list[dict[str, Any]]:
     connection = await nats.connect(nats_url)
     js = connection.jetstream()
     found = []
