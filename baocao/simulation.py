@@ -31,6 +31,7 @@ from shared.clock import ClockSegment
 from shared.clock_sync import append_segment
 from shared.periods import VIETNAM, Period, start_of_day
 from shared.registry import Registry, Unit
+from shared.workdays import shift_working_days
 
 REPORT_TYPE = "kl226-quarterly"
 SEND_ATTEMPTS = 10
@@ -97,7 +98,11 @@ def plan_round(
         ),
         "late": Wave(
             "late communes; escalations to provinces",
-            start_of_day(d_c + timedelta(days=1)) + timedelta(hours=9),
+            start_of_day(shift_working_days(d_c, 1)) + timedelta(hours=9),
+        ),
+        "central": Wave(
+            "Central hears which provinces are behind",
+            start_of_day(shift_working_days(d_c, 3)) + timedelta(hours=9),
         ),
         "provinces": Wave(
             "provinces, before their deadline",
