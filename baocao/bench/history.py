@@ -2,7 +2,8 @@
 
 Going through the pipeline would take as long as five years of rounds at e2e speed, and what
 the read figures depend on is the size of the tables, not how the rows got there. Every unit
-gets a report for every period of every report type; the province rows hold their true sums.
+gets a report for every period of every report type; the province rows hold their true rollups
+(the aggregator's own arithmetic: what is measured here is reading, not folding).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import httpx
 
 from baocao.bench.pipeline import percentile
 from baocao.load import values_for
+from services.aggregator.domain.rollup import UnitReport, canonical, roll_up
 from shared.catalog import Catalog, Level
 from shared.periods import VIETNAM, Period
 from shared.registry import Registry
@@ -74,9 +76,7 @@ async def load_history(
             levels = set(report_type.submitting_levels())
             received = datetime.combine(period.cutoff_end, datetime.min.time(), VIETNAM)
             reports = []
-            sums: dict[str, dict[str, Any]] = {}
-            counts: dict[str, dict[str, int]] = {}
-            submitted: dict[str, int] = {}
+            by_province: dict[str, list[UnitReport]] = {}
             for unit, province in units:
                 if unit.level not in levels:
                     continue
@@ -94,27 +94,28 @@ async def load_history(
                         _document(values),
                     )
                 )
-                submitted[province] = submitted.get(province, 0) + 1
-                province_sums = sums.setdefault(province, {})
-                province_counts = counts.setdefault(province, {})
-                for key, value in values.items():
-                    province_sums[key] = province_sums.get(key, 0) + value
-                    province_counts[key] = province_counts.get(key, 0) + 1
-            rows = [
-                (
-                    code,
-                    period.label,
-                    province,
-                    _document(sums[province]),
-                    json.dumps(counts[province]),
-                    n,
-                    n,
-                    n,
-                    0,
-                    received,
+                by_province.setdefault(province, []).append(
+                    UnitReport(unit.code, "on_time", values)
                 )
-                for province, n in submitted.items()
-            ]
+            rows = []
+            for province, found in by_province.items():
+                rollup = roll_up(found, len(found), report_type)
+                rows.append(
+                    (
+                        code,
+                        period.label,
+                        province,
+                        _document(canonical(rollup.tally.sums)),
+                        json.dumps(rollup.tally.counts),
+                        len(found),
+                        len(found),
+                        len(found),
+                        0,
+                        received,
+                        _document(canonical(rollup.tally.weights)),
+                        json.dumps({k: [c.met, c.missed] for k, c in rollup.targets.items()}),
+                    )
+                )
             async with connection.transaction():
                 await connection.copy_records_to_table("latest_reports", records=reports)
                 await connection.copy_records_to_table("province_rollups", records=rows)
