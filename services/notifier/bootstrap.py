@@ -128,9 +128,16 @@ class Notifier:
     def app(self) -> FastAPI:
         app = service_app("Baocao notifier", self.runtime, self.start, self.stop)
 
-        @app.get("/v1/ticks", summary="How many scheduling rounds have completed since start")
+        @app.get(
+            "/v1/ticks",
+            summary="How many scheduling rounds have completed since start, and how many"
+            " deliveries wait in the outbox",
+        )
         async def ticks() -> dict[str, int]:
-            return {"completed": self._ticker.completed if self._ticker is not None else 0}
+            return {
+                "completed": self._ticker.completed if self._ticker is not None else 0,
+                "unsent": await self._service().outbox.unsent_count(),
+            }
 
         app.include_router(
             http.routes(
