@@ -8,7 +8,7 @@ for a monthly one) asks for a period total: the stored rollups of its periods, c
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -185,37 +185,48 @@ class RollupViews:
         assert province is not None
         stored = await self.store.reports_over(asked.report_type.code, asked.labels, province)
         by_part = [{r.unit: r for r in stored[label]} for label in asked.labels]
+        singles = self._singles(asked, by_part)
         if unit.level == Level.COMMUNE:
-            return self._body(asked, unit, self._unit_rollup(asked, by_part, unit.code))
+            return self._body(asked, unit, self._unit_rollup(asked, singles, unit.code))
         report_type = asked.report_type
         parts = []
-        for part, reports in zip(asked.parts, by_part, strict=True):
+        for part, reported in zip(asked.parts, singles, strict=True):
             expected = self.registry.expected_in_province(
                 province, report_type.submitting_levels(), part.cutoff_end
             )
+            # The units' own rollups, combined: each report is judged against the targets once.
+            total = combine(reported.values(), report_type)
+            c = total.completeness
             parts.append(
-                roll_up(
-                    (_unit_report(report_type, r) for r in reports.values()),
-                    len(expected),
-                    report_type,
+                Rollup(
+                    total.tally,
+                    Completeness(len(expected), c.submitted, c.on_time, c.late),
+                    total.targets,
                 )
             )
         body = self._body(asked, unit, self._over_parts(asked, parts))
         if Level.PROVINCE in report_type.submitting_levels():
-            body["own"] = self._body(asked, unit, self._unit_rollup(asked, by_part, unit.code))
+            body["own"] = self._body(asked, unit, self._unit_rollup(asked, singles, unit.code))
         body["children"] = [
-            self._body(asked, child, self._unit_rollup(asked, by_part, child.code))
+            self._body(asked, child, self._unit_rollup(asked, singles, child.code))
             for child in self.registry.children(unit.code, asked.period.cutoff_end)
         ]
         return body
 
-    def _unit_rollup(
-        self, asked: Asked, by_part: list[dict[str, StoredReport]], unit: str
-    ) -> Rollup:
-        parts = [
-            roll_up(_reports_of(asked.report_type, reports.get(unit)), 1, asked.report_type)
+    def _singles(
+        self, asked: Asked, by_part: list[dict[str, StoredReport]]
+    ) -> list[dict[str, Rollup]]:
+        """Per part, each unit that reported with the rollup of its own report."""
+        return [
+            {
+                code: roll_up([_unit_report(asked.report_type, r)], 1, asked.report_type)
+                for code, r in reports.items()
+            }
             for reports in by_part
         ]
+
+    def _unit_rollup(self, asked: Asked, singles: list[dict[str, Rollup]], unit: str) -> Rollup:
+        parts = [reported.get(unit) or roll_up([], 1) for reported in singles]
         return self._over_parts(asked, parts)
 
     async def missing_target(
@@ -232,10 +243,11 @@ class RollupViews:
             raise NotFound("unknown_province", f"no province has code {province!r}")
         stored = await self.store.reports_over(report_type.code, asked.labels, province)
         by_part = [{r.unit: r for r in stored[label]} for label in asked.labels]
+        singles = self._singles(asked, by_part)
         units = sorted({unit for reports in by_part for unit in reports})
         missing = []
         for unit_code in units:
-            rollup = self._unit_rollup(asked, by_part, unit_code)
+            rollup = self._unit_rollup(asked, singles, unit_code)
             count = rollup.targets.get(code)
             if count is None or count.missed == 0:
                 continue
@@ -298,10 +310,6 @@ class RollupViews:
 
 def _unit_report(report_type: ReportType, report: StoredReport) -> UnitReport:
     return UnitReport(report.unit, report.timeliness, parse_values(report_type, report.values))
-
-
-def _reports_of(report_type: ReportType, report: StoredReport | None) -> Iterable[UnitReport]:
-    return [] if report is None else [_unit_report(report_type, report)]
 
 
 def _targets(report_type: ReportType, rollup: Rollup) -> dict[str, dict[str, Any]]:

@@ -304,13 +304,14 @@ class Outbox:
         report_types = [p[0] for p in periods] if periods is not None else None
         labels = [p[1] for p in periods] if periods is not None else None
         rows = await self._pool.fetch(
+            # Driven by the pending deliveries (a partial index), not by every notice ever
+            # scheduled: run before each relay, it must not grow with the country's notices.
             "WITH answered AS ("
-            "  SELECT n.notice_id, n.stage FROM notifications n"
-            "  WHERE n.kind <> 'rejection' AND cardinality(n.about) > 0"
+            "  SELECT DISTINCT n.notice_id, n.stage FROM notification_deliveries p"
+            "  JOIN notifications n ON n.notice_id = p.notice_id"
+            "  WHERE p.status = 'pending' AND n.kind <> 'rejection' AND cardinality(n.about) > 0"
             "    AND ($2::text[] IS NULL OR (n.report_type, n.period) IN"
             "      (SELECT * FROM unnest($2::text[], $3::text[])))"
-            "    AND EXISTS (SELECT 1 FROM notification_deliveries d"
-            "      WHERE d.notice_id = n.notice_id AND d.status = 'pending')"
             "    AND NOT EXISTS (SELECT 1 FROM unnest(n.about) AS a(unit) WHERE NOT EXISTS ("
             "      SELECT 1 FROM submissions s WHERE s.status = 'accepted'"
             "        AND s.report_type = n.report_type AND s.period = n.period"
