@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
 import pytest
 
 from baocao.rebuild import run
+from services.aggregator.adapters import accepted_sources
 from services.aggregator.settings import AggregatorSettings
 from tests.integration.conftest import SystemFactory
 from tests.integration.system import System, submission
+from shared.schemas import Verdict
 from tests.integration.test_rollups import lg2_report
 
 pytestmark = pytest.mark.integration
@@ -114,3 +117,30 @@ async def test_a_rebuild_of_one_period_leaves_the_others_alone(
         ("kl226-quarterly", "2026-Q4", 4)
     ]
     assert untouched == 1
+
+
+async def test_a_report_accepted_while_the_rebuild_reads_its_source_is_kept(
+    start_system: SystemFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    system = await start_system()
+    await live_round(system)
+    late_comer = submission("26526", docs_issued=55)  # a commune of 79
+    read_everything = accepted_sources.from_database
+
+    async def source_then_a_live_report(*args: Any) -> AsyncIterator[Verdict]:
+        async for verdict in read_everything(*args):
+            yield verdict
+        # The source has been read; the live path now stores a report it does not hold.
+        assert (await system.submit(late_comer)).status_code == 202
+        assert (await system.settled(late_comer["submission_id"]))["status"] == "accepted"
+
+    monkeypatch.setattr(accepted_sources, "from_database", source_then_a_live_report)
+    settings = AggregatorSettings(NATS_URL=system.nats_url, DATABASE_URL=system.database_url)
+    await run(settings, "kl226-quarterly", "2026-Q4")
+
+    kept = await system.central_http.get("/v1/rollups/kl226-quarterly/2026-Q4/79")
+    assert kept.json()["completeness"]["submitted"] == 3
+    monkeypatch.undo()
+    live_bodies, live_rows = await snapshot(system)
+    await run(settings, "kl226-quarterly", "2026-Q4")
+    assert await snapshot(system) == (live_bodies, live_rows)

@@ -253,13 +253,25 @@ class RollupStore:
 
         Live batches write under the same tables' row locks; the exclusive table locks here
         (reads go on) make a rebuild wait for them and them wait for it, so neither's writes
-        are lost. Returns how many province rollups were written."""
-        reports = sorted((key, _stored(verdict)) for key, verdict in latest.items())
+        are lost. ``latest`` was read before the lock, so a report the live path stored in
+        between is newer than its source and is kept. Returns how many province rollups were
+        written."""
+        chosen = {key: _stored(verdict) for key, verdict in latest.items()}
         provinces = {key: verdict.province or "" for key, verdict in latest.items()}
         async with self._pool.acquire() as connection, connection.transaction():
             await connection.execute(
                 "LOCK TABLE province_rollups, latest_reports IN EXCLUSIVE MODE"
             )
+            for row in await connection.fetch(
+                f"SELECT province, {_REPORT_COLUMNS} FROM latest_reports"
+                " WHERE report_type = $1 AND period = $2",
+                report_type,
+                period,
+            ):
+                stored, key = _report(row), (report_type, period, row["unit"])
+                if key not in chosen or stored.order > chosen[key].order:
+                    chosen[key], provinces[key] = stored, row["province"]
+            reports = sorted(chosen.items())
             await connection.execute(
                 "DELETE FROM latest_reports WHERE report_type = $1 AND period = $2",
                 report_type,
