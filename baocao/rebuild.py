@@ -37,9 +37,15 @@ def add_commands(commands: Any) -> None:
 
 
 def command(args: argparse.Namespace) -> int:
+    settings = AggregatorSettings()
+    catalog = load_catalog(settings)
+    if args.report_type is not None and catalog.get(args.report_type) is None:
+        known = ", ".join(sorted(catalog.report_types))
+        print(f"unknown report type {args.report_type!r}: the catalog has {known}")
+        return 2
     done = asyncio.run(
         run(
-            AggregatorSettings(),
+            settings,
             args.report_type,
             args.period,
             source=args.source,

@@ -110,7 +110,7 @@ def plan_round(
         ),
         "late_provinces": Wave(
             "late provinces; escalations to Central",
-            start_of_day(d_p + timedelta(days=1)) + timedelta(hours=9),
+            start_of_day(shift_working_days(d_p, 1)) + timedelta(hours=9),
         ),
     }
     final_values: dict[str, dict[str, Any]] = {}
@@ -225,7 +225,9 @@ class RoundDriver:
         central_url: str,
         token_secret: str,
         progress: Callable[[str], None],
+        notifier_url: str | None = None,
     ) -> None:
+        self.notifier_url = notifier_url
         self.registry = registry
         self.catalog = catalog
         self.nats_url = nats_url
@@ -247,8 +249,10 @@ class RoundDriver:
             ) as client:
                 for wave in plan.waves:
                     # A simulated minute per real second: receipts within a wave keep their order.
+                    ticks = await self._notifier_ticks()
                     await append_segment(js, ClockSegment(datetime.now(VIETNAM), wave.at, 60.0))
-                    await asyncio.sleep(1.5)  # services pick up the new time; the notifier ticks
+                    await asyncio.sleep(1.5)  # services pick up the new time
+                    await self._notifier_ticked_since(ticks)
                     self.progress(
                         f"{wave.at.astimezone(VIETNAM):%d/%m %H:%M} {wave.name}: "
                         f"{len(wave.submissions)} submissions"
@@ -271,6 +275,25 @@ class RoundDriver:
             receipts,
             self.retries,
         )
+
+    async def _notifier_ticks(self) -> int:
+        if self.notifier_url is None:
+            return 0
+        async with httpx.AsyncClient(base_url=self.notifier_url, timeout=10) as client:
+            completed: int = (await client.get("/v1/ticks")).json()["completed"]
+            return completed
+
+    async def _notifier_ticked_since(self, before: int, timeout: float = 60) -> None:
+        """Wait for a scheduling round that began after the clock moved: the one running at the
+        jump may have read the old time, and a step's day would be skipped."""
+        if self.notifier_url is None:
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while await self._notifier_ticks() < before + 2:
+            if loop.time() > deadline:
+                raise TimeoutError("the notifier did not complete a round at the new time")
+            await asyncio.sleep(0.1)
 
     async def _send(self, wave: Wave, client: httpx.AsyncClient, js: Any) -> int:
         gate = asyncio.Semaphore(32)
@@ -359,7 +382,7 @@ class RoundDriver:
                         for reason in event["reasons"]:
                             counter[reason["code"]] += 1
                     elif "channel" not in event:  # a notice, not a dead-letter event
-                        counter[event["stage"]] += 1
+                        counter[f"{event['stage']}:{event.get('level')}"] += 1
             finally:
                 await subscription.unsubscribe()
         return rejected, notices
@@ -383,9 +406,14 @@ class RoundDriver:
         return mismatches
 
 
-def _audience(notices: Counter[str], audience: str) -> int:
-    """Notices of the reminder policy's steps for one audience (stages ``unit-3``, ``parent+1``)."""
-    return sum(n for stage, n in notices.items() if stage.startswith(audience))
+def _audience(notices: Counter[str], audience: str, level: str | None = None) -> int:
+    """Notices of the reminder policy's steps for one audience (stages ``unit-3``, ``parent+1``),
+    about one level's deadline or any."""
+    return sum(
+        n
+        for key, n in notices.items()
+        if key.startswith(audience) and (level is None or key.endswith(f":{level}"))
+    )
 
 
 def summary(result: RoundResult) -> str:
@@ -399,9 +427,9 @@ def summary(result: RoundResult) -> str:
         f" {result.retries:,} sends retried",
         f"  rejected: {', '.join(f'{k} {v}' for k, v in result.rejected.most_common()) or 'none'}",
         f"  notices on NATS: {_audience(result.notices, 'unit'):,} reminders,"
-        f" {_audience(result.notices, 'parent'):,} province digests,"
-        f" {_audience(result.notices, 'central'):,} Central digests,"
-        f" {result.notices['rejection']:,} rejection notices",
+        f" {_audience(result.notices, 'parent', 'commune'):,} province digests,"
+        f" {_audience(result.notices, 'parent', 'province') + _audience(result.notices, 'central'):,}"
+        f" Central digests, {_audience(result.notices, 'rejection'):,} rejection notices",
         "",
         f"National completeness: expected {c['expected']:,} · submitted {c['submitted']:,} ({c['rate_pct']}%)"
         f" · on time {c['on_time']:,} · late {c['late']:,} · missing {c['missing']:,}",

@@ -43,6 +43,7 @@ async def run_round(stack: Stack) -> bool:
         central_url=stack.url("aggregator"),
         token_secret=IntakeSettings().token_secret,
         progress=lambda m: say(f"  {m}"),
+        notifier_url=stack.url("notifier"),
     )
     say(f"\nSimulated national round for {period.label} on a shared clock (see README):")
     result = await driver.run(period)

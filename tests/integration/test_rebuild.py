@@ -11,9 +11,9 @@ import pytest
 from baocao.rebuild import run
 from services.aggregator.adapters import accepted_sources
 from services.aggregator.settings import AggregatorSettings
+from shared.schemas import Verdict
 from tests.integration.conftest import SystemFactory
 from tests.integration.system import System, submission
-from shared.schemas import Verdict
 from tests.integration.test_rollups import lg2_report
 
 pytestmark = pytest.mark.integration

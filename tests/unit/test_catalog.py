@@ -107,6 +107,31 @@ def test_the_default_reminder_policy_counts_working_days_around_the_deadline(
     assert steps["unit+0"].send_on(date(2026, 9, 7)) == date(2026, 9, 7)
 
 
+def test_a_catalog_file_sets_its_own_reminder_policy_per_level(tmp_path: Path) -> None:
+    text = _kl226_text()
+    shipped = '{ to = "unit", working_days = -3 },'
+    assert shipped in text  # the shipped file states its policy rather than relying on a default
+    _write(
+        tmp_path, f"{KL226}.toml", text.replace(shipped, '{ to = "unit", working_days = -5 },', 1)
+    )
+    loaded = Catalog.load(tmp_path).get(KL226)
+    assert loaded is not None
+    commune, province = loaded.level_rule(Level.COMMUNE), loaded.level_rule(Level.PROVINCE)
+    assert commune is not None
+    assert province is not None
+    assert next(step.stage for step in commune.reminders) == "unit-5"
+    assert next(step.stage for step in province.reminders) == "unit-3"
+
+
+def test_a_reminder_step_listed_twice_is_refused(tmp_path: Path) -> None:
+    text = _kl226_text().replace(
+        '{ to = "unit", working_days = -1 },', '{ to = "unit", working_days = -3 },', 1
+    )
+    _write(tmp_path, f"{KL226}.toml", text)
+    with pytest.raises(CatalogError, match="listed twice"):
+        Catalog.load(tmp_path)
+
+
 def test_catalog_titles_are_nfc_normalised(kl226: ReportType) -> None:
     assert unicodedata.is_normalized("NFC", kl226.title.vi)
     assert kl226.title.vi.startswith("Báo cáo quý")
