@@ -58,6 +58,7 @@ def policy_of(settings: NotifierSettings) -> DeliveryPolicy:
         backoff_base=settings.backoff_base_seconds,
         backoff_cap=settings.backoff_cap_seconds,
         concurrency=settings.send_concurrency,
+        claim_batch=settings.batch_size,
         submit_url=settings.submit_url,
     )
 

@@ -29,7 +29,6 @@ from shared.registry import Registry
 from shared.schemas import LateUnit, Notice, NoticeDeadLettered, Verdict
 
 log = get_logger(__name__)
-RELAY_BATCH = 500
 QUIET_HOURS = QuietHours.parse("21:00-07:00")
 
 
@@ -42,6 +41,7 @@ class DeliveryPolicy:
     backoff_base: float = 2.0
     backoff_cap: float = 600.0
     concurrency: int = 8
+    claim_batch: int = 256
     submit_url: str = "http://127.0.0.1:8080/v1/submissions"
 
 
@@ -106,6 +106,7 @@ class NotificationService:
         self.webhook = webhook
         self.worker = worker
         self.policy = policy or DeliveryPolicy()
+        self.claiming = True  # False while shutting down: finish what is claimed, claim no more
 
     # --- scheduling --------------------------------------------------------------------------
     async def tick(self) -> int:
@@ -252,13 +253,14 @@ class NotificationService:
         if only is not None and not only:
             return 0
         self._count_cancelled(len(await self.outbox.cancel_answered(self.clock.now())))
-        open_now = [c for c in self.channels_open() if channels is None or c in channels]
         gate = asyncio.Semaphore(self.policy.concurrency)
         sent = 0
-        while True:
+        while self.claiming:
+            # Again for every batch: a long relay that began at 20:59 sends no e-mail at 21:00.
+            open_now = [c for c in self.channels_open() if channels is None or c in channels]
             claimed = await self.outbox.claim(
                 self.worker,
-                RELAY_BATCH,
+                self.policy.claim_batch,
                 self.clock.now(),
                 channels=open_now,
                 lease_seconds=self.policy.lease_seconds,
@@ -274,6 +276,7 @@ class NotificationService:
                 *(self._gated(gate, c, contacts.get(c.notice.recipient)) for c in claimed)
             )
             sent += sum(results)
+        return sent
 
     async def _gated(self, gate: asyncio.Semaphore, item: Claimed, contact: Contact | None) -> bool:
         async with gate:
@@ -290,6 +293,9 @@ class NotificationService:
         if channel == WEBHOOK and (contact is None or not contact.webhook_url):
             await self.outbox.close_undeliverable(notice.notice_id, channel, now, "no webhook")
             return False
+        if channel == EMAIL and self.policy.quiet_hours.contains(now):
+            await self.outbox.release(notice.notice_id, channel, self.worker)
+            return False  # quiet hours began while the batch waited: after them
         begun = await self.outbox.begin_attempt(
             notice.notice_id, channel, self.worker, self.policy.lease_seconds, now
         )
@@ -297,9 +303,15 @@ class NotificationService:
             return False  # another worker holds it now, or it was cancelled or closed
         attempt_id, attempt = begun
         try:
-            await self._send(item, contact)
+            # The whole send, not each step of it, ends well inside the lease just renewed, so
+            # no other replica can take the delivery over while this one may still be sending.
+            async with asyncio.timeout(self.policy.lease_seconds / 2):
+                await self._send(item, contact)
         except DeliveryFailed as error:
             await self._failed(item, attempt_id, attempt, error)
+            return False
+        except Exception as error:  # a timeout, or a fault no channel foresaw: still an attempt
+            await self._failed(item, attempt_id, attempt, DeliveryFailed(repr(error)))
             return False
         await self.outbox.finish_sent(attempt_id, notice.notice_id, channel, self.clock.now())
         metrics.sent.labels(notice.stage, channel).inc()

@@ -22,7 +22,13 @@ class NotifierSettings(CommonSettings):
         alias="NOTIFIER_RELAY_SECONDS",
         description="How often due deliveries (new, retried, after quiet hours) are sent.",
     )
-    batch_size: int = Field(default=256, alias="NOTIFIER_BATCH_SIZE")
+    batch_size: int = Field(
+        default=256,
+        gt=0,
+        alias="NOTIFIER_BATCH_SIZE",
+        description="How many verdicts a consumer fetches at once, and how many deliveries a"
+        " relay claims at once (the rest stay free for other replicas).",
+    )
     catch_up_days: int = Field(
         default=2,
         ge=0,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+import asyncpg
 import nats
 import pytest
 
@@ -133,6 +134,20 @@ async def schedule_reminder(system: System, unit: str) -> None:
     assert added["unit-1"] == 1
 
 
+async def cancelled_deliveries(system: System, unit: str) -> set[str]:
+    connection = await asyncpg.connect(system.database_url)
+    try:
+        rows = await connection.fetch(
+            "SELECT d.channel FROM notification_deliveries d"
+            " JOIN notifications n USING (notice_id)"
+            " WHERE n.recipient = $1 AND d.status = 'cancelled'",
+            unit,
+        )
+    finally:
+        await connection.close()
+    return {r["channel"] for r in rows}
+
+
 async def test_a_report_accepted_after_its_reminder_was_scheduled_cancels_it(
     start_system: SystemFactory,
 ) -> None:
@@ -144,6 +159,8 @@ async def test_a_report_accepted_after_its_reminder_was_scheduled_cancels_it(
     assert (await system.submit(body)).status_code == 202
     await system.settled(body["submission_id"])
     assert system.notifier.service is not None
+    # The notifier-accepted consumer cancelled it on the verdict, before any relay looked.
+    assert await cancelled_deliveries(system, SENDER) == {"nats"}
     sent = await system.notifier.service.relay()
 
     assert sent == 1

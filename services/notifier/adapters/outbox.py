@@ -214,6 +214,16 @@ class Outbox:
         )
         return None if row is None else (row["id"], row["attempt"])
 
+    async def release(self, notice_id: str, channel: str, worker: str) -> None:
+        """Give back a claimed delivery without an attempt, for the next relay to take."""
+        await self._pool.execute(
+            "UPDATE notification_deliveries SET claimed_by = NULL, claimed_until = NULL"
+            " WHERE notice_id = $1 AND channel = $2 AND claimed_by = $3 AND status = 'pending'",
+            notice_id,
+            channel,
+            worker,
+        )
+
     async def finish_sent(
         self, attempt_id: int, notice_id: str, channel: str, at: datetime
     ) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+import httpx
 from fastapi import APIRouter, FastAPI, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -55,8 +56,17 @@ class ContactsRequest(BaseModel):
     @field_validator("webhook_url")
     @classmethod
     def _http_url(cls, url: str | None) -> str | None:
-        if url is not None and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", url):
+        if url is None:
+            return None
+        if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", url):
             raise ValueError("the webhook URL must be http:// or https://")
+        try:  # what the channel will parse: a bad port or host must be refused here, not later
+            parsed = httpx.URL(url)
+            parsed.port  # noqa: B018 - parsing the port is the check
+        except (httpx.InvalidURL, ValueError) as error:
+            raise ValueError(f"not a usable webhook URL: {error}") from error
+        if not parsed.host:
+            raise ValueError("the webhook URL has no host")
         return url
 
     @model_validator(mode="after")

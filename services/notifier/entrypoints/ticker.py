@@ -16,20 +16,28 @@ log = get_logger(__name__)
 
 class Ticker:
     def __init__(
-        self, service: NotificationService, every_seconds: float, relay_seconds: float = 1.0
+        self,
+        service: NotificationService,
+        every_seconds: float,
+        relay_seconds: float = 1.0,
+        stop_grace_seconds: float = 15.0,
     ) -> None:
         self.service = service
         self.every = every_seconds
         self.relay_every = min(relay_seconds, every_seconds)
+        self.stop_grace = stop_grace_seconds
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
         self.completed = 0  # scheduling rounds that ran to the end, for operators and load tests
 
     def start(self) -> None:
+        self._stopping.clear()
+        self.service.claiming = True
         self._task = asyncio.create_task(self._run())
 
     async def _run(self) -> None:
         last_tick = -float("inf")
-        while True:
+        while not self._stopping.is_set():
             due = time.monotonic() - last_tick >= self.every
             try:
                 if due:
@@ -43,10 +51,21 @@ class Ticker:
                 if due:
                     metrics.tick_failures.inc()
                 log.warning("notifier round failed", error=repr(error), tick=due)
-            await asyncio.sleep(self.relay_every)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.relay_every)
 
     async def stop(self) -> None:
-        if self._task is not None:
+        """Let the round in progress finish its sends and record them, within a grace period:
+        a send cut off after the receiver took it and before it was recorded would be sent
+        again by the next replica. Only past the grace period is the round cancelled."""
+        if self._task is None:
+            return
+        self._stopping.set()
+        self.service.claiming = False
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), self.stop_grace)
+        except TimeoutError:
+            log.warning("notifier round still running at shutdown; cancelled")
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task

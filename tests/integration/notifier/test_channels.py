@@ -3,18 +3,27 @@ and a report arriving after its reminder was scheduled."""
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import hmac
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from baocao.embedded import EmbeddedNats
 from services.notifier.bootstrap import Notifier
-from services.notifier.domain.delivery import SIGNATURE_HEADER
+from services.notifier.domain.delivery import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from shared.clock import ScheduledClock
 from shared.periods import VIETNAM
-from tests.integration.notifier.conftest import SmtpServer, WebhookReceiver, as_json
+from tests.integration.notifier.conftest import (
+    WEBHOOK_SECRET,
+    SmtpServer,
+    WebhookReceiver,
+    as_json,
+)
 from tests.integration.notifier.helpers import (
     all_units,
     deliveries,
@@ -97,7 +106,10 @@ async def test_a_reminder_reaches_nats_email_and_the_webhook_once_each(
     }
     request = webhook_receiver.requests[0]
     assert request.signature_valid
-    assert request.headers[SIGNATURE_HEADER].startswith("sha256=")
+    # What a receiver written from the README computes, without the project's code.
+    signed = request.headers[TIMESTAMP_HEADER].encode() + b"." + request.body
+    expected = hmac.new(WEBHOOK_SECRET.encode(), signed, hashlib.sha256).hexdigest()
+    assert request.headers[SIGNATURE_HEADER] == f"sha256={expected}"
     assert as_json(request.body)["stage"] == "unit-1"
     assert {d["status"] for d in await deliveries(database_url)} == {"sent"}
 
@@ -119,7 +131,7 @@ async def test_a_failing_webhook_is_retried_with_backoff_then_dead_lettered(
         await service.service.relay()
         if len(webhook_receiver.requests) >= 3:
             break
-        await __import__("asyncio").sleep(0.05)
+        await asyncio.sleep(0.05)
     await service.service.relay()
 
     assert len(webhook_receiver.requests) == 3  # NOTIFIER_MAX_ATTEMPTS, then no more
@@ -138,6 +150,40 @@ async def test_a_failing_webhook_is_retried_with_backoff_then_dead_lettered(
         if d["notice_id"].endswith("00070")
     }
     assert others == {"nats": "sent", "email": "sent", "webhook": "dead"}
+
+
+async def test_a_webhook_no_client_can_call_is_an_attempt_each_time_then_dead_lettered(
+    service: Notifier,
+    database_url: str,
+    nats_server: EmbeddedNats,
+    clock: ScheduledClock,
+) -> None:
+    # Stored before the contacts API checked ports: httpx refuses it before any request.
+    await give_contacts(database_url, ["00070"], "http://hook.example.gov.vn:port")
+    move_to(clock, MORNING)
+    assert service.service is not None
+
+    await service.service.tick()
+    for _ in range(40):
+        await service.service.relay()
+        webhook = [d for d in await deliveries(database_url) if d["channel"] == "webhook"]
+        if webhook[0]["status"] != "pending":
+            break
+        await asyncio.sleep(0.05)
+
+    assert [(d["status"], d["attempts"]) for d in webhook] == [("dead", 3)]
+    connection = await asyncpg.connect(database_url)
+    try:
+        outcomes = await connection.fetch(
+            "SELECT outcome, error FROM notification_attempts WHERE channel = 'webhook'"
+            " ORDER BY attempt"
+        )
+    finally:
+        await connection.close()
+    assert [r["outcome"] for r in outcomes] == ["failed", "failed", "dead"]  # none left in doubt
+    assert all("InvalidURL" in r["error"] for r in outcomes)
+    [dead] = await stream_notices(nats_server.url, "notify.deadletter.>")
+    assert dead["channel"] == "webhook"
 
 
 async def test_no_email_at_night_and_a_report_accepted_overnight_cancels_it(

@@ -72,6 +72,11 @@ async def test_a_unit_its_province_and_central_manage_its_contacts_no_one_else(
     half_webhook = await api.put(
         "/v1/contacts/00070", json={"webhook_url": "https://x.example"}, headers=bearer("VN")
     )
+    bad_port = await api.put(
+        "/v1/contacts/00070",
+        json={"webhook_url": "http://hook.example:abc/x", "webhook_secret": "s" * 20},
+        headers=bearer("VN"),
+    )
     unknown = await api.get("/v1/contacts/99999", headers=bearer("VN"))
     shown = await api.get("/v1/contacts/00070", headers=bearer("VN"))
 
@@ -86,6 +91,8 @@ async def test_a_unit_its_province_and_central_manage_its_contacts_no_one_else(
     assert (no_token.status_code, no_token.json()["reason"]) == (401, "missing_token")
     assert (bad.status_code, bad.json()["reason"]) == (400, "invalid_request")
     assert half_webhook.status_code == 400
+    assert (bad_port.status_code, bad_port.json()["reason"]) == (400, "invalid_request")
+    assert "webhook URL" in bad_port.text
     assert unknown.status_code == 404
     assert shown.json()["emails"] == ["a@b.vn"]
     assert shown.json()["webhook_url"] is None

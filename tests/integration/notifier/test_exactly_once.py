@@ -59,7 +59,8 @@ async def wait_for(check: Any, timeout: float, what: str) -> Any:
 
 
 async def hold_claimed_deliveries(pool: Any, held: list[tuple[Any, Any, tuple[str, str]]]) -> str:
-    """Lock ``CONCURRENCY`` deliveries one worker has claimed and not begun; its worker id."""
+    """Lock the last ``CONCURRENCY`` deliveries of the batch one worker has claimed and not
+    begun; its worker id."""
 
     async def claimed_not_begun() -> list[asyncpg.Record]:
         rows: list[asyncpg.Record] = await pool.fetch(
@@ -73,7 +74,8 @@ async def hold_claimed_deliveries(pool: Any, held: list[tuple[Any, Any, tuple[st
     while len(held) < CONCURRENCY:
         rows = await wait_for(claimed_not_begun, 60, "a batch claimed")
         victim_worker = victim_worker or rows[0]["claimed_by"]
-        for row in [r for r in rows if r["claimed_by"] == victim_worker]:
+        # The last of its batch (it sends in this order): it sends the first ones, then blocks.
+        for row in reversed([r for r in rows if r["claimed_by"] == victim_worker]):
             if len(held) == CONCURRENCY:
                 break
             lock = await pool.acquire()
