@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.aggregator.adapters.approval_status import ApprovalStatus
-from services.aggregator.adapters.feed_publisher import FeedPublisher
+from services.aggregator.adapters.feed_publisher import FeedPublisher, serialised_by
 from services.aggregator.adapters.rollup_store import RollupStore
 from services.aggregator.entrypoints import consumer, exports, feed, http
 from services.aggregator.entrypoints.gauges import CompletenessGauges
@@ -37,7 +37,12 @@ class Aggregator:
         store = RollupStore(self.runtime.db)
         self.views = RollupViews(self.catalog, registry, store)
         self.approvals = ApprovalStatus(self.runtime.db)
-        publisher = FeedPublisher(lambda: self.runtime.js, self.views.summaries, self.runtime.clock)
+        publisher = FeedPublisher(
+            lambda: self.runtime.js,
+            self.views.summaries,
+            self.runtime.clock,
+            serialised_by(self.runtime.db),
+        )
         service = AggregationService(
             catalog=self.catalog,
             registry=registry,

@@ -18,7 +18,12 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from baocao.embedded import free_port
 from services.aggregator import metrics
-from services.aggregator.adapters.feed_publisher import CONTENT_HASH, FeedPublisher
+from services.aggregator.adapters.feed_publisher import (
+    CONTENT_HASH,
+    FeedPublisher,
+    Summaries,
+    serialised_by,
+)
 from shared import subjects
 from tests.integration.conftest import SystemFactory
 from tests.integration.system import System, eventually, submission
@@ -203,16 +208,56 @@ async def test_a_batch_delivered_again_publishes_nothing_new(start_system: Syste
     before = await stream_messages(system)
     unchanged = metrics.feed_updates.labels(RT, "unchanged")._value.get()
     assert system.aggregator.views is not None
-    publisher = FeedPublisher(
-        lambda: system.aggregator.runtime.js,
-        system.aggregator.views.summaries,
-        system.aggregator.runtime.clock,
-    )
+    publisher = publisher_of(system, system.aggregator.views.summaries)
 
     await publisher.publish([(RT, PERIOD, HANOI)])
 
     assert await stream_messages(system) == before
     assert metrics.feed_updates.labels(RT, "unchanged")._value.get() == unchanged + 2
+
+
+def publisher_of(system: System, summaries: Summaries) -> FeedPublisher:
+    """Another replica's publisher, on the same NATS and database."""
+    return FeedPublisher(
+        lambda: system.aggregator.runtime.js,
+        summaries,
+        system.aggregator.runtime.clock,
+        serialised_by(system.aggregator.runtime.db),
+    )
+
+
+async def test_a_replica_that_read_before_a_newer_commit_never_publishes_last(
+    start_system: SystemFactory,
+) -> None:
+    """Replica A reads Hà Nội's rollup; the live aggregator then commits a correction. Whatever
+    the timing, the last update on the subject is the correction, never A's older read."""
+    system = await start_system()
+    await accepted(system, submission(HOAN_KIEM, docs_issued=80))
+    assert system.aggregator.views is not None
+    views = system.aggregator.views
+    read_done, correction = asyncio.Event(), submission(HOAN_KIEM, docs_issued=90)
+
+    async def committed() -> bool:
+        body = await views.summaries(RT, PERIOD, [HANOI])
+        return bool(body[HANOI]["values"]["docs_issued"] == 90)
+
+    async def read_then_wait(*args: Any) -> dict[str, dict[str, Any]]:
+        stale = await views.summaries(*args)
+        read_done.set()
+        await eventually(committed)  # the correction is committed while A holds its read
+        await asyncio.sleep(0.3)  # and the live aggregator has had time to publish it
+        return stale
+
+    replica_a = asyncio.create_task(
+        publisher_of(system, read_then_wait).publish([(RT, PERIOD, HANOI)])
+    )
+    await read_done.wait()
+    assert (await system.submit(correction)).status_code == 202
+    await replica_a
+    await system.settled(correction["submission_id"])
+
+    assert body_of(await last_update(system, HANOI))["values"]["docs_issued"] == 90
+    assert body_of(await last_update(system, "VN"))["values"]["docs_issued"] == 90
 
 
 async def test_figures_that_come_back_are_published_again(start_system: SystemFactory) -> None:

@@ -1,13 +1,16 @@
 """The live feed: each touched rollup's new state on ``rollups.updated.<type>.<period>.<unit>``.
 
-Called after a batch commits, with the (report type, period, province) rollups it touched. A
-redelivered batch touches the same rollups again, and two replicas may publish for the same
-province at once, so each subject is published optimistically: read the last message on the
-subject; if it already carries this content (``Baocao-Content-Hash``), there is nothing to do;
-else publish with ``Nats-Expected-Last-Subject-Sequence`` set to it, and on a conflict read
-again. The last message on every subject is therefore the rollup as read after the latest
-commit, never an older read that lost a race, and the same state is never published twice
-in a row. ``Nats-Msg-Id`` (= ``ce-id``) names the content and the message it follows, so a
+Called after a batch commits, with the (report type, period, province) rollups it touched.
+Replicas (and a process's consumer loops) commit and publish concurrently, so reading the
+rollups and publishing them is serialised per (report type, period) by a PostgreSQL advisory
+lock: whoever publishes read the rollups after taking the lock, so after every commit that
+came before it. Without it, a replica that read before another's commit could publish its
+older figures last. Under the lock, each subject is read first: if its last message already
+carries this content (``Baocao-Content-Hash``), there is nothing to do (a redelivered batch);
+else it is published with ``Nats-Expected-Last-Subject-Sequence`` set to that message, and
+on a conflict read again. The last message on every subject is therefore the rollup as read
+after the latest commit, and the same state is never published twice in a row.
+``Nats-Msg-Id`` (= ``ce-id``) names the content and the message it follows, so a
 publish retried after a lost PubAck is dropped by the stream's duplicate window, while the
 same figures coming back later (a correction undone) are published again.
 """
@@ -19,12 +22,13 @@ import contextlib
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator, Mapping
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Final
 
+import asyncpg
 from nats.js import JetStreamContext
 from nats.js.api import Header
 from nats.js.errors import APIError, NotFoundError
@@ -43,6 +47,21 @@ PUBACK_TIMEOUT_SECONDS: Final = 10.0
 
 RollupKey = tuple[str, str, str]  # report type, period, province
 Summaries = Callable[[str, str, Collection[str]], Awaitable[dict[str, dict[str, Any]]]]
+Serialise = Callable[[str], contextlib.AbstractAsyncContextManager[None]]
+
+
+def serialised_by(pool: asyncpg.Pool[Any]) -> Serialise:
+    """Hold a transaction-scoped advisory lock on ``key`` for the block: one holder at a time
+    across every replica sharing the database."""
+
+    @contextlib.asynccontextmanager
+    async def hold(key: str) -> AsyncIterator[None]:
+        async with pool.acquire() as connection, connection.transaction():
+            await connection.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", key)
+            yield
+
+    return hold
+
 
 # The trace each touched rollup's update continues: set by the consumer around a batch (the
 # last report of the batch for that rollup), read here when the update is published.
@@ -69,11 +88,16 @@ class FeedContention(TimeoutError):
 
 class FeedPublisher:
     def __init__(
-        self, js: Callable[[], JetStreamContext], summaries: Summaries, clock: Clock
+        self,
+        js: Callable[[], JetStreamContext],
+        summaries: Summaries,
+        clock: Clock,
+        serialise: Serialise,
     ) -> None:
         self._js = js
         self._summaries = summaries
         self._clock = clock
+        self._serialise = serialise
 
     async def publish(self, keys: Collection[RollupKey]) -> None:
         """Publish the touched provinces' rollups and the nation's, for each (type, period)."""
@@ -82,28 +106,38 @@ class FeedPublisher:
             touched[report_type, period].append(province)
         parents = _trace_parents.get() or {}
         for (report_type, period), provinces in touched.items():
-            bodies = await self._summaries(report_type, period, provinces)
-            # The nation's update continues the trace of one of the provinces it sums.
-            national_parent = next(
-                (parents[k] for p in provinces if (k := (report_type, period, p)) in parents),
-                None,
-            )
-            try:
-                await asyncio.gather(
-                    *(
-                        self._publish_one(
-                            report_type,
-                            period,
-                            unit,
-                            body,
-                            parents.get((report_type, period, unit), national_parent),
-                        )
-                        for unit, body in bodies.items()
+            async with self._serialise(f"rollups.updated:{report_type}:{period}"):
+                await self._publish_period(report_type, period, provinces, parents)
+
+    async def _publish_period(
+        self,
+        report_type: str,
+        period: str,
+        provinces: list[str],
+        parents: Mapping[RollupKey, Mapping[str, str]],
+    ) -> None:
+        bodies = await self._summaries(report_type, period, provinces)
+        # The nation's update continues the trace of one of the provinces it sums.
+        national_parent = next(
+            (parents[k] for p in provinces if (k := (report_type, period, p)) in parents),
+            None,
+        )
+        try:
+            await asyncio.gather(
+                *(
+                    self._publish_one(
+                        report_type,
+                        period,
+                        unit,
+                        body,
+                        parents.get((report_type, period, unit), national_parent),
                     )
+                    for unit, body in bodies.items()
                 )
-            except Exception:
-                metrics.feed_failures.labels(report_type).inc()
-                raise
+            )
+        except Exception:
+            metrics.feed_failures.labels(report_type).inc()
+            raise
 
     async def _publish_one(
         self,
