@@ -26,6 +26,7 @@ from services.aggregator.domain.rollup import (
     indicator_values,
     parse_values,
     roll_up,
+    unit_total,
 )
 from shared.catalog import Catalog, Level, ReportType
 from shared.periods import InvalidPeriod, Period, Periodicity
@@ -76,9 +77,12 @@ class RollupViews:
                 " periods or a longer one made of them",
             ) from error
 
-    def _body(self, asked: Asked, unit: Unit, rollup: Rollup) -> dict[str, Any]:
+    def _body(
+        self, asked: Asked, unit: Unit, rollup: Rollup, *, one_unit: bool = False
+    ) -> dict[str, Any]:
+        """``one_unit``: the rollup is the unit's own report (or its periods), not a level's."""
         report_type = asked.report_type
-        values = indicator_values(report_type, rollup.tally)
+        values = indicator_values(report_type, rollup.tally, one_unit=one_unit)
         derived = derived_values(report_type, values)
         for entry in derived.values():
             entry["value"] = json_number(entry["value"])
@@ -99,11 +103,26 @@ class RollupViews:
                 "missing": c.missing,
                 "rate_pct": c.rate_pct,
             },
-            "targets": _targets(report_type, rollup),
+            "targets": _targets(report_type, rollup, self._units_judged(asked, unit, rollup)),
         }
         if asked.is_total:
             body["periods"] = asked.labels
         return body
+
+    def _units_judged(self, asked: Asked, unit: Unit, rollup: Rollup) -> int:
+        """How many units a body's target counts are out of. A period's completeness counts
+        units; a total's counts unit-periods, while its targets judge each unit once."""
+        if not asked.is_total:
+            return rollup.completeness.expected
+        day, levels = asked.period.cutoff_end, asked.report_type.submitting_levels()
+        if unit.level == Level.COMMUNE:
+            return 1
+        provinces = (
+            [unit.code]
+            if unit.level == Level.PROVINCE
+            else [p.code for p in self.registry.provinces(day)]
+        )
+        return sum(len(self.registry.expected_in_province(p, levels, day)) for p in provinces)
 
     def _empty(self, asked: Asked, period: Period, province: str) -> Rollup:
         expected = self.registry.expected_in_province(
@@ -112,17 +131,45 @@ class RollupViews:
         return Rollup(Tally(), Completeness(expected=len(expected)))
 
     async def _province_rollups(self, asked: Asked) -> list[tuple[Unit, Rollup]]:
-        """Each province of the period's registry with its rollup (a total: over the parts)."""
+        """Each province of the period's registry with its rollup: its stored row, or for a
+        period total, its units' own totals combined (completeness from the stored rows)."""
         stored = await self.store.province_rollups_over(asked.report_type.code, asked.labels)
         by_part = [{row.province: row.rollup() for row in stored[label]} for label in asked.labels]
+        units_by_province = await self._units_by_province(asked) if asked.is_total else {}
         provinces = []
         for province in self.registry.provinces(asked.period.cutoff_end):
             parts = [
                 rows.get(province.code) or self._empty(asked, part, province.code)
                 for part, rows in zip(asked.parts, by_part, strict=True)
             ]
-            provinces.append((province, self._over_parts(asked, parts)))
+            rollup = self._over_parts(asked, parts)
+            if asked.is_total:
+                own = units_by_province.get(province.code, [{} for _ in asked.parts])
+                rollup = self._total_of_units(asked, own, rollup.completeness)
+            provinces.append((province, rollup))
         return provinces
+
+    async def _units_by_province(self, asked: Asked) -> dict[str, list[dict[str, Rollup]]]:
+        """Per province, per part, each of its units that reported with its own rollup."""
+        reports = await self.store.reports_over(asked.report_type.code, asked.labels)
+        by_part = [{r.unit: r for r in reports[label]} for label in asked.labels]
+        found: dict[str, list[dict[str, Rollup]]] = {}
+        for index, reported in enumerate(self._singles(asked, by_part)):
+            for code, rollup in reported.items():
+                unit = self.registry.get(code)
+                province = (unit.province if unit else None) or code
+                found.setdefault(province, [{} for _ in asked.parts])[index][code] = rollup
+        return found
+
+    def _total_of_units(
+        self, asked: Asked, singles: list[dict[str, Rollup]], completeness: Completeness
+    ) -> Rollup:
+        """A level's period total: each unit's own total (``unit_total``), combined."""
+        codes = sorted({code for reported in singles for code in reported})
+        units = combine(
+            (self._unit_rollup(asked, singles, code) for code in codes), asked.report_type
+        )
+        return Rollup(units.tally, completeness, units.targets)
 
     def _over_parts(self, asked: Asked, parts: list[Rollup]) -> Rollup:
         return across_periods(asked.report_type, parts) if asked.is_total else parts[0]
@@ -187,7 +234,9 @@ class RollupViews:
         by_part = [{r.unit: r for r in stored[label]} for label in asked.labels]
         singles = self._singles(asked, by_part)
         if unit.level == Level.COMMUNE:
-            return self._body(asked, unit, self._unit_rollup(asked, singles, unit.code))
+            return self._body(
+                asked, unit, self._unit_rollup(asked, singles, unit.code), one_unit=True
+            )
         report_type = asked.report_type
         parts = []
         for part, reported in zip(asked.parts, singles, strict=True):
@@ -204,11 +253,16 @@ class RollupViews:
                     total.targets,
                 )
             )
-        body = self._body(asked, unit, self._over_parts(asked, parts))
+        rollup = self._over_parts(asked, parts)
+        if asked.is_total:
+            rollup = self._total_of_units(asked, singles, rollup.completeness)
+        body = self._body(asked, unit, rollup)
         if Level.PROVINCE in report_type.submitting_levels():
-            body["own"] = self._body(asked, unit, self._unit_rollup(asked, singles, unit.code))
+            body["own"] = self._body(
+                asked, unit, self._unit_rollup(asked, singles, unit.code), one_unit=True
+            )
         body["children"] = [
-            self._body(asked, child, self._unit_rollup(asked, singles, child.code))
+            self._body(asked, child, self._unit_rollup(asked, singles, child.code), one_unit=True)
             for child in self.registry.children(unit.code, asked.period.cutoff_end)
         ]
         return body
@@ -226,8 +280,9 @@ class RollupViews:
         ]
 
     def _unit_rollup(self, asked: Asked, singles: list[dict[str, Rollup]], unit: str) -> Rollup:
+        """One unit's own rollup: of its report, or for a total, of its periods (``unit_total``)."""
         parts = [reported.get(unit) or roll_up([], 1) for reported in singles]
-        return self._over_parts(asked, parts)
+        return unit_total(asked.report_type, parts) if asked.is_total else parts[0]
 
     async def missing_target(
         self, report_type_code: str, period_label: str, code: str, province: str | None
@@ -252,7 +307,7 @@ class RollupViews:
             if count is None or count.missed == 0:
                 continue
             unit = self.registry.get(unit_code)
-            figures = indicator_values(report_type, rollup.tally)
+            figures = indicator_values(report_type, rollup.tally, one_unit=True)
             missing.append(
                 {
                     "unit": unit_code,
@@ -312,9 +367,9 @@ def _unit_report(report_type: ReportType, report: StoredReport) -> UnitReport:
     return UnitReport(report.unit, report.timeliness, parse_values(report_type, report.values))
 
 
-def _targets(report_type: ReportType, rollup: Rollup) -> dict[str, dict[str, Any]]:
-    """Per derived indicator with a target: how many units meet it on their own figures, how
-    many miss it, and how many cannot be judged yet (no report, or no figure to judge)."""
+def _targets(report_type: ReportType, rollup: Rollup, units: int) -> dict[str, dict[str, Any]]:
+    """Per derived indicator with a target: how many of ``units`` meet it on their own figures,
+    how many miss it, and how many cannot be judged yet (no report, or no figure to judge)."""
     result = {}
     for item in report_type.derived:
         if item.target is None:
@@ -325,7 +380,7 @@ def _targets(report_type: ReportType, rollup: Rollup) -> dict[str, dict[str, Any
             "target": f"{item.target.operator} {item.target.value}",
             "units_met": met,
             "units_missed": missed,
-            "units_unjudged": max(rollup.completeness.expected - met - missed, 0),
+            "units_unjudged": max(units - met - missed, 0),
         }
     return result
 

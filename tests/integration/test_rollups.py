@@ -102,8 +102,10 @@ async def test_zero_is_a_figure_and_missing_is_not(start_system: SystemFactory) 
     await accepted(system, lg2_report(HOAN_KIEM, network_outage_hours=0, bandwidth_mbps=0))
 
     commune = await system.rollup(f"/v1/rollups/lg2-monthly/2026-12/{HOAN_KIEM}")
-    assert commune["values"]["network_outage_hours"] == 1
+    assert commune["values"]["network_outage_hours"] == 0  # its own figure, as reported
     assert commune["values"]["bandwidth_mbps"] == 0
+    hanoi = await system.rollup("/v1/rollups/lg2-monthly/2026-12/01")
+    assert hanoi["values"]["network_outage_hours"] == 1  # a zero is a report: one unit
     assert commune["values"]["longest_resolution_days"] is None
     national = await system.rollup("/v1/rollups/lg2-monthly/2026-12")
     assert national["values"]["longest_resolution_days"] is None
@@ -183,6 +185,52 @@ async def test_a_year_is_the_total_of_its_quarters_set_against_the_year_before(
     assert half["values"]["docs_issued"] == 500
     commune_year = await system.rollup(f"/v1/rollups/kl226-quarterly/2026/{HOAN_KIEM}")
     assert commune_year["values"]["docs_issued"] == 800
+
+
+async def test_a_quarter_takes_each_units_last_stock_and_judges_targets_on_its_total(
+    start_system: SystemFactory, clock: ScheduledClock
+) -> None:
+    """Hoàn Kiếm reports October to December, Cửa Nam only October and November. The quarter's
+    staff in post is each commune's own latest figure, summed (Cửa Nam's November counts
+    although the province's December has only Hoàn Kiếm). Hoàn Kiếm's applications on time
+    are 90, 100 and 100 of 100 a month: below the 95 % target in October, 96.7 % over the
+    quarter, so it meets the quarter's target."""
+    system = await start_system()
+    months = {
+        "2026-10": datetime(2026, 10, 28, 2, tzinfo=UTC),
+        "2026-11": datetime(2026, 11, 27, 2, tzinfo=UTC),
+        "2026-12": datetime(2026, 12, 29, 2, tzinfo=UTC),
+    }
+    hoan_kiem = {"2026-10": (40, 90), "2026-11": (41, 100), "2026-12": (42, 100)}
+    cua_nam = {"2026-10": 47, "2026-11": 48}
+    for month, instant in months.items():
+        move_to(clock, instant)
+        staff, on_time = hoan_kiem[month]
+        bodies = [lg2_report(HOAN_KIEM, staff_in_post=staff, procedures_on_time=on_time)]
+        if month in cua_nam:
+            bodies.append(lg2_report(CUA_NAM, staff_in_post=cua_nam[month]))
+        for body in bodies:
+            body["period"] = month
+        await accepted(system, *bodies)
+
+    hanoi = await system.rollup("/v1/rollups/lg2-monthly/2026-Q4/01")
+    national = await system.rollup("/v1/rollups/lg2-monthly/2026-Q4")
+    commune = await system.rollup(f"/v1/rollups/lg2-monthly/2026-Q4/{HOAN_KIEM}")
+    missing = await system.rollup("/v1/targets/lg2-monthly/2026-Q4/procedures_on_time_pct")
+
+    assert hanoi["periods"] == ["2026-10", "2026-11", "2026-12"]
+    assert hanoi["values"]["staff_in_post"] == 42 + 48
+    assert national["values"]["staff_in_post"] == 42 + 48
+    assert commune["values"]["staff_in_post"] == 42
+    on_time = hanoi["targets"]["procedures_on_time_pct"]
+    # Each commune judged once, on its quarter; Hà Nội's other communes have no figure.
+    assert (on_time["units_met"], on_time["units_missed"]) == (2, 0)
+    assert on_time["units_unjudged"] == hanoi["completeness"]["expected"] // 3 - 2
+    assert national["targets"]["procedures_on_time_pct"]["units_met"] == 2
+    assert commune["derived"]["procedures_on_time_pct"]["met"] is True
+    assert missing["count"] == 0
+    october = await system.rollup("/v1/targets/lg2-monthly/2026-10/procedures_on_time_pct")
+    assert [u["unit"] for u in october["units"]] == [HOAN_KIEM]  # the month alone misses
 
 
 async def test_a_period_that_is_not_made_of_the_report_types_periods_is_refused(

@@ -185,7 +185,13 @@ def targets_of(report_type: ReportType, values: Mapping[str, Number]) -> dict[st
     """Which targets one unit's report meets (1 in ``met``) or misses (1 in ``missed``)."""
     tally = Tally()
     tally.add(values, Rules.of(report_type))
-    figures = indicator_values(report_type, tally)
+    return targets_met(report_type, tally)
+
+
+def targets_met(report_type: ReportType, tally: Tally) -> dict[str, TargetCount]:
+    """Which targets one unit's figures meet or miss: of one report, or of its periods combined
+    (a year's cut in documents is judged on the year's figures, not quarter by quarter)."""
+    figures = indicator_values(report_type, tally, one_unit=True)
     counts: dict[str, TargetCount] = {}
     for item in report_type.derived:
         if item.target is None:
@@ -268,6 +274,14 @@ def combine(rollups: Iterable[Rollup], report_type: ReportType | None = None) ->
     return Rollup(tally, completeness, targets)
 
 
+def unit_total(report_type: ReportType, periods: Sequence[Rollup]) -> Rollup:
+    """One unit's rollups of consecutive periods as one longer period, its targets judged on
+    the combined figures. A level's period total is the combination of its units' totals, so a
+    stock (``last``) is each unit's own latest figure, however many units a late month lacks."""
+    total = across_periods(report_type, periods)
+    return Rollup(total.tally, total.completeness, targets_met(report_type, total.tally))
+
+
 def across_periods(report_type: ReportType, rollups: Sequence[Rollup]) -> Rollup:
     """Consecutive periods of one unit or level, oldest first, as one longer period: a year from
     its quarters. Sums add up, means average over every unit-period reported, extremes are the
@@ -289,7 +303,12 @@ def across_periods(report_type: ReportType, rollups: Sequence[Rollup]) -> Rollup
     return total
 
 
-def indicator_values(report_type: ReportType, tally: Tally) -> dict[str, Number | None]:
+def indicator_values(
+    report_type: ReportType, tally: Tally, *, one_unit: bool = False
+) -> dict[str, Number | None]:
+    """Each indicator's figure from a tally. ``one_unit``: the tally is one unit's own (a report,
+    or its periods), so a ``count`` indicator, which counts reporting units at a level above,
+    shows what the unit reported."""
     values: dict[str, Number | None] = {}
     for indicator in report_type.indicators:
         code = indicator.code
@@ -302,7 +321,7 @@ def indicator_values(report_type: ReportType, tally: Tally) -> dict[str, Number 
         elif kind == Aggregation.WEIGHTED_MEAN:
             weight = tally.weights.get(code, 0)
             values[code] = None if weight == 0 else Decimal(tally.sums[code]) / Decimal(weight)
-        elif kind == Aggregation.COUNT:
+        elif kind == Aggregation.COUNT and not one_unit:
             values[code] = count
         else:
             values[code] = tally.sums[code]
