@@ -158,6 +158,13 @@ class BenchRun:
             figures = asyncio.run(read_latency(target.central_url, paths, reads))
             self.figure(f"{key}_p50_ms", figures.p50_ms, "ms", f"read: {label} p50")
             self.figure(f"{key}_p99_ms", figures.p99_ms, "ms", f"read: {label} p99")
+        # A year's total is built from every unit's reports of its quarters (and the year
+        # before's, for the comparison): about 27,000 reports per answer, not 34 rows.
+        quarterly = self.newest["kl226-quarterly"]
+        year = f"/v1/rollups/kl226-quarterly/{quarterly.year - 1}"
+        figures = asyncio.run(read_latency(target.central_url, [year], 20 if self.quick else 60))
+        self.figure("read_year_p50_ms", figures.p50_ms, "ms", "read: Central year total p50")
+        self.figure("read_year_p99_ms", figures.p99_ms, "ms", "read: Central year total p99")
 
     def scale(self) -> None:
         """Both sizes the same way: a fresh system, its notifier's first round done, then the

@@ -30,6 +30,7 @@ class Aggregator:
         self.gauges: CompletenessGauges | None = None
         self.views: RollupViews | None = None
         self.approvals: ApprovalStatus | None = None
+        self.service: AggregationService | None = None
 
     async def start(self) -> None:
         await self.runtime.open()
@@ -49,7 +50,9 @@ class Aggregator:
             clock=self.runtime.clock,
             store=store,
             on_change=publisher.publish,
+            partitions=self.settings.partitions,
         )
+        self.service = service
         self.consumer = consumer.build(service, batch_size=self.settings.batch_size)
         await self.consumer.start(self.runtime.js)
         self.runtime.consumers.append(self.consumer)

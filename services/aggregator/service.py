@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import Awaitable, Callable, Collection, Sequence
 
@@ -14,6 +15,7 @@ from services.aggregator.adapters.rollup_store import (
 )
 from services.aggregator.domain.completeness import NATION, CompletenessFigure, DeadlineFigure
 from services.aggregator.domain.latest import latest_per_report
+from services.aggregator.domain.partitions import split_by_province
 from services.aggregator.domain.rollup import (
     CannotTakeBack,
     Rollup,
@@ -50,7 +52,9 @@ class AggregationService:
         clock: Clock,
         store: RollupStore,
         on_change: OnChange = _nothing,
+        partitions: int = 1,
     ) -> None:
+        self.partitions = partitions
         self.catalog = catalog
         self.registry = registry
         self.clock = clock
@@ -60,10 +64,19 @@ class AggregationService:
     async def apply(self, verdicts: Sequence[Verdict]) -> None:
         latest = latest_per_report(v for v in verdicts if self.catalog.get(v.report_type))
         if latest:
-            await self.store.apply(latest, self._fold, self.refold, self.clock.now())
-            await self.on_change(
-                sorted({(v.report_type, v.period, v.province or "") for v in latest.values()})
+            now = self.clock.now()
+            provinces = {key: verdict.province or "" for key, verdict in latest.items()}
+            parts = split_by_province(latest, provinces, self.partitions)
+            outcomes = await asyncio.gather(
+                *(self.store.apply(part, self._fold, self.refold, now) for part in parts),
+                return_exceptions=True,
             )
+            # Every partition has finished before the batch is settled: the ones that committed
+            # change nothing when the batch comes again.
+            for outcome in outcomes:
+                if isinstance(outcome, BaseException):
+                    raise outcome
+            await self.on_change(sorted({(k[0], k[1], p) for k, p in provinces.items()}))
         log.info("batch rolled up", size=len(verdicts), reports=len(latest))
 
     def open_periods(self) -> list[tuple[str, Period]]:

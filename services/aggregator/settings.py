@@ -9,6 +9,14 @@ class AggregatorSettings(CommonSettings):
     host: str = Field(default="127.0.0.1", alias="AGGREGATOR_HOST")
     port: int = Field(default=8081, alias="AGGREGATOR_PORT")
     batch_size: int = Field(default=256, alias="AGGREGATOR_BATCH_SIZE")
+    partitions: int = Field(
+        default=4,
+        ge=1,
+        le=34,
+        alias="AGGREGATOR_PARTITIONS",
+        description="Each batch is split by province into this many partitions, applied in"
+        " parallel, one transaction each (a province always in the same one).",
+    )
     gauge_seconds: float = Field(
         default=15.0,
         alias="AGGREGATOR_GAUGE_SECONDS",
