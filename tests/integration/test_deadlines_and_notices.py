@@ -52,6 +52,29 @@ async def test_a_report_after_the_communes_deadline_is_accepted_as_late(
     assert listed["01"]["deadline"].startswith("2026-12-25T23:59:59")
 
 
+async def test_a_unit_that_reported_on_time_stays_on_time_when_it_corrects_late(
+    start_system: SystemFactory,
+) -> None:
+    system = await start_system()
+    first = submission("00073", docs_issued=50)
+    await system.submit(first)
+    await system.settled(first["submission_id"])
+    move_to(system.clock, datetime(2026, 12, 18, 1, 0, tzinfo=UTC))  # after the 17 Dec deadline
+    correction = submission("00073", docs_issued=55)
+
+    await system.submit(correction)
+    status = await system.settled(correction["submission_id"])
+
+    assert status["timeliness"] == "late"  # the submission itself came after the deadline
+    province = await system.rollup("/v1/rollups/kl226-quarterly/2026-Q4/01")
+    assert province["values"]["docs_issued"] == 55  # the correction's figures count
+    assert (province["completeness"]["on_time"], province["completeness"]["late"]) == (1, 0)
+    late_list = (
+        await system.central_http.get("/v1/late/kl226-quarterly/2026-Q4?province=01")
+    ).json()
+    assert "00073" not in {u["unit"] for u in late_list["units"]}
+
+
 async def _notices(nats_url: str) -> list[dict[str, Any]]:
     connection = await nats.connect(nats_url)
     js = connection.jetstream()

@@ -91,3 +91,18 @@ def test_instants_in_other_time_zones_are_compared_as_instants() -> None:
         update={"received_at": (T0 + timedelta(hours=2)).astimezone(VIETNAM)}
     )
     assert latest_per_report([later_in_vietnam, earlier_in_utc])[KEY].submission_id == "vn-sub"
+
+
+def test_a_late_correction_of_an_on_time_report_keeps_its_figures_and_stays_on_time() -> None:
+    on_time = verdict("on-time", 0)
+    late = verdict("late-fix", 10).model_copy(update={"timeliness": "late"})
+    for order in permutations([on_time, late]):
+        latest = latest_per_report(order)[KEY]
+        assert latest.submission_id == "late-fix"
+        assert latest.values == {"docs_issued": 10}
+        assert latest.timeliness == "on_time"
+
+
+def test_a_unit_that_only_ever_reported_late_is_late() -> None:
+    late = [verdict(f"late-{n}", n).model_copy(update={"timeliness": "late"}) for n in (1, 2)]
+    assert latest_per_report(late)[KEY].timeliness == "late"

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import asyncpg
 
-from services.aggregator.domain.latest import ReportKey
+from services.aggregator.domain.latest import ON_TIME, ReportKey, is_on_time
 from services.aggregator.domain.rollup import (
     Completeness,
     Rollup,
@@ -202,6 +202,8 @@ class RollupStore:
                 new, old = _stored(verdict), before.get(key)
                 if old is not None and old.order >= new.order:
                     continue
+                if old is not None and is_on_time(old.timeliness):
+                    new = replace(new, timeliness=ON_TIME)  # on time once, on time for good
                 province = verdict.province or ""
                 forward.append((key, province, new))
                 changes.setdefault((key[0], key[1], province), []).append((old, new))
