@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -10,6 +11,7 @@ import pytest
 
 from baocao.rebuild import run
 from services.aggregator.adapters import accepted_sources
+from services.aggregator.rebuild import rebuild
 from services.aggregator.settings import AggregatorSettings
 from shared.schemas import Verdict
 from tests.integration.conftest import SystemFactory
@@ -144,3 +146,50 @@ async def test_a_report_accepted_while_the_rebuild_reads_its_source_is_kept(
     live_bodies, live_rows = await snapshot(system)
     await run(settings, "kl226-quarterly", "2026-Q4")
     assert await snapshot(system) == (live_bodies, live_rows)
+
+
+async def test_an_on_time_report_arriving_after_its_late_correction_leaves_the_unit_on_time(
+    start_system: SystemFactory,
+) -> None:
+    """Verdicts redelivered out of order: the late correction is rolled up first, then the
+    on-time original it replaced. Live and rebuilt alike: the correction's figures, on time."""
+    system = await start_system()
+    first = submission("00070", docs_issued=50)
+    assert (await system.submit(first)).status_code == 202
+    await system.settled(first["submission_id"])
+    connection = await asyncpg.connect(system.database_url)
+    try:
+        stored = await connection.fetchval(
+            "SELECT verdict FROM submissions WHERE submission_id = $1", first["submission_id"]
+        )
+        await connection.execute("DELETE FROM latest_reports")
+        await connection.execute("DELETE FROM province_rollups")
+    finally:
+        await connection.close()
+    original = Verdict.model_validate_json(stored)
+    correction = original.model_copy(
+        update={
+            "submission_id": "late-correction",
+            "received_at": original.received_at + timedelta(days=3),
+            "stream_seq": original.stream_seq + 10,
+            "timeliness": "late",
+            "values": {**(original.values or {}), "docs_issued": 55},
+        }
+    )
+    assert system.aggregator.service is not None
+
+    await system.aggregator.service.apply([correction])
+    await system.aggregator.service.apply([original])
+
+    hanoi = await system.rollup("/v1/rollups/kl226-quarterly/2026-Q4/01")
+    assert hanoi["values"]["docs_issued"] == 55
+    assert (hanoi["completeness"]["on_time"], hanoi["completeness"]["late"]) == (1, 0)
+    live = await snapshot(system)
+    service = system.aggregator.service
+    await rebuild(service, _verdicts([original, correction]))
+    assert await snapshot(system) == live
+
+
+async def _verdicts(verdicts: list[Verdict]) -> AsyncIterator[Verdict]:
+    for verdict in verdicts:
+        yield verdict

@@ -35,6 +35,9 @@ ON CONFLICT (report_type, period, unit) DO UPDATE SET
     timeliness = excluded.timeliness, "values" = excluded."values"
 WHERE (latest_reports.received_at, latest_reports.stream_seq, latest_reports.submission_id)
     < (excluded.received_at, excluded.stream_seq, excluded.submission_id)
+   OR ((latest_reports.received_at, latest_reports.stream_seq, latest_reports.submission_id)
+       = (excluded.received_at, excluded.stream_seq, excluded.submission_id)
+       AND latest_reports.timeliness <> 'on_time' AND excluded.timeliness = 'on_time')
 """
 
 
@@ -201,8 +204,12 @@ class RollupStore:
             for key, verdict in ordered:
                 new, old = _stored(verdict), before.get(key)
                 if old is not None and old.order >= new.order:
-                    continue
-                if old is not None and is_on_time(old.timeliness):
+                    if not is_on_time(new.timeliness) or is_on_time(old.timeliness):
+                        continue
+                    # The on-time original arriving after its late correction: the figures
+                    # stay the correction's, the unit was on time.
+                    new = replace(old, timeliness=ON_TIME)
+                elif old is not None and is_on_time(old.timeliness):
                     new = replace(new, timeliness=ON_TIME)  # on time once, on time for good
                 province = verdict.province or ""
                 forward.append((key, province, new))
