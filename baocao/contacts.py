@@ -104,6 +104,10 @@ def seed(http: httpx.Client, path: Path, headers: dict[str, str]) -> int:
     entries = tomllib.loads(path.read_text(encoding="utf-8")).get("contacts", [])
     failed = 0
     for entry in entries:
+        if not isinstance(entry.get("unit"), str):
+            failed += 1
+            print(f"an entry without a unit code is skipped: {entry!r:.200}")
+            continue
         body = _body(
             list(entry.get("emails", [])), entry.get("webhook_url"), entry.get("webhook_secret")
         )

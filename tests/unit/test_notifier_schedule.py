@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from services.notifier.domain.messages import render_planned
 from services.notifier.domain.schedule import Planned, plan, steps_due
 from shared.catalog import Catalog, Level
 from shared.catalog.model import DEFAULT_REMINDERS
+from shared.periods import Period
 from shared.registry import Registry, Unit
+from shared.workdays import shift_working_days
 
 START = date(2025, 7, 1)
 CATALOG = Catalog({"lg2-monthly": Catalog.load().report_types["lg2-monthly"]})
@@ -129,3 +132,23 @@ def test_a_reminder_is_never_sent_after_its_deadline_even_within_catch_up() -> N
     day_after = steps_due(DEFAULT_REMINDERS, due, date(2026, 4, 22), catch_up_days=5)
 
     assert [s.stage for s in day_after] == ["parent+1"]
+
+
+def test_a_reminder_caught_up_a_day_late_counts_the_working_days_really_left() -> None:
+    rule = CATALOG.report_types["lg2-monthly"].level_rule(Level.COMMUNE)
+    assert rule is not None
+    due = rule.deadline.due_date(Period.parse("2026-03"))
+    step_day = shift_working_days(due, -3)
+    a_day_late = shift_working_days(step_day, 1)
+
+    def reminder_on(day: date) -> str:
+        planned = plan(CATALOG, REGISTRY, set(), day, catch_up_days=2)
+        [found] = [
+            p
+            for p in planned
+            if p.stage == "unit-3" and p.recipient.code == "00001" and p.period.label == "2026-03"
+        ]
+        return render_planned(found, "https://baocao.gov.vn/v1/submissions").body_vi
+
+    assert "còn 3 ngày làm việc" in reminder_on(step_day)
+    assert "còn 2 ngày làm việc" in reminder_on(a_day_late)

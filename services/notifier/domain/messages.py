@@ -16,6 +16,7 @@ from string import Template
 from services.notifier.domain.schedule import Planned
 from shared.periods import VIETNAM
 from shared.schemas import Reason
+from shared.workdays import working_days_between
 
 Language = str  # "vi" | "en"
 # At most this many units are listed by name in a digest's text; all are in its `late` field.
@@ -101,6 +102,9 @@ def render_planned(planned: Planned, submit_url: str) -> Rendered:
     }
     if planned.step.to.value == "unit":
         days = -planned.step.working_days
+        due = planned.deadline.astimezone(VIETNAM).date()
+        if planned.planned_on is not None:  # a step caught up late has fewer days left
+            days -= working_days_between(planned.step.send_on(due), planned.planned_on)
         when_vi, when_en = _when(days)
         return render("reminder", {**common, "when": when_en, "when_vi": when_vi})
     if planned.step.to.value == "parent":

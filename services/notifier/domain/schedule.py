@@ -58,6 +58,7 @@ class Planned:
     recipient: Unit
     late: tuple[Unit, ...]
     behind: tuple[Progress, ...] = field(default=())
+    planned_on: date | None = None  # later than the step's day when a missed step is caught up
 
     @property
     def stage(self) -> str:
@@ -125,7 +126,15 @@ def plan(
                 for step in steps:
                     planned.extend(
                         _for_step(
-                            step, report_type, period, rule.level, deadline, units, late, registry
+                            step,
+                            report_type,
+                            period,
+                            rule.level,
+                            deadline,
+                            units,
+                            late,
+                            registry,
+                            today,
                         )
                     )
     return planned
@@ -140,12 +149,15 @@ def _for_step(
     units: list[Unit],
     late: list[Unit],
     registry: Registry,
+    today: date,
 ) -> list[Planned]:
     if not late:
         return []
 
     def one(recipient: Unit, listed: list[Unit], behind: tuple[Progress, ...] = ()) -> Planned:
-        return Planned(step, report_type, period, level, deadline, recipient, tuple(listed), behind)
+        return Planned(
+            step, report_type, period, level, deadline, recipient, tuple(listed), behind, today
+        )
 
     if step.to == Audience.UNIT:
         return [one(unit, [unit]) for unit in late]

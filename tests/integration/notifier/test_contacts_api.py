@@ -116,7 +116,9 @@ async def test_contacts_seeded_from_a_file_and_the_history_of_each_attempt(
         f'webhook_secret = "{"webhook-secret-for-tests-0123456789"}"\n'
         "[[contacts]]\n"
         'unit = "99999"\n'
-        'emails = ["x@y.vn"]\n',
+        'emails = ["x@y.vn"]\n'
+        "[[contacts]]\n"
+        'emails = ["no-unit@y.vn"]\n',
         encoding="utf-8",
     )
     sync = httpx.Client(transport=_SyncOverAsync(api), base_url="http://notifier")
@@ -128,7 +130,7 @@ async def test_contacts_seeded_from_a_file_and_the_history_of_each_attempt(
     await service.service.tick()
     history = await api.get("/v1/notifications", params={"unit": "00070"}, headers=bearer("01"))
 
-    assert exit_code == 1  # 99999 is no unit: reported, the rest seeded
+    assert exit_code == 1  # 99999 is no unit, one entry names none: both reported, the rest seeded
     assert smtp_server.mailbox.recipients == [["vanthu@hoankiem.gov.vn", "chutich@hoankiem.gov.vn"]]
     assert history.status_code == 200
     [record] = history.json()["notifications"]
