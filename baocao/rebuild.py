@@ -9,12 +9,15 @@ from typing import Any
 import nats
 
 from services.aggregator.adapters import accepted_sources
+from services.aggregator.adapters.feed_publisher import FeedPublisher, serialised_by
 from services.aggregator.adapters.rollup_store import RollupStore
 from services.aggregator.rebuild import Rebuilt, rebuild
 from services.aggregator.service import AggregationService
 from services.aggregator.settings import AggregatorSettings
+from services.aggregator.views import RollupViews
 from shared.clock import SystemClock
 from shared.db import create_pool
+from shared.periods import Period
 from shared.registry.store import load_registry
 from shared.runtime import load_catalog
 
@@ -64,22 +67,31 @@ async def run(
     source: str = "database",
     say: Any = print,
 ) -> list[Rebuilt]:
-    pool = await create_pool(settings.database_url, max_size=2)
+    pool = await create_pool(settings.database_url, max_size=3)
     connection = None
     try:
         registry = await load_registry(pool)
+        catalog, store = load_catalog(settings), RollupStore(pool)
         service = AggregationService(
-            catalog=load_catalog(settings),
-            registry=registry,
-            clock=SystemClock(),
-            store=RollupStore(pool),
+            catalog=catalog, registry=registry, clock=SystemClock(), store=store
         )
+        connection = await nats.connect(settings.nats_url)
+        js = connection.jetstream()
         if source == "stream":
-            connection = await nats.connect(settings.nats_url)
-            verdicts = accepted_sources.from_stream(connection.jetstream(), report_type, period)
+            verdicts = accepted_sources.from_stream(js, report_type, period)
         else:
             verdicts = accepted_sources.from_database(pool, report_type, period)
-        return await rebuild(service, verdicts, say=say)
+        done = await rebuild(service, verdicts, say=say)
+        # The live feed follows: a rollup the rebuild changed is published like any change
+        # (the publisher skips what its subject already shows, so an equal rebuild sends nothing).
+        views = RollupViews(catalog, registry, store)
+        feed = FeedPublisher(lambda: js, views.summaries, SystemClock(), serialised_by(pool))
+        for item in done:
+            day = Period.parse(item.period).cutoff_end
+            await feed.publish(
+                [(item.report_type, item.period, p.code) for p in registry.provinces(day)]
+            )
+        return done
     finally:
         if connection is not None:
             await connection.close()

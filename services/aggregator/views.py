@@ -29,6 +29,7 @@ from services.aggregator.domain.rollup import (
     unit_total,
 )
 from shared.catalog import Catalog, Level, ReportType
+from shared.catalog.model import Aggregation
 from shared.periods import InvalidPeriod, Period, Periodicity
 from shared.registry import CENTRAL_CODE, Registry, Unit
 
@@ -130,12 +131,17 @@ class RollupViews:
         )
         return Rollup(Tally(), Completeness(expected=len(expected)))
 
-    async def _province_rollups(self, asked: Asked) -> list[tuple[Unit, Rollup]]:
+    async def _province_rollups(
+        self, asked: Asked, *, targets: bool = True
+    ) -> list[tuple[Unit, Rollup]]:
         """Each province of the period's registry with its rollup: its stored row, or for a
-        period total, its units' own totals combined (completeness from the stored rows)."""
+        period total, its units' own totals combined (completeness from the stored rows).
+        Without ``targets`` (values only) and with no ``last`` indicator, a total needs only
+        the stored rows."""
         stored = await self.store.province_rollups_over(asked.report_type.code, asked.labels)
         by_part = [{row.province: row.rollup() for row in stored[label]} for label in asked.labels]
-        units_by_province = await self._units_by_province(asked) if asked.is_total else {}
+        by_units = asked.is_total and (targets or _has_stock(asked.report_type))
+        units_by_province = await self._units_by_province(asked) if by_units else {}
         provinces = []
         for province in self.registry.provinces(asked.period.cutoff_end):
             parts = [
@@ -143,7 +149,7 @@ class RollupViews:
                 for part, rows in zip(asked.parts, by_part, strict=True)
             ]
             rollup = self._over_parts(asked, parts)
-            if asked.is_total:
+            if by_units:
                 own = units_by_province.get(province.code, [{} for _ in asked.parts])
                 rollup = self._total_of_units(asked, own, rollup.completeness)
             provinces.append((province, rollup))
@@ -190,7 +196,7 @@ class RollupViews:
         yearly cut in documents is a yearly figure set against the previous year's."""
         year = asked.period.shifted(-1)
         previous = Asked(asked.report_type, year, year.split(asked.report_type.periodicity))
-        children = await self._province_rollups(previous)
+        children = await self._province_rollups(previous, targets=False)
         rollup = combine((r for _, r in children), asked.report_type)
         values = indicator_values(asked.report_type, rollup.tally)
         change: dict[str, float | None] = {}
@@ -271,9 +277,12 @@ class RollupViews:
         self, asked: Asked, by_part: list[dict[str, StoredReport]]
     ) -> list[dict[str, Rollup]]:
         """Per part, each unit that reported with the rollup of its own report."""
+        judge = not asked.is_total  # a total judges each unit once, on its combined figures
         return [
             {
-                code: roll_up([_unit_report(asked.report_type, r)], 1, asked.report_type)
+                code: roll_up(
+                    [_unit_report(asked.report_type, r)], 1, asked.report_type, judge=judge
+                )
                 for code, r in reports.items()
             }
             for reports in by_part
@@ -361,6 +370,12 @@ class RollupViews:
             "count": len(units),
             "units": units,
         }
+
+
+def _has_stock(report_type: ReportType) -> bool:
+    """A ``last`` indicator: a level's total is its units' own latest figures, which the
+    stored province rows cannot give."""
+    return any(i.aggregation == Aggregation.LAST for i in report_type.indicators)
 
 
 def _unit_report(report_type: ReportType, report: StoredReport) -> UnitReport:

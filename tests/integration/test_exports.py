@@ -176,6 +176,21 @@ async def test_the_dhis2_data_value_set_imports_by_code(start_system: SystemFact
     assert {v["comment"] for v in values} == {"approved:central_accepted"}
 
 
+async def test_a_year_goes_to_dhis2_as_its_quarters_never_as_a_yearly_value(
+    start_system: SystemFactory,
+) -> None:
+    system = await start_system()
+    await small_round(system)
+
+    document = (await fetch(system, f"/v1/exports/{RT}/2026/01.dhis2.json")).json()
+
+    assert "period" not in document  # each value names its own
+    values = document["dataValues"]
+    assert {v["period"] for v in values} == {"2026Q4"}  # only Q4 has reports; no "2026"
+    docs = {v["orgUnit"]: v["value"] for v in values if v["dataElement"] == "docs_issued"}
+    assert docs == {"01": "15", "00070": "80", "00073": "60"}
+
+
 @pytest.mark.parametrize(
     ("path", "reason"),
     [

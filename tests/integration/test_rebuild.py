@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 import asyncpg
+import nats
 import pytest
 
 from baocao.rebuild import run
 from services.aggregator.adapters import accepted_sources
+from services.aggregator.adapters.feed_publisher import FeedPublisher, serialised_by
 from services.aggregator.rebuild import rebuild
 from services.aggregator.settings import AggregatorSettings
+from shared import subjects
 from shared.schemas import Verdict
 from tests.integration.conftest import SystemFactory
 from tests.integration.system import System, submission
@@ -193,3 +197,47 @@ async def test_an_on_time_report_arriving_after_its_late_correction_leaves_the_u
 async def _verdicts(verdicts: list[Verdict]) -> AsyncIterator[Verdict]:
     for verdict in verdicts:
         yield verdict
+
+
+async def test_a_rebuild_that_mends_a_rollup_puts_the_mended_state_on_the_live_feed(
+    start_system: SystemFactory,
+) -> None:
+    system = await start_system()
+    await live_round(system)
+    connection = await asyncpg.connect(system.database_url)
+    try:  # Hà Nội's row damaged, and the damage published, as a faulty release would have
+        await connection.execute(
+            "UPDATE province_rollups SET sums = '{}', counts = '{}'"
+            " WHERE report_type = 'kl226-quarterly'"
+            " AND province = '01'"
+        )
+    finally:
+        await connection.close()
+    assert system.aggregator.views is not None
+    damaged = FeedPublisher(
+        lambda: system.aggregator.runtime.js,
+        system.aggregator.views.summaries,
+        system.aggregator.runtime.clock,
+        serialised_by(system.aggregator.runtime.db),
+    )
+    await damaged.publish([("kl226-quarterly", "2026-Q4", "01")])
+    assert (await last_feed(system, "01"))["values"].get("docs_issued") is None
+
+    settings = AggregatorSettings(NATS_URL=system.nats_url, DATABASE_URL=system.database_url)
+    await run(settings, "kl226-quarterly", "2026-Q4")
+
+    mended = await system.rollup("/v1/rollups/kl226-quarterly/2026-Q4/01")
+    assert mended["values"]["docs_issued"] == 220
+    assert (await last_feed(system, "01"))["values"] == mended["values"]
+
+
+async def last_feed(system: System, unit: str) -> dict[str, Any]:
+    connection = await nats.connect(system.nats_url)
+    try:
+        message = await connection.jetstream().get_last_msg(
+            subjects.ROLLUPS_STREAM, subjects.rollups_updated("kl226-quarterly", "2026-Q4", unit)
+        )
+    finally:
+        await connection.close()
+    body: dict[str, Any] = json.loads(message.data or b"{}")
+    return body

@@ -14,7 +14,6 @@ caller rolls the province up again from its reports.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -67,18 +66,23 @@ class Rules:
 
     @staticmethod
     def of(report_type: ReportType) -> Rules:
-        return _rules(report_type)
+        # By identity: hashing a frozen pydantic model walks all of it, and this is called
+        # for every report (it was most of a year total's time).
+        cached = _RULES.get(id(report_type))
+        if cached is None or cached[0] is not report_type:
+            rules = Rules(
+                {i.code: i.aggregation for i in report_type.indicators},
+                {i.code: i.weight for i in report_type.indicators if i.weight is not None},
+            )
+            cached = _RULES[id(report_type)] = (report_type, rules)
+        return cached[1]
 
     def of_code(self, code: str) -> Aggregation:
         return self.aggregation.get(code, Aggregation.SUM)
 
 
-@functools.lru_cache(maxsize=64)
-def _rules(report_type: ReportType) -> Rules:
-    return Rules(
-        {i.code: i.aggregation for i in report_type.indicators},
-        {i.code: i.weight for i in report_type.indicators if i.weight is not None},
-    )
+# The report type is kept with its rules, so its id cannot be reused by another object.
+_RULES: dict[int, tuple[ReportType, Rules]] = {}
 
 
 # Rules with no catalog behind them: every indicator summed.
@@ -211,15 +215,21 @@ class Rollup:
 
 
 def roll_up(
-    reports: Iterable[UnitReport], expected: int, report_type: ReportType | None = None
+    reports: Iterable[UnitReport],
+    expected: int,
+    report_type: ReportType | None = None,
+    *,
+    judge: bool = True,
 ) -> Rollup:
+    """``judge``: count the targets each report meets (a period total judges units on their
+    combined figures instead, so it skips this)."""
     rules = SUMMED if report_type is None else Rules.of(report_type)
     tally = Tally()
     targets: dict[str, TargetCount] = {}
     on_time = late = submitted = 0
     for report in reports:
         tally.add(report.values, rules)
-        if report_type is not None:
+        if report_type is not None and judge:
             targets = add_counts(targets, targets_of(report_type, report.values))
         submitted += 1
         on_time += report.timeliness == "on_time"

@@ -37,7 +37,7 @@ def routes(
 ) -> APIRouter:
     router = APIRouter()
 
-    async def export(report_type: str, period: str, unit: str | None, extension: str) -> Response:
+    async def built(report_type: str, period: str, unit: str | None) -> Export:
         views = views_of()
         body = await (
             views.for_unit(report_type, period, unit)
@@ -54,14 +54,28 @@ def routes(
         approvals = await approvals_of().approvals(
             known.code, [p.label for p in reporting_periods(known, parsed)], units
         )
-        result = build_export(
+        return build_export(
             known, parsed, body, parent=parent, approvals=approvals, now=clock().now()
         )
+
+    async def export(report_type: str, period: str, unit: str | None, extension: str) -> Response:
+        result = await built(report_type, period, unit)
         media_type, render = FORMATS[extension]
+        parts = reporting_periods(result.report_type, result.period)
+        if extension == "dhis2.json" and len(parts) > 1:
+            # DHIS2 totals a data set's periods itself: a year of a quarterly report goes over
+            # as its four quarters, never as a yearly value DHIS2 would add to them.
+            content = _json(
+                dhis2.render_dhis2_periods(
+                    [await built(report_type, part.label, unit) for part in parts]
+                )
+            )
+        else:
+            content = render(result)
         metrics.exports_rendered.labels(extension).inc()
-        name = f"{known.code}_{parsed.label}_{body['unit']}.{extension}"
+        name = f"{result.report_type.code}_{result.period.label}_{result.unit}.{extension}"
         return Response(
-            render(result),
+            content,
             media_type=media_type,
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )

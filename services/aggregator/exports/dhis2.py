@@ -41,6 +41,17 @@ def render_dhis2(export: Export) -> dict[str, Any]:
     }
 
 
+def render_dhis2_periods(exports: list[Export]) -> dict[str, Any]:
+    """Several reporting periods of one unit in one dataValueSet: each value names its own
+    period, so the set has none of its own."""
+    documents = [render_dhis2(export) for export in exports]
+    return {
+        "dataSet": documents[0]["dataSet"],
+        "orgUnit": documents[0]["orgUnit"],
+        "dataValues": [value for document in documents for value in document["dataValues"]],
+    }
+
+
 def _reported(export: Export) -> list[UnitFigures]:
     """The rows DHIS2 should hold: the children, and the unit's own report; the head is left
     out when it is a total of the children (or of the nation's provinces)."""
