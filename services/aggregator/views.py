@@ -9,12 +9,12 @@ for a monthly one) asks for a period total: the stored rollups of its periods, c
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from services.aggregator.adapters.rollup_store import RollupStore, StoredReport
+from services.aggregator.adapters.rollup_store import RollupStore, StoredReport, StoredRollup
 from services.aggregator.domain.rollup import (
     Completeness,
     Rollup,
@@ -58,11 +58,19 @@ class Asked:
         return [part.label for part in self.parts]
 
 
+# Province totals kept at most (34 per total asked for: a few years, halves and quarters).
+TOTALS_CACHED = 4096
+TotalKey = tuple[str, tuple[str, ...], str]  # report type, the parts, province
+
+
 @dataclass
 class RollupViews:
     catalog: Catalog
     registry: Registry
     store: RollupStore
+    _totals: dict[TotalKey, tuple[tuple[int, ...], Rollup]] = field(
+        default_factory=dict, repr=False
+    )
 
     def resolve(self, report_type_code: str, period_label: str) -> Asked:
         report_type = self.catalog.get(report_type_code)
@@ -139,32 +147,68 @@ class RollupViews:
         Without ``targets`` (values only) and with no ``last`` indicator, a total needs only
         the stored rows."""
         stored = await self.store.province_rollups_over(asked.report_type.code, asked.labels)
-        by_part = [{row.province: row.rollup() for row in stored[label]} for label in asked.labels]
+        rows = [{row.province: row for row in stored[label]} for label in asked.labels]
         by_units = asked.is_total and (targets or _has_stock(asked.report_type))
-        units_by_province = await self._units_by_province(asked) if by_units else {}
-        provinces = []
-        for province in self.registry.provinces(asked.period.cutoff_end):
+        provinces = self.registry.provinces(asked.period.cutoff_end)
+        totals = await self._unit_totals(asked, provinces, rows) if by_units else {}
+        result = []
+        for province in provinces:
             parts = [
-                rows.get(province.code) or self._empty(asked, part, province.code)
-                for part, rows in zip(asked.parts, by_part, strict=True)
+                found.rollup()
+                if (found := in_part.get(province.code))
+                else self._empty(asked, period, province.code)
+                for in_part, period in zip(rows, asked.parts, strict=True)
             ]
             rollup = self._over_parts(asked, parts)
             if by_units:
-                own = units_by_province.get(province.code, [{} for _ in asked.parts])
-                rollup = self._total_of_units(asked, own, rollup.completeness)
-            provinces.append((province, rollup))
-        return provinces
+                units = totals[province.code]
+                rollup = Rollup(units.tally, rollup.completeness, units.targets)
+            result.append((province, rollup))
+        return result
 
-    async def _units_by_province(self, asked: Asked) -> dict[str, list[dict[str, Rollup]]]:
+    async def _unit_totals(
+        self, asked: Asked, provinces: list[Unit], rows: list[dict[str, StoredRollup]]
+    ) -> dict[str, Rollup]:
+        """Each province's units' own totals, combined: from the cache while none of the
+        province's rows has been written since (their versions are the same), else from its
+        units' reports. A year of a quarterly report is about 13,400 reports to read."""
+        code = asked.report_type.code
+        fresh: dict[str, Rollup] = {}
+        stale: dict[str, tuple[int, ...]] = {}
+        for province in provinces:
+            versions = tuple(
+                found.version if (found := in_part.get(province.code)) else 0 for in_part in rows
+            )
+            cached = self._totals.get((code, tuple(asked.labels), province.code))
+            if cached is not None and cached[0] == versions:
+                fresh[province.code] = cached[1]
+            else:
+                stale[province.code] = versions
+        if not stale:
+            return fresh
+        if len(self._totals) > TOTALS_CACHED:
+            self._totals.clear()
+        one_province = next(iter(stale)) if len(stale) == 1 else None
+        units = await self._units_by_province(asked, one_province)
+        for province_code, versions in stale.items():
+            own = units.get(province_code, [{} for _ in asked.parts])
+            total = self._total_of_units(asked, own, Completeness())
+            self._totals[(code, tuple(asked.labels), province_code)] = (versions, total)
+            fresh[province_code] = total
+        return fresh
+
+    async def _units_by_province(
+        self, asked: Asked, province: str | None = None
+    ) -> dict[str, list[dict[str, Rollup]]]:
         """Per province, per part, each of its units that reported with its own rollup."""
-        reports = await self.store.reports_over(asked.report_type.code, asked.labels)
+        reports = await self.store.reports_over(asked.report_type.code, asked.labels, province)
         by_part = [{r.unit: r for r in reports[label]} for label in asked.labels]
         found: dict[str, list[dict[str, Rollup]]] = {}
         for index, reported in enumerate(self._singles(asked, by_part)):
             for code, rollup in reported.items():
                 unit = self.registry.get(code)
-                province = (unit.province if unit else None) or code
-                found.setdefault(province, [{} for _ in asked.parts])[index][code] = rollup
+                in_province = (unit.province if unit else None) or code
+                found.setdefault(in_province, [{} for _ in asked.parts])[index][code] = rollup
         return found
 
     def _total_of_units(

@@ -186,6 +186,13 @@ async def test_a_year_is_the_total_of_its_quarters_set_against_the_year_before(
     commune_year = await system.rollup(f"/v1/rollups/kl226-quarterly/2026/{HOAN_KIEM}")
     assert commune_year["values"]["docs_issued"] == 800
 
+    # The provinces' totals are cached on their rows' versions: a correction is seen at once.
+    assert await system.rollup("/v1/rollups/kl226-quarterly/2026") == year
+    await accepted(system, submission(HOAN_KIEM, period="2026-Q4", docs_issued=250))
+    corrected = await system.rollup("/v1/rollups/kl226-quarterly/2026")
+    assert corrected["values"]["docs_issued"] == 900
+    assert corrected["targets"] != {} and corrected["completeness"] == year["completeness"]
+
 
 async def test_a_quarter_takes_each_units_last_stock_and_judges_targets_on_its_total(
     start_system: SystemFactory, clock: ScheduledClock

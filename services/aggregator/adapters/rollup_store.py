@@ -64,6 +64,7 @@ class StoredRollup:
     completeness: Completeness
     weights: Mapping[str, Any]
     targets: Mapping[str, list[int]]
+    version: int = 0  # new on every write (migration 0008)
 
     def rollup(self) -> Rollup:
         tally = Tally(parse_numbers(self.sums), dict(self.counts), parse_numbers(self.weights))
@@ -111,10 +112,13 @@ def _rollup_row(row: asyncpg.Record) -> StoredRollup:
         Completeness(row["expected"], row["submitted"], row["on_time"], row["late"]),
         row["weights"],
         row["targets"],
+        row["version"],
     )
 
 
-_ROLLUP_COLUMNS = "province, sums, counts, expected, submitted, on_time, late, weights, targets"
+_ROLLUP_COLUMNS = (
+    "province, sums, counts, expected, submitted, on_time, late, weights, targets, version"
+)
 
 
 def _targets_json(targets: TargetCounts) -> str:
@@ -184,7 +188,8 @@ class RollupStore:
         columns = [list(c) for c in zip(*touched, strict=True)]
         async with self._pool.acquire() as connection, connection.transaction():
             await connection.execute(
-                "INSERT INTO province_rollups"
+                "INSERT INTO province_rollups (report_type, period, province, sums, counts,"
+                " expected, submitted, on_time, late, updated_at)"
                 " SELECT rt, p, pr, '{}', '{}', 0, 0, 0, 0, $4"
                 " FROM unnest($1::text[], $2::text[], $3::text[]) AS t(rt, p, pr)"
                 " ON CONFLICT DO NOTHING",
@@ -316,7 +321,9 @@ class RollupStore:
                 for province, found in sorted(by_province.items())
             }
             await connection.executemany(
-                "INSERT INTO province_rollups VALUES ($1, $2, $3, '{}', '{}', 0, 0, 0, 0, $4)",
+                "INSERT INTO province_rollups (report_type, period, province, sums, counts,"
+                " expected, submitted, on_time, late, updated_at)"
+                " VALUES ($1, $2, $3, '{}', '{}', 0, 0, 0, 0, $4)",
                 [(*key, now) for key in rollups],
             )
             await write_rollups(connection, rollups, now)
@@ -394,6 +401,7 @@ async def write_rollups(
     await connection.execute(
         "UPDATE province_rollups r SET sums = t.s::jsonb, counts = t.n::jsonb,"
         " expected = t.e, submitted = t.sub, on_time = t.ot, late = t.l, updated_at = $10,"
+        " version = nextval('province_rollup_versions'),"
         " weights = t.w::jsonb, targets = t.tg::jsonb"
         " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
         " $6::int[], $7::int[], $8::int[], $9::int[], $11::text[], $12::text[])"
