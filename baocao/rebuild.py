@@ -9,7 +9,7 @@ from typing import Any
 import nats
 
 from services.aggregator.adapters import accepted_sources
-from services.aggregator.adapters.feed_publisher import FeedPublisher, serialised_by
+from services.aggregator.adapters.feed_publisher import FeedPublisher
 from services.aggregator.adapters.rollup_store import RollupStore
 from services.aggregator.rebuild import Rebuilt, rebuild
 from services.aggregator.service import AggregationService
@@ -85,7 +85,7 @@ async def run(
         # The live feed follows: a rollup the rebuild changed is published like any change
         # (the publisher skips what its subject already shows, so an equal rebuild sends nothing).
         views = RollupViews(catalog, registry, store)
-        feed = FeedPublisher(lambda: js, views.summaries, SystemClock(), serialised_by(pool))
+        feed = FeedPublisher(lambda: js, views.summaries, SystemClock())
         for item in done:
             day = Period.parse(item.period).cutoff_end
             await feed.publish(

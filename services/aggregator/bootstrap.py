@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.aggregator.adapters.approval_status import ApprovalStatus
-from services.aggregator.adapters.feed_publisher import FeedPublisher, serialised_by
+from services.aggregator.adapters.feed_publisher import FeedPublisher
 from services.aggregator.adapters.rollup_store import RollupStore
 from services.aggregator.entrypoints import consumer, exports, feed, http
 from services.aggregator.entrypoints.gauges import CompletenessGauges
@@ -42,7 +42,6 @@ class Aggregator:
             lambda: self.runtime.js,
             self.views.summaries,
             self.runtime.clock,
-            serialised_by(self.runtime.db),
         )
         service = AggregationService(
             catalog=self.catalog,

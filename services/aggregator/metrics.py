@@ -52,7 +52,8 @@ def show(figures: Iterable[CompletenessFigure], deadlines: Iterable[DeadlineFigu
 feed_updates: Final = Counter(
     "baocao_feed_updates",
     "Rollup updates for the live feed, by report type: outcome=published (a new state on"
-    " rollups.updated.>), or unchanged (the subject's last message already says it).",
+    " rollups.updated.>), unchanged (the subject's last message already says it), or"
+    " superseded (it holds a read made after a later commit).",
     ["report_type", "outcome"],
 )
 feed_failures: Final = Counter(

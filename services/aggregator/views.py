@@ -14,6 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from services.aggregator.adapters.feed_publisher import Versioned
 from services.aggregator.adapters.rollup_store import RollupStore, StoredReport, StoredRollup
 from services.aggregator.domain.rollup import (
     Completeness,
@@ -259,15 +260,39 @@ class RollupViews:
 
     async def summaries(
         self, report_type_code: str, period_label: str, provinces: Collection[str]
-    ) -> dict[str, dict[str, Any]]:
+    ) -> dict[str, Versioned]:
         """The rollups of ``provinces`` and of the nation (``VN``), without children, from the
         34 province rows alone: what the live feed publishes after a batch, at a cost that does
-        not grow with the number of communes."""
-        national = await self.national(report_type_code, period_label)
-        children = national.pop("children")
-        national.pop("compared_with", None)
-        wanted = {child["unit"]: child for child in children if child["unit"] in provinces}
-        return {**wanted, national["unit"]: national}
+        not grow with the number of communes. Each comes with its version: the province row's
+        (a new number on every write), and for the nation the sum of the 34, so a later read
+        always has a higher one."""
+        asked = self.resolve(report_type_code, period_label)
+        rows = {
+            row.province: row
+            for row in await self.store.province_rollups(asked.report_type.code, asked.period.label)
+        }
+        children = [
+            (
+                p,
+                row.rollup()
+                if (row := rows.get(p.code))
+                else self._empty(asked, asked.period, p.code),
+            )
+            for p in self.registry.provinces(asked.period.cutoff_end)
+        ]
+        central = self.registry.get(CENTRAL_CODE)
+        assert central is not None
+        national = combine((r for _, r in children), asked.report_type)
+        found = {
+            p.code: Versioned(
+                self._body(asked, p, r), rows[p.code].version if p.code in rows else 0
+            )
+            for p, r in children
+            if p.code in provinces
+        }
+        versions = sum(row.version for row in rows.values())
+        found[central.code] = Versioned(self._body(asked, central, national), versions)
+        return found
 
     async def for_unit(
         self, report_type_code: str, period_label: str, unit_code: str

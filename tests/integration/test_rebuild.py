@@ -13,7 +13,7 @@ import pytest
 
 from baocao.rebuild import run
 from services.aggregator.adapters import accepted_sources
-from services.aggregator.adapters.feed_publisher import FeedPublisher, serialised_by
+from services.aggregator.adapters.feed_publisher import FeedPublisher
 from services.aggregator.rebuild import rebuild
 from services.aggregator.settings import AggregatorSettings
 from shared import subjects
@@ -207,7 +207,8 @@ async def test_a_rebuild_that_mends_a_rollup_puts_the_mended_state_on_the_live_f
     connection = await asyncpg.connect(system.database_url)
     try:  # Hà Nội's row damaged, and the damage published, as a faulty release would have
         await connection.execute(
-            "UPDATE province_rollups SET sums = '{}', counts = '{}'"
+            "UPDATE province_rollups SET sums = '{}', counts = '{}',"
+            " version = nextval('province_rollup_versions')"
             " WHERE report_type = 'kl226-quarterly'"
             " AND province = '01'"
         )
@@ -218,7 +219,6 @@ async def test_a_rebuild_that_mends_a_rollup_puts_the_mended_state_on_the_live_f
         lambda: system.aggregator.runtime.js,
         system.aggregator.views.summaries,
         system.aggregator.runtime.clock,
-        serialised_by(system.aggregator.runtime.db),
     )
     await damaged.publish([("kl226-quarterly", "2026-Q4", "01")])
     assert (await last_feed(system, "01"))["values"].get("docs_issued") is None

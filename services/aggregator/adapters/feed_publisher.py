@@ -1,15 +1,15 @@
 """The live feed: each touched rollup's new state on ``rollups.updated.<type>.<period>.<unit>``.
 
 Called after a batch commits, with the (report type, period, province) rollups it touched.
-Replicas (and a process's consumer loops) commit and publish concurrently, so reading the
-rollups and publishing them is serialised per (report type, period) by a PostgreSQL advisory
-lock: whoever publishes read the rollups after taking the lock, so after every commit that
-came before it. Without it, a replica that read before another's commit could publish its
-older figures last. Under the lock, each subject is read first: if its last message already
-carries this content (``Baocao-Content-Hash``), there is nothing to do (a redelivered batch);
-else it is published with ``Nats-Expected-Last-Subject-Sequence`` set to that message, and
-on a conflict read again. The last message on every subject is therefore the rollup as read
-after the latest commit, and the same state is never published twice in a row.
+Replicas (and a process's consumer loops) commit and publish concurrently, and one that read
+the rollups before another's commit must not publish its older figures last. So each update
+carries the version it was read at (``Baocao-Rollup-Version``: the province row's number, new
+on every write, or for the nation the sum of the 34), and each subject is published
+optimistically: read the last message on the subject; if it already says the same
+(``Baocao-Content-Hash``, a redelivered batch), or is as new or newer (version), there is
+nothing to do; else publish with ``Nats-Expected-Last-Subject-Sequence`` set to it, and on a
+conflict read again. The last message on every subject is therefore the newest read, and the
+same state is never published twice in a row.
 ``Nats-Msg-Id`` (= ``ce-id``) names the content and the message it follows, so a
 publish retried after a lost PubAck is dropped by the stream's duplicate window, while the
 same figures coming back later (a correction undone) are published again.
@@ -22,13 +22,13 @@ import contextlib
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Final
 
-import asyncpg
 from nats.js import JetStreamContext
 from nats.js.api import Header
 from nats.js.errors import APIError, NotFoundError
@@ -40,27 +40,24 @@ from shared.metrics import events_published
 
 ROLLUP_UPDATED: Final = f"{cloudevents.TYPE_PREFIX}.rollup.updated.v1"
 CONTENT_HASH: Final = "Baocao-Content-Hash"
+VERSION: Final = "Baocao-Rollup-Version"
 NATION: Final = "VN"
 WRONG_LAST_SEQUENCE: Final = 10071  # JetStream's error code for a failed expected sequence
 MAX_ATTEMPTS: Final = 5
 PUBACK_TIMEOUT_SECONDS: Final = 10.0
 
 RollupKey = tuple[str, str, str]  # report type, period, province
-Summaries = Callable[[str, str, Collection[str]], Awaitable[dict[str, dict[str, Any]]]]
-Serialise = Callable[[str], contextlib.AbstractAsyncContextManager[None]]
 
 
-def serialised_by(pool: asyncpg.Pool[Any]) -> Serialise:
-    """Hold a transaction-scoped advisory lock on ``key`` for the block: one holder at a time
-    across every replica sharing the database."""
+@dataclass(frozen=True)
+class Versioned:
+    """A rollup body and the version of the rows it was read from: higher is newer."""
 
-    @contextlib.asynccontextmanager
-    async def hold(key: str) -> AsyncIterator[None]:
-        async with pool.acquire() as connection, connection.transaction():
-            await connection.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", key)
-            yield
+    body: dict[str, Any]
+    version: int
 
-    return hold
+
+Summaries = Callable[[str, str, Collection[str]], Awaitable[Mapping[str, Versioned]]]
 
 
 # The trace each touched rollup's update continues: set by the consumer around a batch (the
@@ -92,12 +89,10 @@ class FeedPublisher:
         js: Callable[[], JetStreamContext],
         summaries: Summaries,
         clock: Clock,
-        serialise: Serialise,
     ) -> None:
         self._js = js
         self._summaries = summaries
         self._clock = clock
-        self._serialise = serialise
 
     async def publish(self, keys: Collection[RollupKey]) -> None:
         """Publish the touched provinces' rollups and the nation's, for each (type, period)."""
@@ -106,8 +101,7 @@ class FeedPublisher:
             touched[report_type, period].append(province)
         parents = _trace_parents.get() or {}
         for (report_type, period), provinces in touched.items():
-            async with self._serialise(f"rollups.updated:{report_type}:{period}"):
-                await self._publish_period(report_type, period, provinces, parents)
+            await self._publish_period(report_type, period, provinces, parents)
 
     async def _publish_period(
         self,
@@ -129,10 +123,10 @@ class FeedPublisher:
                         report_type,
                         period,
                         unit,
-                        body,
+                        read,
                         parents.get((report_type, period, unit), national_parent),
                     )
-                    for unit, body in bodies.items()
+                    for unit, read in bodies.items()
                 )
             )
         except Exception:
@@ -144,16 +138,21 @@ class FeedPublisher:
         report_type: str,
         period: str,
         unit: str,
-        body: Mapping[str, Any],
+        read: Versioned,
         parent: Mapping[str, str] | None,
     ) -> None:
         subject = subjects.rollups_updated(report_type, period, unit)
+        body = read.body
         digest = content_hash(body)
         js = self._js()
         for _ in range(MAX_ATTEMPTS):
-            last_sequence, last_digest = await _last(js, subject)
+            last_sequence, last_digest, last_version = await _last(js, subject)
             if last_digest == digest:
                 metrics.feed_updates.labels(report_type, "unchanged").inc()
+                return
+            if last_version >= read.version:
+                # Another replica read (and published) after a later commit than this read.
+                metrics.feed_updates.labels(report_type, "superseded").inc()
                 return
             now = self._clock.now()
             headers = cloudevents.headers(
@@ -164,6 +163,7 @@ class FeedPublisher:
                 time=now,
             )
             headers[CONTENT_HASH] = digest
+            headers[VERSION] = str(read.version)
             headers[Header.EXPECTED_LAST_SUBJECT_SEQUENCE.value] = str(last_sequence)
             payload = _encode({**body, "updated_at": _timestamp(now)})
             span = telemetry.send_span(
@@ -199,13 +199,20 @@ class FeedPublisher:
         raise FeedContention(f"{subject} changed under us {MAX_ATTEMPTS} times")
 
 
-async def _last(js: JetStreamContext, subject: str) -> tuple[int, str | None]:
-    """The sequence and content hash of the last message on ``subject`` (0, None if none)."""
+async def _last(js: JetStreamContext, subject: str) -> tuple[int, str | None, int]:
+    """The sequence, content hash and version of the last message on ``subject`` (0, None, -1
+    if none: any read is newer than nothing)."""
     try:
         message = await js.get_last_msg(subjects.ROLLUPS_STREAM, subject)
     except NotFoundError:
-        return 0, None
-    return message.seq or 0, (message.headers or {}).get(CONTENT_HASH)
+        return 0, None, -1
+    headers = message.headers or {}
+    version = headers.get(VERSION, "")
+    return (
+        message.seq or 0,
+        headers.get(CONTENT_HASH),
+        int(version) if version.isdigit() else -1,  # published before versions: older
+    )
 
 
 def content_hash(body: Mapping[str, Any]) -> str:
