@@ -86,11 +86,14 @@ async def run(
         # (the publisher skips what its subject already shows, so an equal rebuild sends nothing).
         views = RollupViews(catalog, registry, store)
         feed = FeedPublisher(lambda: js, views.summaries, SystemClock())
-        for item in done:
-            day = Period.parse(item.period).cutoff_end
-            await feed.publish(
-                [(item.report_type, item.period, p.code) for p in registry.provinces(day)]
-            )
+        try:
+            for item in done:
+                day = Period.parse(item.period).cutoff_end
+                await feed.publish(
+                    [(item.report_type, item.period, p.code) for p in registry.provinces(day)]
+                )
+        except Exception as error:  # the rollups are rebuilt and committed either way
+            say(f"rollups rebuilt, but the live feed was not updated ({error!r}); run again")
         return done
     finally:
         if connection is not None:

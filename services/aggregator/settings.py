@@ -12,10 +12,11 @@ class AggregatorSettings(CommonSettings):
     partitions: int = Field(
         default=4,
         ge=1,
-        le=34,
+        le=8,
         alias="AGGREGATOR_PARTITIONS",
         description="Each batch is split by province into this many partitions, applied in"
-        " parallel, one transaction each (a province always in the same one).",
+        " parallel, one transaction and pool connection each (a province always in the same"
+        " one); at most 8, so that the pool of 10 keeps connections for reads.",
     )
     gauge_seconds: float = Field(
         default=15.0,

@@ -8,6 +8,7 @@ for a monthly one) asks for a period total: the stored rollups of its periods, c
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -113,7 +114,9 @@ class RollupViews:
                 "missing": c.missing,
                 "rate_pct": c.rate_pct,
             },
-            "targets": _targets(report_type, rollup, self._units_judged(asked, unit, rollup)),
+            "targets": _targets(
+                report_type, rollup, 1 if one_unit else self._units_judged(asked, unit, rollup)
+            ),
         }
         if asked.is_total:
             body["periods"] = asked.labels
@@ -189,20 +192,28 @@ class RollupViews:
             return fresh
         if len(self._totals) > TOTALS_CACHED:
             self._totals.clear()
-        one_province = next(iter(stale)) if len(stale) == 1 else None
-        units = await self._units_by_province(asked, one_province)
-        for province_code, versions in stale.items():
-            own = units.get(province_code, [{} for _ in asked.parts])
-            total = self._total_of_units(asked, own, Completeness())
-            self._totals[(code, tuple(asked.labels), province_code)] = (versions, total)
-            fresh[province_code] = total
-        return fresh
+        reports = await self.store.reports_over(code, asked.labels, provinces=list(stale))
 
-    async def _units_by_province(
-        self, asked: Asked, province: str | None = None
+        def compute() -> dict[str, Rollup]:
+            units = self._units_by_province(asked, reports)
+            return {
+                province: self._total_of_units(
+                    asked, units.get(province, [{} for _ in asked.parts]), Completeness()
+                )
+                for province in stale
+            }
+
+        # Off the event loop: a cold national year is a second of CPU, and the consumer, the
+        # feed and the health checks of this process must not wait for it.
+        computed = await asyncio.to_thread(compute)
+        for province_code, total in computed.items():
+            self._totals[(code, tuple(asked.labels), province_code)] = (stale[province_code], total)
+        return {**fresh, **computed}
+
+    def _units_by_province(
+        self, asked: Asked, reports: dict[str, list[StoredReport]]
     ) -> dict[str, list[dict[str, Rollup]]]:
         """Per province, per part, each of its units that reported with its own rollup."""
-        reports = await self.store.reports_over(asked.report_type.code, asked.labels, province)
         by_part = [{r.unit: r for r in reports[label]} for label in asked.labels]
         found: dict[str, list[dict[str, Rollup]]] = {}
         for index, reported in enumerate(self._singles(asked, by_part)):

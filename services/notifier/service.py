@@ -296,6 +296,9 @@ class NotificationService:
         if channel == EMAIL and self.policy.quiet_hours.contains(now):
             await self.outbox.release(notice.notice_id, channel, self.worker)
             return False  # quiet hours began while the batch waited: after them
+        if not self.claiming:
+            await self.outbox.release(notice.notice_id, channel, self.worker)
+            return False  # shutting down: the next replica sends it, at once and only once
         begun = await self.outbox.begin_attempt(
             notice.notice_id, channel, self.worker, self.policy.lease_seconds, now
         )
@@ -311,7 +314,9 @@ class NotificationService:
             await self._failed(item, attempt_id, attempt, error)
             return False
         except Exception as error:  # a timeout, or a fault no channel foresaw: still an attempt
-            await self._failed(item, attempt_id, attempt, DeliveryFailed(repr(error)))
+            # On NATS, our own backbone, it is waited out like an outage, never dead-lettered.
+            failed = DeliveryFailed(f"{type(error).__name__}: {error}", outage=channel == NATS)
+            await self._failed(item, attempt_id, attempt, failed)
             return False
         await self.outbox.finish_sent(attempt_id, notice.notice_id, channel, self.clock.now())
         metrics.sent.labels(notice.stage, channel).inc()

@@ -17,12 +17,14 @@ class SlowRelay:
         self.seconds = seconds
         self.claiming = True
         self.started = asyncio.Event()
+        self.rounds = 0
         self.finished = 0
 
     async def tick(self) -> None:
         await self.relay()
 
     async def relay(self) -> int:
+        self.rounds += 1
         self.started.set()
         await asyncio.sleep(self.seconds)
         self.finished += 1
@@ -42,7 +44,8 @@ async def test_stopping_lets_the_round_in_progress_finish_and_claim_nothing_more
     await ticker.stop()
 
     assert service.finished == 1  # not cancelled in the middle
-    assert service.claiming is False
+    assert service.rounds == 1  # and no round begun after the stop
+    assert service.claiming is False  # the service itself gives back what it has not begun
 
 
 async def test_a_round_that_outlasts_the_grace_period_is_cancelled() -> None:

@@ -262,8 +262,10 @@ class RollupStore:
         refold: Refold,
         now: datetime,
     ) -> int:
-        """Throw away a (report type, period)'s reports and rollups and store ``latest`` and
-        rollups made from it from scratch, in one transaction.
+        """Replace a (report type, period)'s reports and rollups with ``latest`` and rollups
+        made from it from scratch, in one transaction. A stored report newer than its source,
+        or missing from it, is kept: the live path stored it after the source was read (a
+        rebuild cannot tell a stray row from one, and keeps both).
 
         Live batches write under the same tables' row locks; the exclusive table locks here
         (reads go on) make a rebuild wait for them and them wait for it, so neither's writes
@@ -283,7 +285,10 @@ class RollupStore:
                 period,
             ):
                 stored, key = _report(row), (report_type, period, row["unit"])
-                if key not in chosen or stored.order > chosen[key].order:
+                rebuilt = chosen.get(key)
+                if rebuilt is None or stored.order > rebuilt.order:
+                    if rebuilt is not None and is_on_time(rebuilt.timeliness):
+                        stored = replace(stored, timeliness=ON_TIME)  # on time once, for good
                     chosen[key], provinces[key] = stored, row["province"]
             reports = sorted(chosen.items())
             await connection.execute(
@@ -354,9 +359,15 @@ class RollupStore:
         return found
 
     async def reports_over(
-        self, report_type: str, periods: list[str], province: str | None = None
+        self,
+        report_type: str,
+        periods: list[str],
+        province: str | None = None,
+        *,
+        provinces: list[str] | None = None,
     ) -> dict[str, list[StoredReport]]:
-        """Units' reports for several periods, by period; a province's only, if given."""
+        """Units' reports for several periods, by period; a province's (or some provinces')
+        only, if given."""
         query = (
             f"SELECT period, {_REPORT_COLUMNS} FROM latest_reports"
             " WHERE report_type = $1 AND period = ANY($2::text[])"
@@ -365,6 +376,9 @@ class RollupStore:
         if province is not None:
             query += " AND province = $3"
             arguments.append(province)
+        elif provinces is not None:
+            query += " AND province = ANY($3::text[])"
+            arguments.append(provinces)
         found: dict[str, list[StoredReport]] = {period: [] for period in periods}
         for row in await self._pool.fetch(query + " ORDER BY unit", *arguments):
             found[row["period"]].append(_report(row))

@@ -74,6 +74,8 @@ class Rules:
                 {i.code: i.aggregation for i in report_type.indicators},
                 {i.code: i.weight for i in report_type.indicators if i.weight is not None},
             )
+            if len(_RULES) >= 64:  # catalogs loaded again and again (tests): start afresh
+                _RULES.clear()
             cached = _RULES[id(report_type)] = (report_type, rules)
         return cached[1]
 

@@ -59,21 +59,19 @@ def routes(
         )
 
     async def export(report_type: str, period: str, unit: str | None, extension: str) -> Response:
-        result = await built(report_type, period, unit)
+        asked = views_of().resolve(report_type, period)
         media_type, render = FORMATS[extension]
-        parts = reporting_periods(result.report_type, result.period)
+        parts = reporting_periods(asked.report_type, asked.period)
         if extension == "dhis2.json" and len(parts) > 1:
             # DHIS2 totals a data set's periods itself: a year of a quarterly report goes over
             # as its four quarters, never as a yearly value DHIS2 would add to them.
-            content = _json(
-                dhis2.render_dhis2_periods(
-                    [await built(report_type, part.label, unit) for part in parts]
-                )
-            )
+            exports = [await built(report_type, part.label, unit) for part in parts]
+            content, head = _json(dhis2.render_dhis2_periods(exports)), exports[0].unit
         else:
-            content = render(result)
+            result = await built(report_type, period, unit)
+            content, head = render(result), result.unit
         metrics.exports_rendered.labels(extension).inc()
-        name = f"{result.report_type.code}_{result.period.label}_{result.unit}.{extension}"
+        name = f"{asked.report_type.code}_{asked.period.label}_{head}.{extension}"
         return Response(
             content,
             media_type=media_type,
