@@ -415,6 +415,21 @@ async def test_clients_past_the_limit_are_told_to_come_back(start_system: System
     assert refused.headers["retry-after"] == "5"
 
 
+async def test_clients_opening_at_once_cannot_pass_the_limit(start_system: SystemFactory) -> None:
+    system = await start_system()
+    system.aggregator.settings.feed_max_clients = 2
+    async with feed_server(system) as url, httpx.AsyncClient(timeout=30) as client:
+        streams = [client.stream("GET", f"{url}/v1/feed") for _ in range(6)]
+        responses = await asyncio.gather(*(s.__aenter__() for s in streams))
+        try:
+            statuses = sorted(r.status_code for r in responses)
+        finally:
+            for stream in streams:
+                await stream.__aexit__(None, None, None)
+
+    assert statuses == [200, 200, 503, 503, 503, 503]
+
+
 @pytest.mark.parametrize(
     ("query", "headers", "status", "reason"),
     [

@@ -87,23 +87,25 @@ def routes(
                 f"the live feed already serves {settings.max_clients} clients; retry later",
                 retry_after=5,
             )
+        clients.count += 1  # the slot is taken before the await, so opens at once cannot pass
         try:
-            opened = await FeedSubscription.open(js_of(), filter_subject, resume)
-        except Exception as error:
-            log.warning("opening a feed consumer failed", error=repr(error))
-            raise Unavailable(
-                "service_unavailable", "the live feed cannot reach NATS now", retry_after=1
-            ) from error
-        clients.count += 1
-        metrics.feed_clients.inc()
-        try:
-            yield opened
+            try:
+                opened = await FeedSubscription.open(js_of(), filter_subject, resume)
+            except Exception as error:
+                log.warning("opening a feed consumer failed", error=repr(error))
+                raise Unavailable(
+                    "service_unavailable", "the live feed cannot reach NATS now", retry_after=1
+                ) from error
+            metrics.feed_clients.inc()
+            try:
+                yield opened
+            finally:
+                metrics.feed_clients.dec()
+                # Even while the request is being cancelled (the server shutting down).
+                with anyio.CancelScope(shield=True):
+                    await opened.close()
         finally:
             clients.count -= 1
-            metrics.feed_clients.dec()
-            # Even while the request is being cancelled (the server shutting down).
-            with anyio.CancelScope(shield=True):
-                await opened.close()
 
     @router.get(
         "/v1/feed",
