@@ -9,7 +9,7 @@ for a monthly one) asks for a period total: the stored rollups of its periods, c
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -243,31 +243,14 @@ class RollupViews:
         assert central is not None
         body = self._body(asked, central, combine((r for _, r in children), asked.report_type))
         body["children"] = [self._body(asked, p, r) for p, r in children]
-        if asked.is_total and asked.period.periodicity == Periodicity.YEARLY:
-            body["compared_with"] = await self._previous_year(asked, body)
+        if _is_year(asked):
+            previous = _year_before(asked)
+            children = await self._province_rollups(previous, targets=False)
+            rollup = combine((r for _, r in children), asked.report_type)
+            values = indicator_values(asked.report_type, rollup.tally)
+            before = {code: json_number(value) for code, value in values.items()}
+            body["compared_with"] = _compared(previous, body, before)
         return body
-
-    async def _previous_year(self, asked: Asked, body: dict[str, Any]) -> dict[str, Any]:
-        """The same total a year earlier, and each indicator's change against it: the 15 %
-        yearly cut in documents is a yearly figure set against the previous year's."""
-        year = asked.period.shifted(-1)
-        previous = Asked(asked.report_type, year, year.split(asked.report_type.periodicity))
-        children = await self._province_rollups(previous, targets=False)
-        rollup = combine((r for _, r in children), asked.report_type)
-        values = indicator_values(asked.report_type, rollup.tally)
-        change: dict[str, float | None] = {}
-        for code, before in values.items():
-            now = body["values"].get(code)
-            change[code] = (
-                None
-                if before is None or now is None or before == 0
-                else round(float(100 * (Decimal(str(now)) - Decimal(before)) / Decimal(before)), 2)
-            )
-        return {
-            "period": previous.period.label,
-            "values": {code: json_number(v) for code, v in values.items()},
-            "change_pct": change,
-        }
 
     async def summaries(
         self, report_type_code: str, period_label: str, provinces: Collection[str]
@@ -314,6 +297,15 @@ class RollupViews:
             raise NotFound("unknown_unit", f"no unit has code {unit_code!r}")
         if unit.level == Level.CENTRAL:
             return await self.national(report_type_code, period_label)
+        body = await self._of_unit(asked, unit)
+        if _is_year(asked):
+            previous = _year_before(asked)
+            before = (await self._of_unit(previous, unit))["values"]
+            body["compared_with"] = _compared(previous, body, before)
+        return body
+
+    async def _of_unit(self, asked: Asked, unit: Unit) -> dict[str, Any]:
+        """A province's or a commune's rollup, with its children (a province's communes)."""
         province = unit.province
         assert province is not None
         stored = await self.store.reports_over(asked.report_type.code, asked.labels, province)
@@ -450,6 +442,33 @@ class RollupViews:
             "count": len(units),
             "units": units,
         }
+
+
+def _is_year(asked: Asked) -> bool:
+    return asked.is_total and asked.period.periodicity == Periodicity.YEARLY
+
+
+def _year_before(asked: Asked) -> Asked:
+    year = asked.period.shifted(-1)
+    return Asked(asked.report_type, year, year.split(asked.report_type.periodicity))
+
+
+def _compared(
+    previous: Asked, body: dict[str, Any], before: Mapping[str, float | int | None]
+) -> dict[str, Any]:
+    """The same total a year earlier, and each indicator's change against it: the 15 % yearly
+    cut in documents is a yearly figure set against the previous year's, at every level."""
+    change: dict[str, float | None] = {}
+    for code, then in before.items():
+        now = body["values"].get(code)
+        change[code] = (
+            None
+            if then is None or now is None or then == 0
+            else round(
+                float(100 * (Decimal(str(now)) - Decimal(str(then))) / Decimal(str(then))), 2
+            )
+        )
+    return {"period": previous.period.label, "values": dict(before), "change_pct": change}
 
 
 def _has_stock(report_type: ReportType) -> bool:

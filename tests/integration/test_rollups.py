@@ -185,6 +185,13 @@ async def test_a_year_is_the_total_of_its_quarters_set_against_the_year_before(
     assert half["values"]["docs_issued"] == 500
     commune_year = await system.rollup(f"/v1/rollups/kl226-quarterly/2026/{HOAN_KIEM}")
     assert commune_year["values"]["docs_issued"] == 800
+    # Each level sets its year against its own year before.
+    assert commune_year["compared_with"]["values"]["docs_issued"] == 1000
+    assert commune_year["compared_with"]["change_pct"]["docs_issued"] == -20.0
+    province_year = await system.rollup("/v1/rollups/kl226-quarterly/2026/01")
+    assert province_year["compared_with"]["period"] == "2025"
+    assert province_year["compared_with"]["change_pct"]["docs_issued"] == -20.0
+    assert "compared_with" not in half  # only a year has a year before it
 
     # The provinces' totals are cached on their rows' versions: a correction is seen at once.
     assert await system.rollup("/v1/rollups/kl226-quarterly/2026") == year
