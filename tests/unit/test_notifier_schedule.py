@@ -152,3 +152,15 @@ def test_a_reminder_caught_up_a_day_late_counts_the_working_days_really_left() -
 
     assert "còn 3 ngày làm việc" in reminder_on(step_day)
     assert "còn 2 ngày làm việc" in reminder_on(a_day_late)
+
+
+def test_escalations_wait_for_the_grace_days_a_report_is_still_on_time_in() -> None:
+    due, grace_end = date(2026, 4, 21), date(2026, 4, 23)  # two days of grace
+
+    within_grace = steps_due(DEFAULT_REMINDERS, due, date(2026, 4, 22), 0, grace_end)
+    after_grace = steps_due(DEFAULT_REMINDERS, due, date(2026, 4, 24), 0, grace_end)
+    on_the_day = steps_due(DEFAULT_REMINDERS, due, due, 0, grace_end)
+
+    assert within_grace == []  # without grace, parent+1 would be due on the 22nd
+    assert [s.stage for s in after_grace] == ["parent+1"]
+    assert [s.stage for s in on_the_day] == ["unit+0"]  # reminders still count from the due day

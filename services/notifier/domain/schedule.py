@@ -80,13 +80,19 @@ def notice_id(stage: str, report_type: str, period: str, level: str, recipient: 
 
 
 def steps_due(
-    steps: Iterable[ReminderStep], due: date, today: date, catch_up_days: int
+    steps: Iterable[ReminderStep],
+    due: date,
+    today: date,
+    catch_up_days: int,
+    on_time_until: date | None = None,
 ) -> list[ReminderStep]:
     """The steps of a policy to plan on ``today`` for a deadline on ``due``: per audience, the
-    latest whose day has come and is at most ``catch_up_days`` past."""
+    latest whose day has come and is at most ``catch_up_days`` past. Steps after the deadline
+    count from the end of its grace days (``on_time_until``): a report within them is on time,
+    so nobody is escalated for it."""
     latest: dict[Audience, tuple[date, ReminderStep]] = {}
     for step in steps:
-        day = step.send_on(due)
+        day = step.send_on((on_time_until or due) if step.working_days > 0 else due)
         if not day <= today <= day + timedelta(days=catch_up_days):
             continue
         if step.to == Audience.UNIT and step.working_days <= 0 and today > due:
@@ -115,7 +121,8 @@ def plan(
         for period in candidate_periods(report_type, today):
             for rule in report_type.levels:
                 due = rule.deadline.due_date(period)
-                steps = steps_due(rule.reminders, due, today, catch_up_days)
+                grace_end = rule.deadline.on_time_until(period).date()
+                steps = steps_due(rule.reminders, due, today, catch_up_days, grace_end)
                 if not steps:
                     continue
                 units = registry.units(rule.level, period.cutoff_end)
