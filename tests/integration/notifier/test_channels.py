@@ -7,8 +7,10 @@ import asyncio
 import hashlib
 import hmac
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -218,3 +220,31 @@ async def test_no_email_at_night_and_a_report_accepted_overnight_cancels_it(
         "unit-1:kl226-quarterly:2026-Q4:commune:00070": "cancelled",
         "unit-1:kl226-quarterly:2026-Q4:commune:00073": "sent",
     }
+
+
+async def test_a_notifier_shutting_down_gives_back_the_deliveries_it_has_not_begun(
+    service: Notifier,
+    database_url: str,
+    clock: ScheduledClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    move_to(clock, MORNING)
+    notifier = service.service
+    assert notifier is not None
+    notifier.policy = replace(notifier.policy, concurrency=1)
+    await notifier.schedule()
+    send = notifier.nats.send
+
+    async def send_then_stop(*args: Any) -> None:
+        notifier.claiming = False  # SIGTERM arrives while the first message is on its way
+        await send(*args)
+
+    monkeypatch.setattr(notifier.nats, "send", send_then_stop)
+    sent = await notifier.relay(channels=["nats"])
+
+    assert sent == 1  # the one in flight was finished and recorded
+    rows = [d for d in await deliveries(database_url) if d["channel"] == "nats"]
+    assert sorted(d["status"] for d in rows) == ["pending", "sent"]
+    [left] = [d for d in rows if d["status"] == "pending"]
+    assert left["attempts"] == 0  # never begun, so never in doubt
+    assert left["claimed_by"] is None  # and free at once for the next replica
