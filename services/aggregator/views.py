@@ -245,8 +245,8 @@ class RollupViews:
         body["children"] = [self._body(asked, p, r) for p, r in children]
         if _is_year(asked):
             previous = _year_before(asked)
-            children = await self._province_rollups(previous, targets=False)
-            rollup = combine((r for _, r in children), asked.report_type)
+            provinces_before = await self._province_rollups(previous, targets=False)
+            rollup = combine((r for _, r in provinces_before), asked.report_type)
             values = indicator_values(asked.report_type, rollup.tally)
             before = {code: json_number(value) for code, value in values.items()}
             body["compared_with"] = _compared(previous, body, before)
