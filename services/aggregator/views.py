@@ -143,15 +143,23 @@ class RollupViews:
         )
         return Rollup(Tally(), Completeness(expected=len(expected)))
 
+    async def _province_rows(self, asked: Asked) -> list[dict[str, StoredRollup]]:
+        """Per part, the stored province rows by province."""
+        stored = await self.store.province_rollups_over(asked.report_type.code, asked.labels)
+        return [{row.province: row for row in stored[label]} for label in asked.labels]
+
     async def _province_rollups(
-        self, asked: Asked, *, targets: bool = True
+        self,
+        asked: Asked,
+        *,
+        targets: bool = True,
+        rows: list[dict[str, StoredRollup]] | None = None,
     ) -> list[tuple[Unit, Rollup]]:
         """Each province of the period's registry with its rollup: its stored row, or for a
         period total, its units' own totals combined (completeness from the stored rows).
         Without ``targets`` (values only) and with no ``last`` indicator, a total needs only
         the stored rows."""
-        stored = await self.store.province_rollups_over(asked.report_type.code, asked.labels)
-        rows = [{row.province: row for row in stored[label]} for label in asked.labels]
+        rows = rows if rows is not None else await self._province_rows(asked)
         by_units = asked.is_total and (targets or _has_stock(asked.report_type))
         provinces = self.registry.provinces(asked.period.cutoff_end)
         totals = await self._unit_totals(asked, provinces, rows) if by_units else {}
@@ -261,31 +269,20 @@ class RollupViews:
         (a new number on every write), and for the nation the sum of the 34, so a later read
         always has a higher one."""
         asked = self.resolve(report_type_code, period_label)
-        rows = {
-            row.province: row
-            for row in await self.store.province_rollups(asked.report_type.code, asked.period.label)
-        }
-        children = [
-            (
-                p,
-                row.rollup()
-                if (row := rows.get(p.code))
-                else self._empty(asked, asked.period, p.code),
-            )
-            for p in self.registry.provinces(asked.period.cutoff_end)
-        ]
-        central = self.registry.get(CENTRAL_CODE)
-        assert central is not None
-        national = combine((r for _, r in children), asked.report_type)
+        rows = await self._province_rows(asked)
+        children = await self._province_rollups(asked, rows=rows)
+        versions = {province: row.version for province, row in rows[0].items()}
         found = {
-            p.code: Versioned(
-                self._body(asked, p, r), rows[p.code].version if p.code in rows else 0
-            )
+            p.code: Versioned(self._body(asked, p, r), versions.get(p.code, 0))
             for p, r in children
             if p.code in provinces
         }
-        versions = sum(row.version for row in rows.values())
-        found[central.code] = Versioned(self._body(asked, central, national), versions)
+        central = self.registry.get(CENTRAL_CODE)
+        assert central is not None
+        national = combine((r for _, r in children), asked.report_type)
+        found[central.code] = Versioned(
+            self._body(asked, central, national), sum(versions.values())
+        )
         return found
 
     async def for_unit(

@@ -104,6 +104,17 @@ def _stored(verdict: Verdict) -> StoredReport:
     )
 
 
+def _merged(stored: StoredReport | None, incoming: StoredReport) -> StoredReport:
+    """A unit's report once ``incoming`` meets ``stored``: the newer one's figures, on time if
+    either was (on time once, on time for good, whatever order they come in)."""
+    if stored is None:
+        return incoming
+    newer = incoming if incoming.order > stored.order else stored
+    if is_on_time(stored.timeliness) or is_on_time(incoming.timeliness):
+        return replace(newer, timeliness=ON_TIME)
+    return newer
+
+
 def _rollup_row(row: asyncpg.Record) -> StoredRollup:
     return StoredRollup(
         row["province"],
@@ -207,15 +218,10 @@ class RollupStore:
             changes: dict[RollupKey, list[Change]] = {}
             forward: list[tuple[ReportKey, str, StoredReport]] = []
             for key, verdict in ordered:
-                new, old = _stored(verdict), before.get(key)
-                if old is not None and old.order >= new.order:
-                    if not is_on_time(new.timeliness) or is_on_time(old.timeliness):
-                        continue
-                    # The on-time original arriving after its late correction: the figures
-                    # stay the correction's, the unit was on time.
-                    new = replace(old, timeliness=ON_TIME)
-                elif old is not None and is_on_time(old.timeliness):
-                    new = replace(new, timeliness=ON_TIME)  # on time once, on time for good
+                old = before.get(key)
+                new = _merged(old, _stored(verdict))
+                if new == old:
+                    continue
                 province = verdict.province or ""
                 forward.append((key, province, new))
                 changes.setdefault((key[0], key[1], province), []).append((old, new))
@@ -284,12 +290,9 @@ class RollupStore:
                 report_type,
                 period,
             ):
-                stored, key = _report(row), (report_type, period, row["unit"])
-                rebuilt = chosen.get(key)
-                if rebuilt is None or stored.order > rebuilt.order:
-                    if rebuilt is not None and is_on_time(rebuilt.timeliness):
-                        stored = replace(stored, timeliness=ON_TIME)  # on time once, for good
-                    chosen[key], provinces[key] = stored, row["province"]
+                key = (report_type, period, row["unit"])
+                chosen[key] = _merged(chosen.get(key), _report(row))
+                provinces.setdefault(key, row["province"])
             reports = sorted(chosen.items())
             await connection.execute(
                 "DELETE FROM latest_reports WHERE report_type = $1 AND period = $2",
@@ -333,15 +336,6 @@ class RollupStore:
             )
             await write_rollups(connection, rollups, now)
         return len(rollups)
-
-    async def province_rollups(self, report_type: str, period: str) -> list[StoredRollup]:
-        rows = await self._pool.fetch(
-            f"SELECT {_ROLLUP_COLUMNS} FROM province_rollups"
-            " WHERE report_type = $1 AND period = $2",
-            report_type,
-            period,
-        )
-        return [_rollup_row(r) for r in rows]
 
     async def province_rollups_over(
         self, report_type: str, periods: list[str]
