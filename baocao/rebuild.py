@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 from typing import Any
 
 import nats
 
+from baocao.nats_identities import ops_options
 from services.aggregator.adapters import accepted_sources
 from services.aggregator.adapters.feed_publisher import FeedPublisher
 from services.aggregator.adapters.rollup_store import RollupStore
@@ -26,7 +28,7 @@ def add_commands(commands: Any) -> None:
     parser = commands.add_parser(
         "rebuild",
         help="recompute rollups from the stored submissions (or the REPORTS stream); the result"
-        " equals the live one (DATABASE_URL, NATS_URL)",
+        " equals the live one (AGGREGATOR_DATABASE_URL, else DATABASE_URL; NATS_URL)",
     )
     parser.add_argument("report_type", nargs="?", help="only this report type")
     parser.add_argument("period", nargs="?", help="only this period (e.g. 2026-Q3)")
@@ -41,6 +43,11 @@ def add_commands(commands: Any) -> None:
 
 def command(args: argparse.Namespace) -> int:
     settings = AggregatorSettings()
+    # A rebuild is the aggregator's work: it logs in as the aggregator's role, given like the
+    # stack gives it (docs/database-roles.md); DATABASE_URL alone still works.
+    own_url = os.environ.get("AGGREGATOR_DATABASE_URL")
+    if own_url:
+        settings = settings.model_copy(update={"database_url": own_url})
     catalog = load_catalog(settings)
     if args.report_type is not None and catalog.get(args.report_type) is None:
         known = ", ".join(sorted(catalog.report_types))
@@ -75,7 +82,8 @@ async def run(
         service = AggregationService(
             catalog=catalog, registry=registry, clock=SystemClock(), store=store
         )
-        connection = await nats.connect(settings.nats_url)
+        # An operator's act: it reads the REPORTS stream and publishes on the live feed.
+        connection = await nats.connect(settings.nats_url, **ops_options())
         js = connection.jetstream()
         if source == "stream":
             verdicts = accepted_sources.from_stream(js, report_type, period)

@@ -15,8 +15,9 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import nats
 from nats.aio.msg import Msg
@@ -32,6 +33,7 @@ SHOWN_PER_STAGE_AND_DAY = 3  # a day's 3,321 commune reminders are counted, not 
 
 async def replay_month(
     nats_url: str,
+    options: Mapping[str, Any],
     start: date,
     *,
     days: int = 31,
@@ -40,7 +42,7 @@ async def replay_month(
 ) -> Counter[str]:
     """Run the shared clock from ``start`` 00:00 (Vietnam) through ``days`` days; returns the
     notices seen, by stage. The clock is left frozen at the end of the last day."""
-    connection = await nats.connect(nats_url)
+    connection = await nats.connect(nats_url, **options)
     js = connection.jetstream()
     seen: Counter[str] = Counter()
     shown: Counter[tuple[str, str]] = Counter()

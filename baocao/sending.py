@@ -15,11 +15,13 @@ from typing import Any
 
 import aiohttp
 import nats
-from nats.aio.client import Client as NatsClient
-from nats.js import JetStreamContext
 
+from baocao.issuer import LocalIssuer
 from baocao.load import Planned
-from shared import subjects, tokens
+from baocao.local_systems import LocalSystems
+from baocao.nats_identities import NatsIdentities
+from baocao.unit_keys import UnitKeys
+from shared import subjects
 
 RETRY_PAUSE = 0.5
 
@@ -41,25 +43,28 @@ class Sender:
         *,
         nats_url: str,
         intake_url: str,
-        token_secret: str,
+        issuer: LocalIssuer,
+        identities: NatsIdentities,
         concurrency: int = 64,
         progress: Callable[[str], None] | None = None,
+        keys: UnitKeys | None = None,
     ) -> None:
         self.nats_url = nats_url
         self.intake_url = intake_url
-        self.secret = token_secret
+        self.issuer = issuer
+        self.identities = identities
+        # Each unit signs with its key beside the issuer's (registered by the stack); a
+        # submission is signed once, so a retry or an exact re-send is the same bytes.
+        self.keys = keys if keys is not None else UnitKeys.beside(issuer)
+        self._bodies: dict[str, bytes] = {}
         self.concurrency = concurrency
         self.progress = progress
         self.outcome = Outcome()
-        self._connection: NatsClient | None = None
-        self._js: JetStreamContext | None = None
+        self._systems: LocalSystems | None = None
         self._http: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> Sender:
-        self._connection = await nats.connect(
-            self.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.25
-        )
-        self._js = self._connection.jetstream(timeout=10)
+        self._systems = LocalSystems(self.nats_url, self.identities)
         # aiohttp rather than httpx here: at 64 concurrent requests httpx spent 4-12 ms of CPU
         # per request, more than intake itself, and the load generator became the bottleneck.
         self._http = aiohttp.ClientSession(
@@ -72,8 +77,8 @@ class Sender:
     async def __aexit__(self, *_: Any) -> None:
         if self._http is not None:
             await self._http.close()
-        if self._connection is not None:
-            await self._connection.close()
+        if self._systems is not None:
+            await self._systems.close()
 
     async def send(self, items: Sequence[Planned], label: str = "sent") -> None:
         """Send ``items`` concurrently; return once every one holds a receipt or a refusal."""
@@ -100,15 +105,16 @@ class Sender:
     async def blast(self, items: Sequence[Planned], window: int = 1000) -> None:
         """NATS only, as fast as the client goes: async publishes, a window of PubAcks at a time.
         Anything not acknowledged is sent again the careful way."""
-        assert self._js is not None
+        assert self._systems is not None
         for first in range(0, len(items), window):
             chunk = items[first : first + window]
             futures = []
             for item in chunk:
+                js = await self._systems.jetstream(item.province, item.unit.code)
                 futures.append(
-                    await self._js.publish_async(
+                    await js.publish_async(
                         subjects.submitted(item.province, item.unit.code),
-                        item.body(),
+                        self.body(item),
                         stream=subjects.REPORTS_STREAM,
                         headers={"Nats-Msg-Id": item.submission_id},
                     )
@@ -120,6 +126,12 @@ class Sender:
                     await self.send_one(item)
                 else:
                     self.outcome.receipts[item.submission_id] = now
+
+    def body(self, item: Planned) -> bytes:
+        body = self._bodies.get(item.submission_id)
+        if body is None:
+            body = self._bodies[item.submission_id] = item.body(self.keys)
+        return body
 
     async def send_one(self, item: Planned) -> None:
         while True:
@@ -142,10 +154,11 @@ class Sender:
             await asyncio.sleep(RETRY_PAUSE)
 
     async def _publish(self, item: Planned) -> None:
-        assert self._js is not None
-        await self._js.publish(
+        assert self._systems is not None
+        js = await self._systems.jetstream(item.province, item.unit.code)
+        await js.publish(
             subjects.submitted(item.province, item.unit.code),
-            item.body(),
+            self.body(item),
             stream=subjects.REPORTS_STREAM,
             headers={"Nats-Msg-Id": item.submission_id},
         )
@@ -154,11 +167,8 @@ class Sender:
         assert self._http is not None
         async with self._http.post(
             "/v1/submissions",
-            data=item.body(),
-            headers={
-                "Authorization": f"Bearer {tokens.issue(item.unit.code, self.secret)}",
-                "Content-Type": "application/json",
-            },
+            data=self.body(item),
+            headers={**self.issuer.headers(item.unit.code), "Content-Type": "application/json"},
         ) as response:
             await response.read()
             return response.status

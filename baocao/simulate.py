@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -13,11 +13,14 @@ from typing import Any
 
 import httpx
 
+from baocao.issuer import LocalIssuer
 from baocao.load import LoadPlan, Mix, latest_open_periods, plan_national, synthetic_communes
+from baocao.nats_identities import NatsIdentities
 from baocao.sending import Sender
 from baocao.stack import Stack
 from baocao.watching import wait_drained, wait_for_central
 from shared.catalog import Catalog
+from shared.identity import CENTRAL, Role
 from shared.periods import VIETNAM, Period
 from shared.registry import Registry, Unit
 from shared.registry.seed import units_from_package
@@ -28,18 +31,28 @@ class Target:
     nats_url: str
     intake_url: str
     central_url: str
-    token_secret: str
+    issuer: LocalIssuer
+    nats: NatsIdentities
 
     @classmethod
     def of(cls, stack: Stack) -> Target:
-        from services.intake.settings import IntakeSettings
-
         return cls(
             stack.nats_url,
             stack.url("intake"),
             stack.url("aggregator"),
-            IntakeSettings.model_validate(stack.env).token_secret,
+            stack.issuer,
+            stack.nats_identities,
         )
+
+    @property
+    def ops(self) -> dict[str, Any]:
+        """How the tool itself connects to NATS: as ops, like an operator watching."""
+        return self.nats.options("ops")
+
+    @property
+    def central_headers(self) -> dict[str, str]:
+        """Central Office's reader, as the ministry system that checks the national table."""
+        return self.issuer.headers(CENTRAL, [Role.READER])
 
 
 @dataclass
@@ -91,26 +104,33 @@ async def run_load(
     async with Sender(
         nats_url=target.nats_url,
         intake_url=target.intake_url,
-        token_secret=target.token_secret,
+        issuer=target.issuer,
+        identities=target.nats,
         concurrency=concurrency,
         progress=progress,
     ) as sender:
         await sender.send(plan.first, "reports")
         await sender.send(plan.second, "corrections and re-sends")
     await wait_for_central(
-        target.central_url, plan.expected_counts(), timeout=timeout, progress=progress
+        target.central_url,
+        plan.expected_counts(),
+        headers=target.central_headers,
+        timeout=timeout,
+        progress=progress,
     )
-    await wait_drained(target.nats_url, timeout=timeout)
+    await wait_drained(target.nats_url, target.ops, timeout=timeout)
     seconds = time.monotonic() - started
-    mismatches = await check_oracle(plan, target.central_url, catalog)
+    mismatches = await check_oracle(plan, target.central_url, catalog, target.central_headers)
     return SimulationResult(
         plan, seconds, sender.outcome.retries, len(sender.outcome.refused), mismatches
     )
 
 
-async def check_oracle(plan: LoadPlan, central_url: str, catalog: Catalog) -> list[str]:
+async def check_oracle(
+    plan: LoadPlan, central_url: str, catalog: Catalog, headers: Mapping[str, str]
+) -> list[str]:
     found: list[str] = []
-    async with httpx.AsyncClient(base_url=central_url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=central_url, timeout=30, headers=headers) as client:
         for report_type, period in sorted(plan.oracle.rollups()):
             response = await client.get(f"/v1/rollups/{report_type}/{period}")
             response.raise_for_status()

@@ -23,12 +23,17 @@ from typing import Any
 import httpx
 import nats
 
+from baocao.issuer import LocalIssuer
 from baocao.load import kl226_values
+from baocao.local_systems import LocalSystems
+from baocao.nats_identities import NatsIdentities
+from baocao.unit_keys import UnitKeys
 from baocao.watching import backlog
-from shared import subjects, tokens
+from shared import subjects
 from shared.catalog import Catalog, Level, ReportType
 from shared.clock import ClockSegment
 from shared.clock_sync import append_segment
+from shared.identity import CENTRAL, Role
 from shared.periods import VIETNAM, Period, start_of_day
 from shared.registry import Registry, Unit
 from shared.workdays import shift_working_days
@@ -223,9 +228,11 @@ class RoundDriver:
         nats_url: str,
         intake_url: str,
         central_url: str,
-        token_secret: str,
+        issuer: LocalIssuer,
+        identities: NatsIdentities,
         progress: Callable[[str], None],
         notifier_url: str | None = None,
+        keys: UnitKeys | None = None,
     ) -> None:
         self.notifier_url = notifier_url
         self.registry = registry
@@ -233,14 +240,23 @@ class RoundDriver:
         self.nats_url = nats_url
         self.intake_url = intake_url
         self.central_url = central_url
-        self.secret = token_secret
+        self.issuer = issuer
+        self._central = issuer.headers(CENTRAL, [Role.READER])
+        self.identities = identities
+        self.systems = LocalSystems(nats_url, identities)
         self.progress = progress
         self.retries = 0  # sends retried after a lost connection, a timeout or a 503
+        # Each unit signs with its key beside the issuer's, once per submission: a retry or a
+        # duplicate is the same bytes.
+        self.keys = keys if keys is not None else UnitKeys.beside(issuer)
+        self._bodies: dict[str, bytes] = {}
 
     async def run(self, period: Period, seed: int = 2026) -> RoundResult:
         report_type = self.catalog.report_types[REPORT_TYPE]
         plan = plan_round(self.registry, report_type, period, seed)
-        connection = await nats.connect(self.nats_url)
+        # The round's own moves (the clock, waiting for the pipeline, the tallies) are an
+        # operator's; the reports go through the local systems' own credentials.
+        connection = await nats.connect(self.nats_url, **self.identities.options("ops"))
         js = connection.jetstream()
         receipts = 0
         try:
@@ -257,14 +273,17 @@ class RoundDriver:
                         f"{wave.at.astimezone(VIETNAM):%d/%m %H:%M} {wave.name}: "
                         f"{len(wave.submissions)} submissions"
                     )
-                    receipts += await self._send(wave, client, js)
+                    receipts += await self._send(wave, client)
                     await self._drain(js)
                 await asyncio.sleep(1.5)
-            async with httpx.AsyncClient(base_url=self.central_url, timeout=30) as central:
+            async with httpx.AsyncClient(
+                base_url=self.central_url, timeout=30, headers=self._central
+            ) as central:
                 response = await central.get(f"/v1/rollups/{REPORT_TYPE}/{period.label}")
                 national = response.json()
             rejected, notices = await self._tallies(js, period)
         finally:
+            await self.systems.close()
             await connection.close()
         return RoundResult(
             plan,
@@ -279,7 +298,9 @@ class RoundDriver:
     async def _notifier_ticks(self) -> int:
         if self.notifier_url is None:
             return 0
-        async with httpx.AsyncClient(base_url=self.notifier_url, timeout=10) as client:
+        async with httpx.AsyncClient(
+            base_url=self.notifier_url, timeout=10, headers=self._central
+        ) as client:
             completed: int = (await client.get("/v1/ticks")).json()["completed"]
             return completed
 
@@ -295,7 +316,7 @@ class RoundDriver:
                 raise TimeoutError("the notifier did not complete a round at the new time")
             await asyncio.sleep(0.1)
 
-    async def _send(self, wave: Wave, client: httpx.AsyncClient, js: Any) -> int:
+    async def _send(self, wave: Wave, client: httpx.AsyncClient) -> int:
         gate = asyncio.Semaphore(32)
         sent = 0
 
@@ -306,7 +327,7 @@ class RoundDriver:
                 # same submission id, which intake and the stream treat as the same report.
                 for attempt in range(SEND_ATTEMPTS):
                     try:
-                        await self._send_one(planned, client, js)
+                        await self._send_one(planned, client)
                     except (httpx.TransportError, nats.errors.Error, TimeoutError, Unavailable):
                         if attempt == SEND_ATTEMPTS - 1:
                             raise
@@ -323,21 +344,30 @@ class RoundDriver:
             await asyncio.gather(*(one(p) for p in group))
         return sent
 
-    async def _send_one(self, planned: Planned, client: httpx.AsyncClient, js: Any) -> None:
-        data = _encode(planned.body)
+    def _signed(self, planned: Planned) -> bytes:
+        submission_id = planned.body["submission_id"]
+        if submission_id not in self._bodies:
+            self._bodies[submission_id] = _encode(
+                dict(self.keys.signed(planned.unit.code, planned.body))
+            )
+        return self._bodies[submission_id]
+
+    async def _send_one(self, planned: Planned, client: httpx.AsyncClient) -> None:
+        data = self._signed(planned)
         if planned.channel == "nats":
+            province = planned.unit.province or "_"
+            js = await self.systems.jetstream(province, planned.unit.code)
             await js.publish(
-                subjects.submitted(planned.unit.province or "_", planned.unit.code),
+                subjects.submitted(province, planned.unit.code),
                 data,
                 stream=subjects.REPORTS_STREAM,
                 headers={"Nats-Msg-Id": planned.body["submission_id"]},
             )
             return
-        token = tokens.issue(planned.unit.code, self.secret)
         response = await client.post(
             "/v1/submissions",
             content=data,
-            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            headers={**self.issuer.headers(planned.unit.code), "Content-Type": "application/json"},
         )
         if response.status_code == 503:
             raise Unavailable(response.text)

@@ -15,15 +15,21 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
+import nats
 
 from baocao.embedded import EmbeddedNats, EmbeddedPostgres, free_port
+from baocao.issuer import LocalIssuer
+from baocao.nats_identities import NatsIdentities, ops_options
+from baocao.nats_provisioning import provision
 from shared.db import migrate
 from shared.registry import Unit
 from shared.registry.seed import units_from_package
 from shared.registry.store import upsert_units
+from shared.roles import SERVICE_ROLES
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,16 @@ class ServiceSpec:
     port_variable: str
     default_port: int
 
+    @property
+    def database_variable(self) -> str:
+        """Where an operator gives this service's own database URL (its role's login); the
+        process itself always reads DATABASE_URL, which the stack sets from it."""
+        return f"{self.name.upper()}_DATABASE_URL"
+
+    @property
+    def role(self) -> str:
+        return SERVICE_ROLES[self.name]
+
 
 SERVICES = (
     ServiceSpec("intake", "services.intake", "INTAKE_PORT", 8080),
@@ -41,6 +57,12 @@ SERVICES = (
     ServiceSpec("notifier", "services.notifier", "NOTIFIER_PORT", 8083),
 )
 SERVICE_BY_NAME = {spec.name: spec for spec in SERVICES}
+_DATABASE_VARIABLES = frozenset({"DATABASE_URL", *(spec.database_variable for spec in SERVICES)})
+# Logins a service process must not inherit: the owner's, other services', ops' NATS user.
+_PRIVATE_VARIABLES = _DATABASE_VARIABLES | {
+    "NATS_CREDS",
+    *(f"{spec.name.upper()}_NATS_CREDS" for spec in SERVICES),
+}
 
 
 def _quiet(_: str) -> None:
@@ -61,6 +83,11 @@ class Stack:
         self.run_dir = run_dir
         self.env = dict(os.environ if env is None else env)
         self.say = say
+        # The services trust the issuer whose keys live here; tools mint tokens from it.
+        self.env.setdefault("BAOCAO_IDENTITY_DIR", str(run_dir / "identity"))
+        # The embedded nats-server's operator and account keys, and every NATS user's creds.
+        self.env.setdefault("BAOCAO_NATS_AUTH_DIR", str(run_dir / "nats" / "auth"))
+        self._nats_identities: NatsIdentities | None = None
         self.nats: EmbeddedNats | None = None
         self.postgres: EmbeddedPostgres | None = None
         self.children: dict[str, subprocess.Popen[bytes]] = {}
@@ -84,7 +111,39 @@ class Stack:
 
     @property
     def database_url(self) -> str:
+        """The owner's URL: migrations, seeding, and checks that read every table."""
         return self.env["DATABASE_URL"]
+
+    def service_database_url(self, service: str) -> str:
+        """The URL ``service`` runs with: its own role's. Given from outside as
+        ``<SERVICE>_DATABASE_URL``; for the embedded server, its generated login; failing
+        both, DATABASE_URL (the owner: the service works, without least privilege)."""
+        spec = SERVICE_BY_NAME[service]
+        if spec.database_variable in self.env:
+            return self.env[spec.database_variable]
+        if self.postgres is not None:
+            return self.postgres.service_dsn(service)
+        return self.database_url
+
+    @property
+    def nats_identities(self) -> NatsIdentities:
+        if self._nats_identities is None:
+            self._nats_identities = NatsIdentities.of(self.env)
+        return self._nats_identities
+
+    def service_nats_creds(self, service: str) -> str | None:
+        """The NATS user ``service`` runs as: ``<SERVICE>_NATS_CREDS`` given from outside, its
+        own user on the embedded server, else NATS_CREDS."""
+        given = self.env.get(f"{service.upper()}_NATS_CREDS")
+        if given:
+            return given
+        if self.nats is not None:
+            return str(self.nats_identities.path(service))
+        return self.env.get("NATS_CREDS")
+
+    @property
+    def issuer(self) -> LocalIssuer:
+        return LocalIssuer.of(self.env)
 
     @property
     def logs(self) -> Path:
@@ -94,13 +153,20 @@ class Stack:
     def start_infrastructure(self) -> None:
         """Start nats-server and PostgreSQL unless NATS_URL / DATABASE_URL point elsewhere."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
+        key = self.issuer.ensure()
+        self.say(f"token issuer              {self.issuer.directory}   key {key.kid}")
         if "NATS_URL" not in self.env:
             self.nats = EmbeddedNats(
-                self.run_dir / "nats", port=int(self.env.get("BAOCAO_NATS_PORT", 4222))
+                self.run_dir / "nats",
+                port=int(self.env.get("BAOCAO_NATS_PORT", 4222)),
+                authority=self.nats_identities.authority,
             )
             self.nats.start()
             self.env["NATS_URL"] = self.nats.url
-            self.say(f"nats-server (JetStream)   {self.nats.url}   data {self.run_dir / 'nats'}")
+            self.say(
+                f"nats-server (JetStream)   {self.nats.url}   closed: JWT users"
+                f" ({self.nats_identities.directory})"
+            )
         else:
             self.say(f"NATS                      {self.env['NATS_URL']} (from NATS_URL)")
         if "DATABASE_URL" not in self.env:
@@ -110,13 +176,23 @@ class Stack:
             self.postgres.start()
             self.env["DATABASE_URL"] = self.postgres.dsn()
             self.say(
-                f"PostgreSQL                {self.postgres.dsn()}   data {self.run_dir / 'postgres'}"
+                f"PostgreSQL                {self.postgres.host}:{self.postgres.port}"
+                f"   data {self.run_dir / 'postgres'}"
+                f"   passwords {self.postgres.passwords_file}"
             )
         else:
             self.say("PostgreSQL                (from DATABASE_URL)")
+            shared = [s.database_variable for s in SERVICES if s.database_variable not in self.env]
+            if shared:
+                self.say(
+                    f"  warning: {', '.join(shared)} not set; those services log in as"
+                    " DATABASE_URL's role (docs/database-roles.md)"
+                )
 
     async def prepare_database(self, extra_units: list[Unit] | None = None) -> None:
-        """Apply migrations and seed the registry (and any synthetic units) before services load it."""
+        """Apply migrations and seed the registry (and any synthetic units) before services load
+        it, as the owner; then, on the embedded server, set the service roles' passwords (the
+        roles exist once migrations have run)."""
         applied = await migrate(self.database_url)
         self.say(
             f"migrations                {len(applied)} applied"
@@ -129,8 +205,39 @@ class Stack:
             units = units_from_package() + list(extra_units or [])
             self.say(f"unit registry             seeding {len(units):,} units ...")
             await upsert_units(pool, units)
+            if self.postgres is not None or self.env.get("BAOCAO_DEV_UNIT_KEYS") == "1":
+                await self._register_unit_keys(pool, [u.code for u in units])
         finally:
             await pool.close()
+        if self.postgres is not None:
+            await self.postgres.set_service_passwords()
+
+    async def _register_unit_keys(self, pool: asyncpg.Pool[Any], units: list[str]) -> None:
+        """Development only: a signing key for every unit, kept beside the token issuer's and
+        registered in one statement, so the tools sign what they send (docs/signatures.md).
+        Never on a database the stack did not start, unless BAOCAO_DEV_UNIT_KEYS=1."""
+        from baocao.unit_keys import UnitKeys
+
+        keys = UnitKeys.beside(self.issuer)
+        registered = await keys.register_all(pool, units)
+        self.say(f"unit signing keys         {registered:,} registered   {keys.directory}")
+
+    async def prepare_nats(self) -> None:
+        """As ops: the streams and the durable consumers the services bind to (a service's
+        NATS user may not create them), and the shared clock's bucket when it is in use."""
+        options = (
+            self.nats_identities.options("ops") if self.nats is not None else ops_options(self.env)
+        )
+        connection = await nats.connect(self.nats_url, **options)
+        try:
+            await provision(
+                connection.jetstream(),
+                replicas=int(self.env.get("BAOCAO_STREAM_REPLICAS", 1)),
+                shared_clock=self.env.get("BAOCAO_CLOCK") == "shared",
+            )
+        finally:
+            await connection.close()
+        self.say("NATS streams, consumers  provisioned (as ops)")
 
     def restart_nats(self, down_for: float = 1.0) -> None:
         assert self.nats is not None, "only an embedded nats-server can be restarted"
@@ -151,10 +258,20 @@ class Stack:
         with open(self.logs / f"{name}.log", "ab") as log:
             self.children[name] = subprocess.Popen(
                 [sys.executable, "-m", spec.module],
-                env=self.env,
+                env=self.service_env(name),
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
+
+    def service_env(self, name: str) -> dict[str, str]:
+        """The environment of ``name``'s process: DATABASE_URL is its own role's, and no other
+        login (the owner's or another service's) is passed on."""
+        env = {k: v for k, v in self.env.items() if k not in _PRIVATE_VARIABLES}
+        env["DATABASE_URL"] = self.service_database_url(name)
+        creds = self.service_nats_creds(name)
+        if creds:
+            env["NATS_CREDS"] = creds
+        return env
 
     def kill_service(self, name: str) -> None:
         process = self.children[name]
@@ -190,6 +307,7 @@ class Stack:
     def start(self, extra_units: list[Unit] | None = None) -> None:
         self.start_infrastructure()
         asyncio.run(self.prepare_database(extra_units))
+        asyncio.run(self.prepare_nats())
         self.start_services()
 
     def stop(self) -> None:

@@ -26,8 +26,6 @@ def say(message: str) -> None:
 
 
 async def run_round(stack: Stack) -> bool:
-    from services.intake.settings import IntakeSettings
-
     pool = await asyncpg.create_pool(stack.database_url, min_size=1, max_size=2)
     assert pool is not None
     try:
@@ -41,7 +39,8 @@ async def run_round(stack: Stack) -> bool:
         nats_url=stack.nats_url,
         intake_url=stack.url("intake"),
         central_url=stack.url("aggregator"),
-        token_secret=IntakeSettings().token_secret,
+        issuer=stack.issuer,
+        identities=stack.nats_identities,
         progress=lambda m: say(f"  {m}"),
         notifier_url=stack.url("notifier"),
     )
@@ -76,6 +75,14 @@ def up(*, once: bool, simulate: bool) -> int:
             )
         say("Alert rules and runbook   deploy/k8s/alerts/baocao-rules.yml, docs/operations.md")
         say(
+            "A unit's token            .venv/bin/baocao token 00004   (roles: --role submitter,"
+            " approver, reader, ops; docs/security.md)"
+        )
+        say("Its NATS credentials      .venv/bin/baocao nats creds 00004 --out 00004.creds")
+        say(
+            f"Central's reader token    .venv/bin/baocao token VN --role reader   ({stack.url('aggregator')})"
+        )
+        say(
             "Traces                    set OTEL_EXPORTER_OTLP_ENDPOINT (e.g. a local Jaeger on"
             " http://127.0.0.1:4318) before `make run` to export them"
         )
@@ -88,7 +95,14 @@ def up(*, once: bool, simulate: bool) -> int:
             # Forward from the round, a month with a holiday (New Year's Day) and two deadlines
             # of the monthly report: reminders, the provinces' digests and Central's, as they go.
             say("\nA month of reminders in accelerated time (4 s a day):")
-            asyncio.run(replay_month(stack.nats_url, date(2027, 1, 1), say=say))
+            asyncio.run(
+                replay_month(
+                    stack.nats_url,
+                    stack.nats_identities.options("ops"),
+                    date(2027, 1, 1),
+                    say=say,
+                )
+            )
         say("\nRunning. Ctrl-C stops everything.")
         while stack.all_running():
             time.sleep(0.5)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import httpx
 import nats
@@ -37,6 +38,7 @@ async def wait_for_central(
     central_url: str,
     expected: Mapping[tuple[str, str], int],
     *,
+    headers: Mapping[str, str],
     timeout: float = 600,
     interval: float = 0.05,
     progress: Callable[[str], None] | None = None,
@@ -46,7 +48,7 @@ async def wait_for_central(
     deadline = loop.time() + timeout
     remaining = dict(expected)
     last_shown = 0.0
-    async with httpx.AsyncClient(base_url=central_url, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=central_url, timeout=10, headers=headers) as client:
         while remaining:
             # One read per poll while the first rollup is incomplete: each Central read costs
             # the aggregator milliseconds, and polling many rollups at once slowed what it measured.
@@ -68,9 +70,12 @@ async def wait_for_central(
             await asyncio.sleep(interval)
 
 
-async def wait_drained(nats_url: str, *, timeout: float = 600, settle: float = 0.5) -> None:
-    """Wait until both pipeline consumers have acknowledged everything in the stream."""
-    connection = await nats.connect(nats_url, max_reconnect_attempts=-1)
+async def wait_drained(
+    nats_url: str, options: Mapping[str, Any], *, timeout: float = 600, settle: float = 0.5
+) -> None:
+    """Wait until both pipeline consumers have acknowledged everything in the stream (as ops:
+    reading consumers' state is not a unit's or a service's business)."""
+    connection = await nats.connect(nats_url, max_reconnect_attempts=-1, **options)
     try:
         js = connection.jetstream()
         loop = asyncio.get_running_loop()
@@ -90,7 +95,9 @@ async def wait_drained(nats_url: str, *, timeout: float = 600, settle: float = 0
         await connection.close()
 
 
-async def wait_quiet(notifier_url: str, *, timeout: float = 300) -> None:
+async def wait_quiet(
+    notifier_url: str, *, headers: Mapping[str, str], timeout: float = 300
+) -> None:
     """Wait until the notifier has finished its first round after a start and delivered what it
     scheduled. A cold start past a deadline schedules a notice for every late unit at once
     (33,000 at 10x), delivered by the relay loop over the next seconds; a throughput figure
@@ -99,7 +106,7 @@ async def wait_quiet(notifier_url: str, *, timeout: float = 300) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     last: tuple[int, float] | None = None
-    async with httpx.AsyncClient(base_url=notifier_url, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=notifier_url, timeout=10, headers=headers) as client:
         while loop.time() < deadline:
             response = await client.get("/v1/ticks")
             if response.status_code == 200 and response.json()["completed"] >= 1:

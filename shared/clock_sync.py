@@ -45,6 +45,11 @@ def decode(data: bytes) -> list[ClockSegment]:
 
 
 async def clock_bucket(js: JetStreamContext) -> KeyValue:
+    """The bucket ops provisions for a shared clock; services only read and watch it."""
+    return await js.key_value(CLOCK_BUCKET)
+
+
+async def create_clock_bucket(js: JetStreamContext) -> KeyValue:
     return await js.create_key_value(KeyValueConfig(bucket=CLOCK_BUCKET, history=1))
 
 
@@ -57,7 +62,8 @@ async def read_schedule(bucket: KeyValue) -> list[ClockSegment]:
 
 
 async def append_segment(js: JetStreamContext, segment: ClockSegment) -> None:
-    bucket = await clock_bucket(js)
+    """Move the shared clock (an operator's act: tests and the simulated round)."""
+    bucket = await create_clock_bucket(js)
     segments = await read_schedule(bucket)
     await bucket.put(SCHEDULE_KEY, encode([*segments, segment]))
 

@@ -76,6 +76,10 @@ MESSAGE_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+class ConsumerNotProvisioned(Exception):
+    """The durable consumer a service binds to does not exist: ops has not provisioned NATS."""
+
+
 def is_transient(error: BaseException) -> bool:
     """Whether ``error`` is about the infrastructure rather than the message."""
     if isinstance(error, MESSAGE_ERRORS):
@@ -151,9 +155,15 @@ class BatchConsumer:
         )
 
     async def start(self, js: JetStreamContext) -> None:
-        subscription = await js.pull_subscribe(
-            self.subject, durable=self.durable, stream=self.stream, config=self.config()
-        )
+        # Bind only: durable consumers are provisioned by ops (`baocao nats provision`), and a
+        # service's NATS user may not create one.
+        try:
+            await js.consumer_info(self.stream, self.durable)
+        except nats.js.errors.NotFoundError as error:
+            raise ConsumerNotProvisioned(
+                f"no consumer {self.durable} on {self.stream}: run `baocao nats provision`"
+            ) from error
+        subscription = await js.pull_subscribe_bind(self.durable, self.stream)
         self._subscription = subscription
         self._js = js
         self._tasks = [

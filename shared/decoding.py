@@ -77,16 +77,27 @@ def _refuse_unstorable_text(document: Any) -> None:
             pending.extend(item)
 
 
+def parse_json(data: bytes) -> Any:
+    """``data`` as JSON, strictly: numbers with a fraction or exponent as Decimal, and no
+    duplicate key, NaN, integer of more than ``MAX_INTEGER_DIGITS`` digits, NUL or lone
+    surrogate. Raises ValueError (or RecursionError) saying what is wrong.
+
+    The signature's canonical form (shared/signing.py) is computed from this same reading, so
+    a body is signed as the validator reads it."""
+    document = json.loads(
+        data,
+        parse_float=Decimal,
+        parse_int=_refuse_long_integer,
+        parse_constant=_refuse_constant,
+        object_pairs_hook=_refuse_duplicate_keys,
+    )
+    _refuse_unstorable_text(document)
+    return document
+
+
 def decode_submission(data: bytes) -> Submission | list[Reason]:
     try:
-        document = json.loads(
-            data,
-            parse_float=Decimal,
-            parse_int=_refuse_long_integer,
-            parse_constant=_refuse_constant,
-            object_pairs_hook=_refuse_duplicate_keys,
-        )
-        _refuse_unstorable_text(document)
+        document = parse_json(data)
     except (ValueError, RecursionError) as error:
         return [
             Reason(

@@ -1,13 +1,12 @@
-"""NATS connection options and stream set-up shared by every service."""
+"""NATS connection options every service shares."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from nats.js import JetStreamContext
-from nats.js.errors import BadRequestError, NotFoundError
-
-from shared.subjects import stream_configs
+from shared.nats_permissions import inbox_prefix_of_creds
+from shared.settings import CommonSettings
 
 # nats-py gives up after 60 reconnect attempts by default; a service must keep trying forever.
 CONNECTION_OPTIONS: dict[str, Any] = {
@@ -17,17 +16,12 @@ CONNECTION_OPTIONS: dict[str, Any] = {
 }
 
 
-async def ensure_streams(js: JetStreamContext, replicas: int = 1) -> None:
-    """Create the streams, or bring an existing one's config up to date."""
-    for config in stream_configs(replicas):
-        assert config.name is not None
-        try:
-            await js.stream_info(config.name)
-        except NotFoundError:
-            try:
-                await js.add_stream(config)
-            except BadRequestError:
-                # Another process created it between our lookup and our add.
-                await js.update_stream(config)
-        else:
-            await js.update_stream(config)
+def connection_options(settings: CommonSettings) -> dict[str, Any]:
+    """How a service connects: as its own NATS user (NATS_CREDS) with that user's own inbox
+    prefix, which its permissions name; NATS refuses a connection without credentials."""
+    options = dict(CONNECTION_OPTIONS)
+    if settings.nats_creds:
+        creds = Path(settings.nats_creds)
+        options["user_credentials"] = str(creds)
+        options["inbox_prefix"] = inbox_prefix_of_creds(creds.read_text(encoding="utf-8"))
+    return options

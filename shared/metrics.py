@@ -42,6 +42,12 @@ dead_letters: Final = Counter(
     "Messages parked on reports.deadletter.<consumer>, by reason code.",
     ["consumer", "reason"],
 )
+auth_refusals: Final = Counter(
+    "baocao_auth_refusals",
+    "Requests refused before any route ran: 401 by reason (missing_token, token_expired,"
+    " token_revoked, ...), and 413 body_too_large.",
+    ["reason"],
+)
 consumer_pending: Final = Gauge(
     "baocao_consumer_pending_messages",
     "Messages in the stream not yet delivered to the consumer.",

@@ -11,26 +11,31 @@ from typing import Any
 
 import asyncpg
 import uvicorn
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from faststream.nats import NatsBroker
 from nats.js import JetStreamContext
 
-from shared import metrics
+from shared import metrics, production
 from shared.catalog import DEFAULT_DIRECTORY, Catalog
 from shared.clock import Clock, ScheduledClock, SystemClock
 from shared.clock_sync import SharedClockFollower
 from shared.consuming import BatchConsumer
 from shared.db import create_pool, pending_migrations
 from shared.http_observability import TELEMETRY, RequestMetrics
+from shared.identity import Authentication, Forbidden, Unauthenticated, verifier_from
 from shared.logging import configure_logging, get_logger
-from shared.messaging import CONNECTION_OPTIONS, ensure_streams
+from shared.messaging import connection_options
+from shared.schemas import Problem
 from shared.settings import CommonSettings
 from shared.telemetry import configure_tracing
 
 
 def make_broker(settings: CommonSettings) -> NatsBroker:
-    return NatsBroker(settings.nats_url, **CONNECTION_OPTIONS)
+    # The first thing every service builds: BAOCAO_ENV=production refuses here, before any
+    # credential is read, development keys, placeholders and plaintext links.
+    production.check(settings)
+    return NatsBroker(settings.nats_url, **connection_options(settings))
 
 
 def load_catalog(settings: CommonSettings) -> Catalog:
@@ -60,8 +65,9 @@ class Runtime:
 
     async def open(self, *, pool_size: int = 10) -> None:
         """Connect to NATS and PostgreSQL; consumers start afterwards."""
+        # Streams and durable consumers are provisioned by ops (`baocao nats provision`): a
+        # service's NATS user may not create them.
         await self.broker.connect()
-        await ensure_streams(self.js, self.settings.stream_replicas)
         if self.settings.clock == "shared" and not isinstance(self.clock, ScheduledClock):
             self.clock = ScheduledClock()
         if isinstance(self.clock, ScheduledClock) and self.settings.clock == "shared":
@@ -125,9 +131,30 @@ def service_app(
         await stop()
 
     app = FastAPI(title=title, lifespan=lifespan, telemetry=TELEMETRY)
+    settings = runtime.settings
+    # Closed by default: added first, so it sits inside the request metrics and a refused
+    # request is still counted.
+    app.add_middleware(
+        Authentication, verifier=verifier_from(settings), max_body_bytes=settings.max_body_bytes
+    )
     app.add_middleware(RequestMetrics)
     add_health_routes(app, runtime)
+    add_identity_error_handlers(app)
     return app
+
+
+def add_identity_error_handlers(app: FastAPI) -> None:
+    """401 for "who are you?", 403 for "not yours", the same body in every service."""
+
+    @app.exception_handler(Unauthenticated)
+    async def unauthenticated(_: Request, error: Unauthenticated) -> JSONResponse:
+        problem = Problem(reason=error.reason, message=error.message)
+        return JSONResponse(problem.model_dump(), status_code=401)
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(_: Request, error: Forbidden) -> JSONResponse:
+        problem = Problem(reason=error.reason, message=error.message)
+        return JSONResponse(problem.model_dump(), status_code=403)
 
 
 def add_health_routes(app: FastAPI, runtime: Runtime) -> None:

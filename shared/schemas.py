@@ -14,6 +14,22 @@ UNIT_CODE_PATTERN = r"^(VN|[0-9]{2}|[0-9]{5})\z"
 IndicatorValue = int | Decimal
 
 
+class SubmissionSignature(BaseModel):
+    """A detached signature by the unit's signing key over the canonical form of the body
+    without this member (RFC 8785, JCS): docs/signatures.md.
+
+    Kept loose on purpose: a wrong algorithm or value is the validator's ``signature_invalid``,
+    with its reason, not an unreadable envelope."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    key_id: str = Field(
+        min_length=1, max_length=128, description="The unit's key, as registered for it."
+    )
+    alg: str = Field(max_length=32, examples=["Ed25519"])
+    value: str = Field(max_length=256, description="The 64-byte signature, base64url.")
+
+
 class Submission(BaseModel):
     """A report as a local system sends it, over HTTP or on ``reports.submitted.<prov>.<unit>``.
 
@@ -33,6 +49,14 @@ class Submission(BaseModel):
     values: dict[str, Any]
     submitted_at: AwareDatetime | None = Field(
         default=None, description="When the local system produced the report; informational only."
+    )
+    signed_at: AwareDatetime | None = Field(
+        default=None,
+        description="When the unit signed the report, by its own clock; covered by the"
+        " signature, and the time its key must have been valid at.",
+    )
+    signature: SubmissionSignature | None = Field(
+        default=None, description="Required from the unit's transition date; see signed_at."
     )
 
 
@@ -84,6 +108,14 @@ class Verdict(BaseModel):
         " over HTTP, the unit of the caller's token). A notice about the submission goes there,"
         " even when the body names another unit.",
     )
+    signed_at: datetime | None = Field(
+        default=None, description="The submission's signed_at, when it carried a signature."
+    )
+    signature: SubmissionSignature | None = Field(
+        default=None,
+        description="The signature the submission carried, accepted or not: with the body kept"
+        " by the validator, anyone can check later who sent what (`baocao verify`).",
+    )
 
 
 class LockExceptionRequest(BaseModel):
@@ -125,12 +157,17 @@ class DryRunResult(BaseModel):
 
 class SubmissionStatus(BaseModel):
     submission_id: str
+    unit: str
     status: Literal["received", "accepted", "rejected", "superseded"]
     reasons: list[Reason] = []
     warnings: list[Reason] = []
     timeliness: Timeliness | None = None
     received_at: datetime
     superseded_by: str | None = None
+    signed_at: datetime | None = Field(
+        default=None, description="When the unit signed it, if it was signed."
+    )
+    key_id: str | None = Field(default=None, description="The unit's key it was signed with.")
 
 
 NoticeKind = Literal["reminder", "escalation", "rejection"]

@@ -20,10 +20,10 @@ ROLLUPS_UPDATED = "rollups.updated"
 # units subscribe to with notify.<unit>).
 NOTIFY_DEAD_LETTER = "notify.deadletter"
 DEAD_LETTER = "reports.deadletter"
-# Core NATS request-reply, outside every stream: a dry run stores nothing.
+# Core NATS request-reply, outside every stream: a dry run stores nothing. The unit is the
+# subject's last token, so that a unit's NATS permissions can name its own dry runs.
 DRY_RUN = "baocao.validate"
 DRY_RUN_QUEUE = "validator"
-DRY_RUN_UNIT_HEADER = "Baocao-Unit"
 DRY_RUN_ERROR_HEADER = "Baocao-Error"
 
 # Deduplication by Nats-Msg-Id covers client retries; beyond it, consumers deduplicate by
@@ -41,6 +41,10 @@ def accepted(province: str, unit: str) -> str:
 
 def rejected(province: str, unit: str) -> str:
     return f"{REJECTED}.{province}.{unit}"
+
+
+def dry_run(unit: str) -> str:
+    return f"{DRY_RUN}.{unit}"
 
 
 def dead_letter(consumer: str) -> str:

@@ -22,6 +22,7 @@ from baocao.bench.catalog import benchmark_environment
 from baocao.bench.history import history_rollups, load_history, read_latency
 from baocao.bench.pipeline import burst, freshness, plan_rollups, rollups_newest_first, throughput
 from baocao.bench.raw import measure_raw
+from baocao.bench.signatures import verify_cost_us
 from baocao.load import Mix, latest_open_periods, plan_national, synthetic_communes
 from baocao.simulate import Target, registry_with
 from baocao.stack import Stack
@@ -82,7 +83,21 @@ class BenchRun:
         )
         payload = sample.first[0].body()
         self.results["report_bytes"] = len(payload)
-        raw = asyncio.run(measure_raw(stack.nats_url, stack.database_url, payload, self.size))
+        self.figure(
+            "verify_signature_us",
+            verify_cost_us(sample.first[:500]),
+            "µs",
+            "verify: Ed25519 signature per report",
+        )
+        raw = asyncio.run(
+            measure_raw(
+                stack.nats_url,
+                stack.nats_identities.options("ops"),
+                stack.database_url,
+                payload,
+                self.size,
+            )
+        )
         self.figure("raw_publish_per_s", raw.publish_per_s, "msg/s", "raw: JetStream async publish")
         self.figure(
             "raw_consume_per_s", raw.consume_per_s, "msg/s", "raw: JetStream pull consume + ack"
@@ -155,7 +170,9 @@ class BenchRun:
             ("read_province", "province (Hà Nội)", "/01"),
         ):
             paths = [f"/v1/rollups/{c}/{p.label}{suffix}" for c, p in rollups]
-            figures = asyncio.run(read_latency(target.central_url, paths, reads))
+            figures = asyncio.run(
+                read_latency(target.central_url, paths, reads, target.central_headers)
+            )
             self.figure(f"{key}_p50_ms", figures.p50_ms, "ms", f"read: {label} p50")
             self.figure(f"{key}_p99_ms", figures.p99_ms, "ms", f"read: {label} p99")
         # A year's total is built from every unit's reports of its quarters (about 13,400),
@@ -163,7 +180,11 @@ class BenchRun:
         # the cold cost, the others what a dashboard polling it sees.
         quarterly = self.newest["kl226-quarterly"]
         year = f"/v1/rollups/kl226-quarterly/{quarterly.year - 1}"
-        figures = asyncio.run(read_latency(target.central_url, [year], 20 if self.quick else 60))
+        figures = asyncio.run(
+            read_latency(
+                target.central_url, [year], 20 if self.quick else 60, target.central_headers
+            )
+        )
         self.figure("read_year_cold_ms", figures.first_ms, "ms", "read: Central year total, cold")
         self.figure("read_year_p50_ms", figures.p50_ms, "ms", "read: Central year total p50")
         self.figure("read_year_p99_ms", figures.p99_ms, "ms", "read: Central year total p99")
@@ -203,7 +224,7 @@ def bench_command(args: argparse.Namespace) -> int:
     try:
         say("starting nats-server, PostgreSQL and the four services ...")
         stack.start()
-        asyncio.run(wait_quiet(stack.url("notifier")))
+        asyncio.run(wait_quiet(stack.url("notifier"), headers=Target.of(stack).central_headers))
         target = Target.of(stack)
         raw = run.raw(stack)
         e2e = run.e2e(target)
@@ -233,7 +254,7 @@ def _scaled_throughput(
     stack = Stack(run_dir, benchmark_environment(run_dir), random_ports=True)
     try:
         stack.start(extra)
-        asyncio.run(wait_quiet(stack.url("notifier")))
+        asyncio.run(wait_quiet(stack.url("notifier"), headers=Target.of(stack).central_headers))
         rollups = rollups_newest_first(catalog, registry, newest)
         per_rollup = len(registry) - 1
         plan = plan_rollups(

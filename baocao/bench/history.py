@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -154,11 +154,13 @@ class ReadFigures:
     first_ms: float  # the warm-up read of the first path: cold caches
 
 
-async def read_latency(base_url: str, paths: Sequence[str], requests: int) -> ReadFigures:
+async def read_latency(
+    base_url: str, paths: Sequence[str], requests: int, headers: Mapping[str, str]
+) -> ReadFigures:
     """Sequential GETs, one connection kept alive: the latency one reader sees."""
     timings: list[float] = []
     first_ms = 0.0
-    async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
+    async with httpx.AsyncClient(base_url=base_url, timeout=60, headers=headers) as client:
         for index, path in enumerate(paths):  # warm up
             started = time.perf_counter()
             (await client.get(path)).raise_for_status()

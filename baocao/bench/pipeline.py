@@ -60,7 +60,8 @@ async def throughput(
     async with Sender(
         nats_url=target.nats_url,
         intake_url=target.intake_url,
-        token_secret=target.token_secret,
+        issuer=target.issuer,
+        identities=target.nats,
         concurrency=concurrency,
         progress=progress,
     ) as sender:
@@ -71,8 +72,10 @@ async def throughput(
         await sender.send([p for p in plan.second if p.channel == "http"], "over HTTP")
     if sender.outcome.refused:
         raise RuntimeError(f"intake refused {len(sender.outcome.refused)} planned reports")
-    await wait_for_central(target.central_url, plan.expected_counts(), interval=0.1)
-    await wait_drained(target.nats_url, settle=0)  # corrections and re-sends too
+    await wait_for_central(
+        target.central_url, plan.expected_counts(), headers=target.central_headers, interval=0.1
+    )
+    await wait_drained(target.nats_url, target.ops, settle=0)  # corrections and re-sends too
     elapsed = time.perf_counter() - started
     return len(plan.all) / elapsed
 
@@ -104,9 +107,12 @@ async def freshness(
         Sender(
             nats_url=target.nats_url,
             intake_url=target.intake_url,
-            token_secret=target.token_secret,
+            issuer=target.issuer,
+            identities=target.nats,
         ) as sender,
-        httpx.AsyncClient(base_url=target.central_url, timeout=10) as central,
+        httpx.AsyncClient(
+            base_url=target.central_url, timeout=10, headers=target.central_headers
+        ) as central,
     ):
         for plan in plans:
             ((report_type, period),) = plan.oracle.rollups()
@@ -165,11 +171,17 @@ async def burst(plan: LoadPlan, target: Target, catalog: Catalog) -> Burst:
     every rollup's completeness is final at Central."""
     started = time.perf_counter()
     async with Sender(
-        nats_url=target.nats_url, intake_url=target.intake_url, token_secret=target.token_secret
+        nats_url=target.nats_url,
+        intake_url=target.intake_url,
+        issuer=target.issuer,
+        identities=target.nats,
     ) as sender:
         await sender.blast(plan.first)
         await sender.blast(plan.second)
-    await wait_for_central(target.central_url, plan.expected_counts(), interval=0.02)
-    await wait_drained(target.nats_url, settle=0)  # corrections too, not just the counts
+    await wait_for_central(
+        target.central_url, plan.expected_counts(), headers=target.central_headers, interval=0.02
+    )
+    await wait_drained(target.nats_url, target.ops, settle=0)  # corrections too, not counts
     seconds = time.perf_counter() - started
-    return Burst(len(plan.all), seconds, await check_oracle(plan, target.central_url, catalog))
+    mismatches = await check_oracle(plan, target.central_url, catalog, target.central_headers)
+    return Burst(len(plan.all), seconds, mismatches)

@@ -76,7 +76,7 @@ def profile_command(args: argparse.Namespace) -> int:
     try:
         print("starting the system ...", flush=True)
         stack.start(extra)
-        asyncio.run(wait_quiet(stack.url("notifier")))
+        asyncio.run(wait_quiet(stack.url("notifier"), headers=Target.of(stack).central_headers))
         per_rollup = len(registry) - 1
         plan = plan_rollups(
             registry,

@@ -8,7 +8,9 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 import nats
@@ -28,9 +30,12 @@ class RawFigures:
     upsert_rows_per_s: float
 
 
-async def jetstream_ceiling(nats_url: str, payload: bytes, count: int) -> tuple[float, float]:
+async def jetstream_ceiling(
+    nats_url: str, options: Mapping[str, Any], payload: bytes, count: int
+) -> tuple[float, float]:
     """Async publish ``count`` messages (PubAck for each), then pull-consume and ack them all."""
-    connection = await nats.connect(nats_url)
+    # As ops: only ops may create, purge and delete a stream.
+    connection = await nats.connect(nats_url, **options)
     js = connection.jetstream(timeout=30)
     try:
         await js.add_stream(
@@ -89,8 +94,10 @@ async def upsert_ceiling(database_url: str, body: str, count: int) -> float:
         await connection.close()
 
 
-async def measure_raw(nats_url: str, database_url: str, payload: bytes, count: int) -> RawFigures:
-    published, consumed = await jetstream_ceiling(nats_url, payload, count)
+async def measure_raw(
+    nats_url: str, options: Mapping[str, Any], database_url: str, payload: bytes, count: int
+) -> RawFigures:
+    published, consumed = await jetstream_ceiling(nats_url, options, payload, count)
     upserts = await upsert_ceiling(database_url, json.dumps(json.loads(payload)["values"]), count)
     return RawFigures(
         count, count / published, count / consumed, count / (published + consumed), upserts

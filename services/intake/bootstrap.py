@@ -10,9 +10,8 @@ from services.intake.adapters.receipts import ReceiptStore
 from services.intake.adapters.status import StatusReader
 from services.intake.entrypoints import catalog_routes, http
 from services.intake.service import IntakeService
-from services.intake.settings import DEVELOPMENT_SECRET, IntakeSettings
+from services.intake.settings import IntakeSettings
 from shared.clock import Clock
-from shared.logging import get_logger
 from shared.registry.store import load_registry
 from shared.runtime import Runtime, load_catalog, make_broker, service_app
 
@@ -28,10 +27,6 @@ class Intake:
         self.status: StatusReader | None = None
 
     async def start(self) -> None:
-        if self.settings.token_secret == DEVELOPMENT_SECRET:
-            get_logger(__name__).warning(
-                "using the development token secret; set BAOCAO_TOKEN_SECRET"
-            )
         await self.runtime.open()
         self.service = IntakeService(
             registry=await load_registry(self.runtime.db),
@@ -59,7 +54,6 @@ class Intake:
             http.routes(
                 self._service,
                 self._status,
-                self.settings.token_secret,
                 self.settings.max_body_bytes,
             )
         )

@@ -10,6 +10,7 @@ from services.intake.adapters.receipts import ReceiptStore
 from services.intake.domain.receipt import StoredReceipt
 from shared.clock import Clock
 from shared.decoding import decode_submission
+from shared.identity import Caller, require_submitter_for
 from shared.logging import get_logger
 from shared.registry import Registry
 from shared.schemas import Reason, Submission, Verdict
@@ -38,8 +39,8 @@ class IntakeService:
     publisher: SubmissionPublisher
     dry_runs: DryRunClient
 
-    async def submit(self, body: bytes, caller_unit: str) -> StoredReceipt:
-        submission = self._readable(body, caller_unit)
+    async def submit(self, body: bytes, caller: Caller) -> StoredReceipt:
+        submission = self._readable(body, caller)
         previous = await self.receipts.get(submission.submission_id)
         if previous is not None:
             return self._same_unit(previous, submission)
@@ -74,21 +75,18 @@ class IntakeService:
         )
         return self._same_unit(receipt, submission)
 
-    async def dry_run(self, body: bytes, caller_unit: str) -> Verdict:
+    async def dry_run(self, body: bytes, caller: Caller) -> Verdict:
         """What the validator would decide about ``body`` now; nothing is stored or published."""
-        self._readable(body, caller_unit)
-        return await self.dry_runs.judge(body, caller_unit)
+        submission = self._readable(body, caller)
+        return await self.dry_runs.judge(body, submission.unit)
 
     @staticmethod
-    def _readable(body: bytes, caller_unit: str) -> Submission:
+    def _readable(body: bytes, caller: Caller) -> Submission:
         decoded = decode_submission(body)
         if isinstance(decoded, list):
             reason = decoded[0].code
             raise Refused(400, reason, "the body is not a valid submission", decoded)
-        if decoded.unit != caller_unit:
-            raise Refused(
-                403, "unit_mismatch", f"this token is for unit {caller_unit}, not {decoded.unit}"
-            )
+        require_submitter_for(caller, decoded.unit)
         return decoded
 
     @staticmethod

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
@@ -15,8 +16,9 @@ from services.notifier.adapters.channels import (
     SmtpConfig,
     WebhookChannel,
 )
-from services.notifier.adapters.contacts import ContactStore
+from services.notifier.adapters.contacts import ContactStore, SecretCipher
 from services.notifier.adapters.outbox import Outbox
+from services.notifier.adapters.secrets_key import load_keys
 from services.notifier.domain.delivery import QuietHours
 from services.notifier.entrypoints import consumers, http
 from services.notifier.entrypoints.ticker import Ticker
@@ -79,6 +81,10 @@ class Notifier:
         self.consumers: list[BatchConsumer] = []
 
     async def start(self, *, loop: bool = True) -> None:
+        key = self.settings.secrets_key  # first: a bad key stops the start before any connection
+        keys = load_keys(
+            None if key is None else key.get_secret_value(), Path(self.settings.secrets_key_file)
+        )
         await self.runtime.open()
         self.registry = await load_registry(self.runtime.db)
         self._http = httpx.AsyncClient(
@@ -92,10 +98,10 @@ class Notifier:
             registry=self.registry,
             clock=self.runtime.clock,
             outbox=Outbox(self.runtime.db),
-            contacts=ContactStore(self.runtime.db),
+            contacts=ContactStore(self.runtime.db, SecretCipher(keys)),
             nats=NatsChannel(self.runtime.js),
             email=EmailChannel(smtp) if smtp is not None else None,
-            webhook=WebhookChannel(self._http),
+            webhook=WebhookChannel(self._http, self.settings.webhook_policy()),
             worker=self.worker,
             policy=policy_of(self.settings),
         )
@@ -146,7 +152,7 @@ class Notifier:
                 lambda: self._service().outbox,
                 self._registry,
                 self.runtime.clock,
-                self.settings.token_secret,
+                self.settings.webhook_policy(),
             )
         )
         http.add_error_handlers(app)

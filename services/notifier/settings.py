@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from services.notifier.domain.delivery import QuietHours
+from services.notifier.domain.webhook_targets import WebhookPolicy
 from shared.settings import CommonSettings
 from shared.subjects import DUPLICATE_WINDOW
-from shared.tokens import DEVELOPMENT_SECRET
 
 
 class NotifierSettings(CommonSettings):
@@ -79,10 +79,23 @@ class NotifierSettings(CommonSettings):
         alias="NOTIFIER_SUBMIT_URL",
         description="Where the messages tell units to submit (intake's public address).",
     )
-    token_secret: str = Field(
-        default=DEVELOPMENT_SECRET,
-        alias="BAOCAO_TOKEN_SECRET",
-        description="Verifies the units' tokens on the contacts and notifications API.",
+    webhook_allow: str = Field(
+        default="",
+        alias="NOTIFIER_WEBHOOK_ALLOW",
+        description="Comma-separated CIDRs and host names webhooks may reach although private"
+        " or loopback (tests, closed networks).",
+    )
+    secrets_key: SecretStr | None = Field(
+        default=None,
+        alias="NOTIFIER_SECRETS_KEY",
+        description="Fernet keys that encrypt webhook secrets at rest; comma-separated, newest"
+        " first.",
+    )
+    secrets_key_file: str = Field(
+        default=".run/notifier-secrets.key",
+        alias="NOTIFIER_SECRETS_KEY_FILE",
+        description="Development only: a key generated once and kept here when"
+        " NOTIFIER_SECRETS_KEY is unset.",
     )
 
     @field_validator("quiet_hours")
@@ -90,6 +103,25 @@ class NotifierSettings(CommonSettings):
     def _quiet_hours_parse(cls, value: str) -> str:
         QuietHours.parse(value)
         return value
+
+    @field_validator("webhook_allow")
+    @classmethod
+    def _allow_list_parses(cls, value: str) -> str:
+        WebhookPolicy.parse(value)
+        return value
+
+    def webhook_policy(self) -> WebhookPolicy:
+        """BAOCAO_ENV=production: https only."""
+        return WebhookPolicy.parse(self.webhook_allow, https_only=self.environment == "production")
+
+    @model_validator(mode="after")
+    def _production_has_a_secrets_key(self) -> NotifierSettings:
+        # A generated key file is for a developer's machine: replicas would each make their own.
+        if self.environment == "production" and not (
+            self.secrets_key and self.secrets_key.get_secret_value()
+        ):
+            raise ValueError("NOTIFIER_SECRETS_KEY must be set when BAOCAO_ENV=production")
+        return self
 
     @model_validator(mode="after")
     def _lease_fits(self) -> NotifierSettings:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import FastAPI
 
 from services.validator.adapters.approval_store import ApprovalStore
 from services.validator.adapters.history_store import HistoryStore
 from services.validator.adapters.lock_exceptions import LockExceptionStore
+from services.validator.adapters.signing_keys import SigningKeyStore
 from services.validator.adapters.verdict_publisher import VerdictPublisher
 from services.validator.adapters.verdict_store import VerdictStore
 from services.validator.entrypoints import approvals_http, consumer, history_http, http
@@ -46,6 +49,11 @@ class Validator:
             clock=self.runtime.clock,
             store=VerdictStore(self.runtime.db),
             publisher=VerdictPublisher(self.runtime.js),
+            signing_keys=SigningKeyStore(
+                self.runtime.db,
+                required_from=self.settings.signatures_required_from,
+                notice=timedelta(days=self.settings.signatures_notice_days),
+            ),
         )
         self.dry_runs = DryRuns(service)
         await self.dry_runs.start(self.runtime.broker.connection)
@@ -84,7 +92,6 @@ class Validator:
                 self._registry,
                 self.catalog,
                 self.runtime.clock,
-                self.settings.token_secret,
             )
         )
         app.include_router(
@@ -93,11 +100,8 @@ class Validator:
                 self._registry,
                 self.catalog,
                 self.runtime.clock,
-                self.settings.token_secret,
             )
         )
-        app.include_router(
-            history_http.routes(self._history, self._registry, self.settings.token_secret)
-        )
+        app.include_router(history_http.routes(self._history, self._registry))
         http.add_error_handlers(app)
         return app

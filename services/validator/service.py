@@ -10,6 +10,7 @@ from services.validator import metrics
 from services.validator.domain.approvals import ApprovalsChanged
 from services.validator.domain.incoming import IncomingSubmission
 from services.validator.domain.judgement import LockKey, Locks
+from services.validator.domain.signatures import SigningRegistry
 from services.validator.domain.verdicts import (
     History,
     approval_keys,
@@ -39,6 +40,7 @@ class Store(Protocol):
         documents: Mapping[str, str],
         validated_at: datetime,
         approved: Collection[LockKey] = frozenset(),
+        bodies: Mapping[str, bytes] | None = None,
     ) -> dict[str, Verdict]: ...
 
     async def history(self, keys: Collection[LockKey]) -> History: ...
@@ -46,6 +48,10 @@ class Store(Protocol):
     async def locks(
         self, exception_keys: Collection[LockKey], approval_keys: Collection[LockKey], now: datetime
     ) -> Locks: ...
+
+
+class SigningKeys(Protocol):
+    async def current(self) -> SigningRegistry: ...
 
 
 class Publisher(Protocol):
@@ -67,12 +73,15 @@ class ValidationService:
         clock: Clock,
         store: Store,
         publisher: Publisher,
+        signing_keys: SigningKeys | None = None,
     ) -> None:
         self.catalog = catalog
         self.registry = registry
         self.clock = clock
         self.store = store
         self.publisher = publisher
+        # None: signatures are not judged (a validator without the registry of unit keys).
+        self.signing_keys = signing_keys
 
     async def process(self, batch: Sequence[IncomingSubmission]) -> list[Verdict]:
         """Judge, record, publish. Safe to repeat: a submission is judged once, its verdict
@@ -84,15 +93,19 @@ class ValidationService:
             judged, approved = await self._judged(batch)
             first: dict[str, Verdict] = {}
             carriers: dict[str, Mapping[str, str]] = {}
+            # A signed submission's bytes are kept with its verdict: the evidence of who sent it.
+            bodies: dict[str, bytes] = {}
             for message, verdict in zip(batch, judged, strict=True):
                 first.setdefault(verdict.submission_id, verdict)
                 carriers.setdefault(verdict.submission_id, message.trace_carrier)
+                if verdict.signature is not None and first[verdict.submission_id] is verdict:
+                    bodies[verdict.submission_id] = message.data
             # Each verdict is serialised once, for the database and the stream alike.
             documents = {i: v.model_dump_json() for i, v in first.items()}
             validated_at = self.clock.now()
             try:
                 on_record = await self.store.record(
-                    list(first.values()), documents, validated_at, approved
+                    list(first.values()), documents, validated_at, approved, bodies
                 )
             except ApprovalsChanged:
                 if attempt == MAX_JUDGEMENTS:
@@ -139,6 +152,7 @@ class ValidationService:
             approval_keys(decoded, self.catalog, self.registry),
             now,
         )
+        signing = await self.signing_keys.current() if self.signing_keys is not None else None
         verdicts = [
             verdict_for(
                 m,
@@ -149,6 +163,7 @@ class ValidationService:
                 history=history,
                 lock_exceptions=locks.exceptions,
                 approvals=locks.approvals,
+                signing=signing,
             )
             for m, d in zip(batch, decoded, strict=True)
         ]

@@ -1,4 +1,9 @@
-"""Real parts: a PostgreSQL server for the session, a fresh database and nats-server per test."""
+"""Real parts: a PostgreSQL server for the session, a fresh database and nats-server per test.
+
+Each service logs in as its own role (migration 0009), so every test that runs one shows that
+its grants suffice; ``database_url`` itself is the owner's, for tests that set up or inspect
+any table.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,11 @@ import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
+import nats
 import pytest
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
@@ -18,6 +25,8 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from baocao.embedded import EmbeddedNats, EmbeddedPostgres, free_port
+from baocao.nats_identities import NatsIdentities
+from baocao.nats_provisioning import provision
 from services.aggregator.bootstrap import Aggregator
 from services.aggregator.settings import AggregatorSettings
 from services.intake.bootstrap import Intake
@@ -34,6 +43,8 @@ from tests.integration.system import System
 
 TEMPLATE = "baocao_template"
 _databases = itertools.count()
+# The session's server, by "host:port", for service_url.
+_servers: dict[str, EmbeddedPostgres] = {}
 
 
 @pytest.fixture(scope="session")
@@ -41,19 +52,32 @@ def postgres() -> Iterator[EmbeddedPostgres]:
     with tempfile.TemporaryDirectory(prefix="baocao-pg-") as directory:
         server = EmbeddedPostgres(Path(directory), port=free_port(), database=TEMPLATE)
         server.start()
+        _servers[f"{server.host}:{server.port}"] = server
         try:
-            asyncio.run(_prepare_template(server.dsn()))
+            asyncio.run(_prepare_template(server))
             yield server
         finally:
+            del _servers[f"{server.host}:{server.port}"]
             server.stop()
 
 
-async def _prepare_template(dsn: str) -> None:
+async def _prepare_template(server: EmbeddedPostgres) -> None:
+    dsn = server.dsn()
     await migrate(dsn)
+    # Roles belong to the cluster: every database cloned from the template shares them.
+    await server.set_service_passwords()
     pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
     assert pool is not None
     await upsert_units(pool, units_from_package())
     await pool.close()
+
+
+def service_url(database_url: str, service: str) -> str:
+    """The URL ``service`` logs in with to the database of ``database_url`` (the owner's URL
+    of a database on the session's server)."""
+    parts = urlsplit(database_url)
+    server = _servers[f"{parts.hostname}:{parts.port}"]
+    return server.service_dsn(service, parts.path.lstrip("/"))
 
 
 @pytest.fixture
@@ -69,11 +93,28 @@ async def database_url(postgres: EmbeddedPostgres) -> str:
 
 
 @pytest.fixture
-def nats_server(tmp_path: Path) -> Iterator[EmbeddedNats]:
-    server = EmbeddedNats(tmp_path / "nats", port=free_port())
+def nats_identities() -> NatsIdentities:
+    """The session's NATS operator (BAOCAO_NATS_AUTH_DIR) and the users it signs."""
+    return NatsIdentities.of()
+
+
+@pytest.fixture
+def nats_server(tmp_path: Path, nats_identities: NatsIdentities) -> Iterator[EmbeddedNats]:
+    """A closed nats-server of the test's own, provisioned by ops as a deployment is."""
+    server = EmbeddedNats(tmp_path / "nats", port=free_port(), authority=nats_identities.authority)
     server.start()
+    asyncio.run(_provision(server.url, nats_identities))
     yield server
     server.stop()
+
+
+async def _provision(url: str, identities: NatsIdentities) -> None:
+    connection = await nats.connect(url, **identities.options("ops"))
+    try:
+        # With the shared clock's bucket: some tests follow it, as the simulated round does.
+        await provision(connection.jetstream(), shared_clock=True)
+    finally:
+        await connection.close()
 
 
 @pytest.fixture
@@ -89,16 +130,28 @@ SystemFactory = Callable[..., Awaitable[System]]
 
 @pytest.fixture
 async def start_system(
-    nats_server: EmbeddedNats, database_url: str, clock: ScheduledClock
+    nats_server: EmbeddedNats,
+    nats_identities: NatsIdentities,
+    database_url: str,
+    clock: ScheduledClock,
 ) -> AsyncIterator[SystemFactory]:
     started: list[System] = []
 
     async def start(*, notifier_loop: bool = False) -> System:
-        env = {"NATS_URL": nats_server.url, "DATABASE_URL": database_url}
-        intake = Intake(IntakeSettings(**env), clock)  # type: ignore[arg-type]
-        validator = Validator(ValidatorSettings(**env), clock)  # type: ignore[arg-type]
-        aggregator = Aggregator(AggregatorSettings(**env), clock)  # type: ignore[arg-type]
-        notifier = Notifier(NotifierSettings(**env, NOTIFIER_TICK_SECONDS=0.2), clock)  # type: ignore[arg-type]
+        def env(service: str) -> dict[str, str]:
+            return {
+                "NATS_URL": nats_server.url,
+                "NATS_CREDS": str(nats_identities.path(service)),
+                "DATABASE_URL": service_url(database_url, service),
+            }
+
+        intake = Intake(IntakeSettings(**env("intake")), clock)  # type: ignore[arg-type]
+        validator = Validator(ValidatorSettings(**env("validator")), clock)  # type: ignore[arg-type]
+        aggregator = Aggregator(AggregatorSettings(**env("aggregator")), clock)  # type: ignore[arg-type]
+        notifier = Notifier(
+            NotifierSettings(**env("notifier"), NOTIFIER_TICK_SECONDS=0.2),  # type: ignore[arg-type]
+            clock,
+        )
         for service in (intake, validator, aggregator):
             await service.start()
         await notifier.start(loop=notifier_loop)

@@ -13,13 +13,15 @@ from typing import Any
 import httpx
 import nats
 
+from baocao.issuer import LocalIssuer
+from baocao.nats_identities import ops_options
 from services.aggregator.bootstrap import Aggregator
 from services.intake.bootstrap import Intake
-from services.intake.settings import DEVELOPMENT_SECRET
 from services.notifier.bootstrap import Notifier
 from services.validator.bootstrap import Validator
-from shared import subjects, tokens
+from shared import subjects
 from shared.clock import ScheduledClock
+from shared.identity import Role
 
 CONSUMERS = ("validator", "aggregator", "notifier-accepted", "notifier-rejected")
 
@@ -60,8 +62,9 @@ def submission(
     }
 
 
-def bearer(unit: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {tokens.issue(unit, DEVELOPMENT_SECRET)}"}
+def bearer(unit: str, *roles: Role) -> dict[str, str]:
+    """A token from the session's issuer for ``unit``: its level's default roles, or ``roles``."""
+    return {"Authorization": f"Bearer {LocalIssuer.of().mint(unit, roles or None)}"}
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 15.0) -> None:
@@ -84,6 +87,10 @@ class System:
     central_http: httpx.AsyncClient
     nats_url: str
     database_url: str
+
+    def __post_init__(self) -> None:
+        # Central Office's dashboard reads unless a test asks as someone else.
+        self.central_http.headers.update(bearer("VN", Role.READER))
 
     async def submit(self, body: dict[str, Any], unit: str | None = None) -> httpx.Response:
         return await self.intake_http.post(
@@ -111,7 +118,7 @@ class System:
 
     async def drained(self) -> None:
         """Wait until every consumer has acknowledged everything in the stream."""
-        connection = await nats.connect(self.nats_url)
+        connection = await nats.connect(self.nats_url, **ops_options())
         js = connection.jetstream()
 
         async def idle() -> bool:

@@ -11,6 +11,7 @@ import pytest
 
 from services.validator.adapters.verdict_store import VerdictStore
 from services.validator.domain.judgement import Locks
+from shared.identity import Role
 from tests.integration.conftest import SystemFactory
 from tests.integration.system import System, bearer, submission
 
@@ -45,7 +46,9 @@ async def test_approve_refuses_revisions_unapprove_with_a_reason_accepts_them_ag
     first = await judged(system, submission(HOAN_KIEM, docs_issued=80))
 
     async with validator_client(system) as validator:
-        by_commune = await validator.post(f"{KL226}/{HA_NOI}", headers=bearer(HOAN_KIEM))
+        by_commune = await validator.post(
+            f"{KL226}/{HA_NOI}", headers=bearer(HOAN_KIEM, Role.APPROVER)
+        )
         approved = await validator.post(f"{KL226}/{HA_NOI}", headers=bearer(HA_NOI))
         refused = await judged(system, submission(HOAN_KIEM, docs_issued=85))
         own_report = await judged(system, submission(HA_NOI, docs_issued=85))
@@ -92,7 +95,7 @@ async def test_central_accepts_only_approved_data_and_must_unaccept_before_an_un
         again = await validator.post(f"{KL226}/{HA_NOI}", headers=province)
         by_province = await validator.post(f"{KL226}/{HA_NOI}/acceptance", headers=province)
         accepted = await validator.post(f"{KL226}/{HA_NOI}/acceptance", headers=central)
-        state = await validator.get(KL226, headers=province)
+        state = await validator.get(KL226, headers=central)
         blocked = await validator.request(
             "DELETE", f"{KL226}/{HA_NOI}", json={"reason": "sửa"}, headers=province
         )

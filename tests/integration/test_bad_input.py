@@ -38,6 +38,7 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
+from baocao.nats_identities import ops_options
 from services.validator.domain.incoming import IncomingSubmission
 from services.validator.service import ValidationService
 from shared import subjects
@@ -290,7 +291,7 @@ async def publish(
 
 
 async def connect(system: System) -> tuple[Client, JetStreamContext, Outcomes]:
-    connection = await nats.connect(system.nats_url)
+    connection = await nats.connect(system.nats_url, **ops_options())
     outcomes = Outcomes()
     await outcomes.watch(connection)
     return connection, connection.jetstream(), outcomes

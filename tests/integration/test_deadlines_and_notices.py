@@ -9,6 +9,7 @@ from typing import Any
 import nats
 import pytest
 
+from baocao.nats_identities import ops_options
 from shared import subjects
 from shared.clock import ClockSegment
 from tests.integration.conftest import SystemFactory
@@ -76,7 +77,7 @@ async def test_a_unit_that_reported_on_time_stays_on_time_when_it_corrects_late(
 
 
 async def _notices(nats_url: str) -> list[dict[str, Any]]:
-    connection = await nats.connect(nats_url)
+    connection = await nats.connect(nats_url, **ops_options())
     js = connection.jetstream()
     found = []
     try:

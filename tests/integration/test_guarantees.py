@@ -7,6 +7,7 @@ import json
 import nats
 import pytest
 
+from baocao.nats_identities import ops_options
 from shared import subjects
 from tests.integration.conftest import SystemFactory
 from tests.integration.system import submission
@@ -95,7 +96,7 @@ async def test_a_report_published_on_nats_is_judged_and_counted(
 ) -> None:
     system = await start_system()
     body = submission("00070")
-    connection = await nats.connect(system.nats_url)
+    connection = await nats.connect(system.nats_url, **ops_options())
     js = connection.jetstream()
     try:
         await js.publish(
@@ -133,7 +134,7 @@ async def test_a_redelivered_verdict_does_not_count_twice(start_system: SystemFa
     body = submission("00070")
     await system.submit(body)
     await system.settled(body["submission_id"])
-    connection = await nats.connect(system.nats_url)
+    connection = await nats.connect(system.nats_url, **ops_options())
     js = connection.jetstream()
     try:
         stored = await js.get_last_msg(subjects.REPORTS_STREAM, subjects.accepted("01", "00070"))

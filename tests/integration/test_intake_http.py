@@ -29,7 +29,7 @@ async def test_a_forged_token_is_401(start_system: SystemFactory) -> None:
     )
 
     assert response.status_code == 401
-    assert response.json()["reason"] == "invalid_token"
+    assert response.json()["reason"] == "malformed_token"
 
 
 async def test_a_token_of_another_unit_is_403(start_system: SystemFactory) -> None:

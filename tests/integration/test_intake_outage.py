@@ -7,6 +7,7 @@ import nats
 import pytest
 from structlog.testing import capture_logs
 
+from baocao.nats_identities import ops_options
 from services.intake.adapters.publisher import SubmissionPublisher
 from tests.integration.conftest import SystemFactory
 from tests.integration.system import System, bearer, submission
@@ -21,7 +22,7 @@ async def lose_postgresql(system: System) -> None:
 
 async def lose_nats(system: System) -> None:
     """Intake publishes over a NATS connection that has closed, as after losing the server."""
-    connection = await nats.connect(system.nats_url)
+    connection = await nats.connect(system.nats_url, **ops_options())
     await connection.close()
     assert system.intake.service is not None
     system.intake.service.publisher = SubmissionPublisher(connection.jetstream())

@@ -10,6 +10,7 @@ import asyncpg
 import nats
 import pytest
 
+from baocao.nats_identities import ops_options
 from services.notifier.adapters.outbox import NewNotice
 from services.notifier.domain.schedule import Planned
 from services.notifier.service import notice_of
@@ -26,7 +27,7 @@ OTHER = "00073"
 
 
 async def notices_on(nats_url: str, recipient: str) -> list[Notice]:
-    connection = await nats.connect(nats_url)
+    connection = await nats.connect(nats_url, **ops_options())
     try:
         js = connection.jetstream()
         found: list[Notice] = []
@@ -49,7 +50,7 @@ async def notices_on(nats_url: str, recipient: str) -> list[Notice]:
 
 
 async def publish(nats_url: str, subject: str, body: bytes, msg_id: str) -> None:
-    connection = await nats.connect(nats_url)
+    connection = await nats.connect(nats_url, **ops_options())
     try:
         await connection.jetstream().publish(
             subject, body, stream=subjects.REPORTS_STREAM, headers={"Nats-Msg-Id": msg_id}
@@ -87,7 +88,7 @@ async def test_a_verdict_delivered_again_later_does_not_send_its_notice_twice(
     body = submission(SENDER, procedures_online=-1)
     assert (await system.submit(body)).status_code == 202
     await system.settled(body["submission_id"])
-    connection = await nats.connect(system.nats_url)
+    connection = await nats.connect(system.nats_url, **ops_options())
     try:
         verdict = await connection.jetstream().get_last_msg(
             subjects.REPORTS_STREAM, subjects.rejected(PROVINCE, SENDER)

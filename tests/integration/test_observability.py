@@ -17,6 +17,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
+from baocao.nats_identities import ops_options
 from shared import subjects
 from shared.logging import configure_logging
 from tests.integration.conftest import SystemFactory
@@ -54,7 +55,7 @@ def parent_of(span: ReadableSpan) -> int | None:
 
 async def stored(nats_url: str, subject: str) -> list[RawStreamMsg]:
     """Every message the REPORTS or NOTIFY stream holds on ``subject``."""
-    connection = await nats.connect(nats_url)
+    connection = await nats.connect(nats_url, **ops_options())
     try:
         js = connection.jetstream()
         stream = (
@@ -230,7 +231,7 @@ async def test_each_service_exports_transport_and_domain_metrics(
     await system.aggregator.gauges.refresh()
 
     intake = await metric_lines(system.intake_http)
-    assert has(intake, "baocao_intake_refusals_total", 'reason="missing_token"')
+    assert has(intake, "baocao_auth_refusals_total", 'reason="missing_token"')
     assert has(intake, "baocao_http_requests_total", 'route="/v1/submissions"', 'status="202"')
     assert has(intake, "baocao_events_published_total", 'subject="reports.submitted"')
 

@@ -13,6 +13,7 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
+from baocao.nats_identities import ops_options
 from shared import subjects
 from shared.decoding import decode_submission
 from shared.schemas import Submission, Verdict
@@ -70,7 +71,7 @@ async def assert_idle(js: JetStreamContext, durable: str) -> None:
 
 
 async def connect(system: System) -> tuple[Client, JetStreamContext]:
-    connection = await nats.connect(system.nats_url)
+    connection = await nats.connect(system.nats_url, **ops_options())
     return connection, connection.jetstream()
 
 

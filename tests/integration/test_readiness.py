@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from baocao.embedded import EmbeddedNats, EmbeddedPostgres, free_port
+from baocao.nats_identities import NatsIdentities
 from services.validator.bootstrap import Validator
 from services.validator.settings import ValidatorSettings
 from shared.db import migrate
@@ -67,10 +68,14 @@ async def test_a_service_is_not_ready_while_a_migration_is_pending(
 
 
 async def test_a_service_is_not_ready_once_postgresql_is_stopped(
-    nats_server: EmbeddedNats, own_postgres: EmbeddedPostgres
+    nats_server: EmbeddedNats, nats_identities: NatsIdentities, own_postgres: EmbeddedPostgres
 ) -> None:
     validator = Validator(
-        ValidatorSettings(NATS_URL=nats_server.url, DATABASE_URL=own_postgres.dsn())
+        ValidatorSettings(
+            NATS_URL=nats_server.url,
+            NATS_CREDS=str(nats_identities.path("validator")),
+            DATABASE_URL=own_postgres.dsn(),
+        )
     )
     await validator.start()
     try:

@@ -11,6 +11,7 @@ import asyncpg
 import nats
 import pytest
 
+from baocao.nats_identities import ops_options
 from baocao.rebuild import run
 from services.aggregator.adapters import accepted_sources
 from services.aggregator.adapters.feed_publisher import FeedPublisher
@@ -18,7 +19,7 @@ from services.aggregator.rebuild import rebuild
 from services.aggregator.settings import AggregatorSettings
 from shared import subjects
 from shared.schemas import Verdict
-from tests.integration.conftest import SystemFactory
+from tests.integration.conftest import SystemFactory, service_url
 from tests.integration.system import System, submission
 from tests.integration.test_rollups import lg2_report
 
@@ -89,7 +90,9 @@ async def test_a_rebuild_equals_the_live_rollups_byte_for_byte(
     live_bodies, live_rows = await snapshot(system)
     assert any(b'"bandwidth_mbps":40' in body for body in live_bodies)
 
-    settings = AggregatorSettings(NATS_URL=system.nats_url, DATABASE_URL=system.database_url)
+    settings = AggregatorSettings(
+        NATS_URL=system.nats_url, DATABASE_URL=service_url(system.database_url, "aggregator")
+    )
     done = await run(settings, None, None, source=source)
 
     assert {(d.report_type, d.period) for d in done} == {
@@ -106,7 +109,9 @@ async def test_a_rebuild_of_one_period_leaves_the_others_alone(
 ) -> None:
     system = await start_system()
     await live_round(system)
-    settings = AggregatorSettings(NATS_URL=system.nats_url, DATABASE_URL=system.database_url)
+    settings = AggregatorSettings(
+        NATS_URL=system.nats_url, DATABASE_URL=service_url(system.database_url, "aggregator")
+    )
     connection = await asyncpg.connect(system.database_url)
     try:
         await connection.execute(
@@ -141,12 +146,15 @@ async def test_a_report_accepted_while_the_rebuild_reads_its_source_is_kept(
         assert (await system.settled(late_comer["submission_id"]))["status"] == "accepted"
 
     monkeypatch.setattr(accepted_sources, "from_database", source_then_a_live_report)
-    settings = AggregatorSettings(NATS_URL=system.nats_url, DATABASE_URL=system.database_url)
+    settings = AggregatorSettings(
+        NATS_URL=system.nats_url, DATABASE_URL=service_url(system.database_url, "aggregator")
+    )
     await run(settings, "kl226-quarterly", "2026-Q4")
 
     kept = await system.central_http.get("/v1/rollups/kl226-quarterly/2026-Q4/79")
     assert kept.json()["completeness"]["submitted"] == 3
-    monkeypatch.undo()
+    # Only this patch goes back (undo() would also drop the suite's trusted keys).
+    monkeypatch.setattr(accepted_sources, "from_database", read_everything)
     live_bodies, live_rows = await snapshot(system)
     await run(settings, "kl226-quarterly", "2026-Q4")
     assert await snapshot(system) == (live_bodies, live_rows)
@@ -223,7 +231,9 @@ async def test_a_rebuild_that_mends_a_rollup_puts_the_mended_state_on_the_live_f
     await damaged.publish([("kl226-quarterly", "2026-Q4", "01")])
     assert (await last_feed(system, "01"))["values"].get("docs_issued") is None
 
-    settings = AggregatorSettings(NATS_URL=system.nats_url, DATABASE_URL=system.database_url)
+    settings = AggregatorSettings(
+        NATS_URL=system.nats_url, DATABASE_URL=service_url(system.database_url, "aggregator")
+    )
     await run(settings, "kl226-quarterly", "2026-Q4")
 
     mended = await system.rollup("/v1/rollups/kl226-quarterly/2026-Q4/01")
@@ -232,7 +242,7 @@ async def test_a_rebuild_that_mends_a_rollup_puts_the_mended_state_on_the_live_f
 
 
 async def last_feed(system: System, unit: str) -> dict[str, Any]:
-    connection = await nats.connect(system.nats_url)
+    connection = await nats.connect(system.nats_url, **ops_options())
     try:
         message = await connection.jetstream().get_last_msg(
             subjects.ROLLUPS_STREAM, subjects.rollups_updated("kl226-quarterly", "2026-Q4", unit)

@@ -13,9 +13,11 @@ import httpx
 import nats
 import pytest
 
+from baocao.nats_identities import ops_options
 from shared import subjects
 from shared.catalog import Level
 from shared.clock import ClockSegment, ScheduledClock
+from shared.identity import Role
 from shared.registry import Unit
 from shared.registry.seed import TWO_LEVEL_START
 from shared.registry.store import upsert_units
@@ -134,7 +136,7 @@ async def test_a_locked_period_refuses_reports_until_the_province_reopens_the_un
 
     async with validator_client(system) as validator:
         by_commune = await validator.post(
-            "/v1/lock-exceptions", json=grant, headers=bearer(HOAN_KIEM)
+            "/v1/lock-exceptions", json=grant, headers=bearer(HOAN_KIEM, Role.APPROVER)
         )
         by_other_province = await validator.post(
             "/v1/lock-exceptions", json=grant, headers=bearer("79")
@@ -201,7 +203,7 @@ async def test_a_closed_unit_is_refused_naming_its_successor_but_judged_as_then_
 
 async def published(system: System, body: dict[str, Any]) -> dict[str, Any]:
     """Publish straight on NATS, as a commune's own system would, and wait for the verdict."""
-    connection = await nats.connect(system.nats_url)
+    connection = await nats.connect(system.nats_url, **ops_options())
     try:
         await connection.jetstream().publish(
             subjects.submitted(HA_NOI, body["unit"]),
@@ -241,7 +243,7 @@ async def test_a_dry_run_answers_what_the_validator_would_say_and_stores_nothing
             f"/v1/submissions/{body['submission_id']}", headers=bearer(HOAN_KIEM)
         )
         assert lookup.status_code == 404
-    connection = await nats.connect(system.nats_url)
+    connection = await nats.connect(system.nats_url, **ops_options())
     try:
         info = await connection.jetstream().stream_info(subjects.REPORTS_STREAM)
     finally:
@@ -254,9 +256,10 @@ async def test_the_catalog_publishes_each_report_types_json_schema(
 ) -> None:
     system = await start_system()
 
-    listing = (await system.intake_http.get("/v1/catalog")).json()
-    schema_response = await system.intake_http.get("/v1/catalog/kl226-quarterly")
-    missing = await system.intake_http.get("/v1/catalog/nope")
+    unit = bearer(HOAN_KIEM)
+    listing = (await system.intake_http.get("/v1/catalog", headers=unit)).json()
+    schema_response = await system.intake_http.get("/v1/catalog/kl226-quarterly", headers=unit)
+    missing = await system.intake_http.get("/v1/catalog/nope", headers=unit)
 
     assert {t["code"] for t in listing["report_types"]} == {"kl226-quarterly", "lg2-monthly"}
     assert schema_response.headers["content-type"].startswith("application/schema+json")

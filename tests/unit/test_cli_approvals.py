@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 from typing import Any
 
@@ -11,7 +12,8 @@ import httpx
 import pytest
 
 from baocao import approvals
-from shared import tokens
+from shared.identity import verifier_from
+from shared.settings import CommonSettings
 
 
 def run(argv: list[str]) -> int:
@@ -37,7 +39,9 @@ def answering(
 
 
 def acting_unit(call: dict[str, Any]) -> str | None:
-    return tokens.verify(call["headers"]["Authorization"].split()[1], tokens.DEVELOPMENT_SECRET)
+    return asyncio.run(
+        verifier_from(CommonSettings()).caller(call["headers"]["Authorization"])
+    ).unit
 
 
 URL = ["--url", "http://validator"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,8 @@ import httpx
 import pytest
 
 from baocao import cli
-from shared import tokens
+from shared.identity import verifier_from
+from shared.settings import CommonSettings
 
 
 @pytest.fixture
@@ -61,6 +63,8 @@ def test_validate_exits_0_only_if_the_report_would_be_accepted(
     [call] = calls
     assert call["url"] == "http://intake/v1/submissions"
     assert call["params"] == {"dry_run": "true"}
-    unit = tokens.verify(call["headers"]["Authorization"].split()[1], tokens.DEVELOPMENT_SECRET)
+    unit = asyncio.run(
+        verifier_from(CommonSettings()).caller(call["headers"]["Authorization"])
+    ).unit
     assert unit == "00070"
     assert json.loads(capsys.readouterr().out) == body

@@ -1,5 +1,5 @@
-"""Where a rebuild reads accepted verdicts from: the validator's submissions table, or the
-REPORTS stream itself."""
+"""Where a rebuild reads accepted verdicts from: the validator's verdicts (the view over its
+submissions table), or the REPORTS stream itself."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ async def from_database(
     pool: asyncpg.Pool[Any], report_type: str | None, period: str | None
 ) -> AsyncIterator[Verdict]:
     """Every accepted verdict on record, in the order the validator stored them."""
-    query = "SELECT verdict FROM submissions WHERE status = 'accepted'"
+    query = "SELECT verdict FROM verdicts WHERE status = 'accepted'"
     arguments: list[str] = []
     for column, value in (("report_type", report_type), ("period", period)):
         if value is not None:

@@ -1,4 +1,5 @@
-"""Reads the approvals table (written by the validator's approval API) for export statuses."""
+"""Reads the approval states (the view over the approvals the validator's API writes) for
+export statuses."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from services.aggregator.exports.model import Approval, Approvals
 
 _APPROVALS = """
 SELECT period, unit, accepted_at IS NOT NULL AS accepted
-FROM approvals
+FROM approval_states
 WHERE report_type = $1 AND period = ANY($2::text[]) AND unit = ANY($3::text[])
 """
 

@@ -11,17 +11,18 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from services.aggregator import metrics
 from services.aggregator.adapters.approval_status import ApprovalStatus
+from services.aggregator.entrypoints.scope import authorise_read
 from services.aggregator.exports import Export, build_export, csv_format, dhis2, sdmx
 from services.aggregator.exports.periods import reporting_periods
 from services.aggregator.views import RollupViews
 from shared.clock import Clock
 from shared.periods import Period
-from shared.registry import CENTRAL_CODE
+from shared.registry import CENTRAL_CODE, Registry
 
 FORMATS: dict[str, tuple[str, Callable[[Export], bytes]]] = {
     "csv": (csv_format.MEDIA_TYPE, csv_format.render_csv),
@@ -79,14 +80,20 @@ def routes(
         )
 
     for extension, (media_type, _) in FORMATS.items():
-        _add(router, export, extension, media_type)
+        _add(router, export, lambda: views_of().registry, extension, media_type)
     return router
 
 
 Exporter = Callable[[str, str, str | None, str], Awaitable[Response]]
 
 
-def _add(router: APIRouter, export: Exporter, extension: str, media_type: str) -> None:
+def _add(
+    router: APIRouter,
+    export: Exporter,
+    registry_of: Callable[[], Registry],
+    extension: str,
+    media_type: str,
+) -> None:
     described: dict[int | str, dict[str, Any]] = {
         200: {"content": {media_type.split(";", maxsplit=1)[0]: {}}}
     }
@@ -97,7 +104,8 @@ def _add(router: APIRouter, export: Exporter, extension: str, media_type: str) -
         response_class=Response,
         responses=described,
     )
-    async def national(report_type: str, period: str) -> Response:
+    async def national(report_type: str, period: str, request: Request) -> Response:
+        authorise_read(request, registry_of(), None)
         return await export(report_type, period, None, extension)
 
     @router.get(
@@ -106,7 +114,8 @@ def _add(router: APIRouter, export: Exporter, extension: str, media_type: str) -
         response_class=Response,
         responses=described,
     )
-    async def for_unit(report_type: str, period: str, unit: str) -> Response:
+    async def for_unit(report_type: str, period: str, unit: str, request: Request) -> Response:
+        authorise_read(request, registry_of(), unit)
         return await export(report_type, period, unit, extension)
 
 

@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from nats.js import JetStreamContext
 
 from services.aggregator import metrics
 from services.aggregator.adapters.feed_subscription import FeedSubscription
 from services.aggregator.entrypoints.errors import BadRequest, Unavailable
+from services.aggregator.entrypoints.scope import authorise_read
 from services.aggregator.views import NotFound, RollupViews
 from shared import subjects
 from shared.catalog import Level
@@ -55,6 +56,7 @@ def routes(
     clients = _Clients()
 
     async def subscription(
+        request: Request,
         report_type: Annotated[
             str | None, Query(description="A report type code; absent: every type.")
         ] = None,
@@ -79,6 +81,7 @@ def routes(
         ] = None,
     ) -> AsyncIterator[FeedSubscription]:
         filter_subject = _filter(views_of(), report_type, period, unit)
+        authorise_read(request, views_of().registry, unit)
         resume = _sequence(last_event_id if last_event_id is not None else after)
         if clients.count >= settings.max_clients:
             metrics.feed_refusals.inc()

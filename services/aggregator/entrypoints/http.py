@@ -9,6 +9,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from services.aggregator.entrypoints.errors import add_refusal_handler
+from services.aggregator.entrypoints.scope import authorise_read
 from services.aggregator.views import NotFound, RollupViews
 
 
@@ -19,7 +20,8 @@ def routes(views_of: Callable[[], RollupViews]) -> APIRouter:
     @router.get(
         "/v1/rollups/{report_type}/{period}", summary="National rollup; children are the provinces"
     )
-    async def national(report_type: str, period: str) -> JSONResponse:
+    async def national(report_type: str, period: str, request: Request) -> JSONResponse:
+        authorise_read(request, views_of().registry, None)
         # Rollup bodies hold only JSON numbers, strings and None: skipping FastAPI's generic
         # encoder halves the time of the Central read.
         return JSONResponse(await views_of().national(report_type, period))
@@ -28,14 +30,18 @@ def routes(views_of: Callable[[], RollupViews]) -> APIRouter:
         "/v1/rollups/{report_type}/{period}/{unit}",
         summary="A province's rollup (children: its communes) or a commune's report",
     )
-    async def for_unit(report_type: str, period: str, unit: str) -> JSONResponse:
+    async def for_unit(report_type: str, period: str, unit: str, request: Request) -> JSONResponse:
+        authorise_read(request, views_of().registry, unit)
         return JSONResponse(await views_of().for_unit(report_type, period, unit))
 
     @router.get(
         "/v1/late/{report_type}/{period}",
         summary="Units that have not submitted or submitted late, with their deadlines",
     )
-    async def late(report_type: str, period: str, province: str | None = None) -> dict[str, Any]:
+    async def late(
+        report_type: str, period: str, request: Request, province: str | None = None
+    ) -> dict[str, Any]:
+        authorise_read(request, views_of().registry, province)
         return await views_of().late(report_type, period, province)
 
     @router.get(
@@ -43,8 +49,9 @@ def routes(views_of: Callable[[], RollupViews]) -> APIRouter:
         summary="Units whose own figures miss a derived indicator's target, with their figure",
     )
     async def missing_target(
-        report_type: str, period: str, derived: str, province: str | None = None
+        report_type: str, period: str, derived: str, request: Request, province: str | None = None
     ) -> JSONResponse:
+        authorise_read(request, views_of().registry, province)
         return JSONResponse(await views_of().missing_target(report_type, period, derived, province))
 
     return router

@@ -21,10 +21,7 @@ class DryRunClient:
     async def judge(self, body: bytes, unit: str) -> Verdict:
         try:
             reply = await self._connection.request(
-                subjects.DRY_RUN,
-                body,
-                timeout=DRY_RUN_TIMEOUT_SECONDS,
-                headers={subjects.DRY_RUN_UNIT_HEADER: unit},
+                subjects.dry_run(unit), body, timeout=DRY_RUN_TIMEOUT_SECONDS
             )
         except Exception as error:  # no responders, a timeout, a lost connection
             raise ValidatorUnavailable(repr(error)) from error

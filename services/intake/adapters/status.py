@@ -1,4 +1,5 @@
-"""Where a submission stands, from the receipts, the verdicts and the current reports."""
+"""Where a submission stands, from the receipts, the verdicts and the current reports (the
+validator's and the aggregator's, through the views of migration 0009)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ class StatusReader:
 
     async def status(self, submission_id: str) -> SubmissionStatus | None:
         row = await self._pool.fetchrow(
-            "SELECT s.verdict, l.submission_id AS current_id"
-            " FROM submissions s LEFT JOIN latest_reports l"
+            "SELECT s.unit, s.verdict, l.submission_id AS current_id"
+            " FROM verdicts s LEFT JOIN current_reports l"
             "   ON l.report_type = s.report_type AND l.period = s.period AND l.unit = s.unit"
             " WHERE s.submission_id = $1",
             submission_id,
@@ -30,18 +31,24 @@ class StatusReader:
             )
             return SubmissionStatus(
                 submission_id=submission_id,
+                unit=row["unit"],
                 status="superseded" if superseded else verdict.status,
                 reasons=verdict.reasons,
                 warnings=verdict.warnings,
                 timeliness=verdict.timeliness,
                 received_at=verdict.received_at,
                 superseded_by=row["current_id"] if superseded else None,
+                signed_at=verdict.signed_at,
+                key_id=verdict.signature.key_id if verdict.signature else None,
             )
         receipt = await self._pool.fetchrow(
-            "SELECT received_at FROM receipts WHERE submission_id = $1", submission_id
+            "SELECT unit, received_at FROM receipts WHERE submission_id = $1", submission_id
         )
         if receipt is None:
             return None
         return SubmissionStatus(
-            submission_id=submission_id, status="received", received_at=receipt["received_at"]
+            submission_id=submission_id,
+            unit=receipt["unit"],
+            status="received",
+            received_at=receipt["received_at"],
         )

@@ -14,8 +14,8 @@ from services.intake import metrics
 from services.intake.adapters.dry_runs import ValidatorUnavailable
 from services.intake.adapters.status import StatusReader
 from services.intake.service import IntakeService, Refused
-from shared import tokens
 from shared.consuming import is_transient
+from shared.identity import caller_of, require_reach
 from shared.logging import get_logger
 from shared.schemas import DryRunResult, Problem, Reason, Receipt, Submission, SubmissionStatus
 
@@ -32,7 +32,6 @@ class Unavailable(Exception):
 def routes(
     service_of: Callable[[], IntakeService],
     status_of: Callable[[], StatusReader],
-    secret: str,
     max_body_bytes: int,
 ) -> APIRouter:
     router = APIRouter()
@@ -66,7 +65,7 @@ def routes(
         " with the verdict (DHIS2's dryRun).",
     )
     async def submit(request: Request, dry_run: bool = False) -> Receipt | JSONResponse:
-        unit = _caller(request, secret)
+        caller = caller_of(request)
         # Media types are case-insensitive (RFC 9110): Application/JSON is JSON.
         content_type = (
             request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
@@ -76,7 +75,7 @@ def routes(
         body = await _read_limited(request, max_body_bytes)
         if dry_run:
             with _outage_is_unavailable():
-                verdict = await service_of().dry_run(body, unit)
+                verdict = await service_of().dry_run(body, caller)
             result = DryRunResult(
                 submission_id=verdict.submission_id,
                 status=verdict.status,
@@ -87,22 +86,31 @@ def routes(
             return JSONResponse(result.model_dump(mode="json"), status_code=200)
         # A retry is safe: the stream drops a re-sent id and the first receipt is kept.
         with _outage_is_unavailable():
-            receipt = await service_of().submit(body, unit)
+            receipt = await service_of().submit(body, caller)
         return Receipt(submission_id=receipt.submission_id, received_at=receipt.received_at)
 
     @router.get(
         "/v1/submissions/{submission_id}",
         response_model=SubmissionStatus,
-        responses={401: {"model": Problem}, 404: {"model": Problem}, 503: {"model": Problem}},
-        summary="Where a submission stands: received, accepted, rejected or superseded",
+        responses={
+            401: {"model": Problem},
+            403: {"model": Problem},
+            404: {"model": Problem},
+            503: {"model": Problem},
+        },
+        summary="Where a submission stands: received, accepted, rejected or superseded (the"
+        " unit, its province or Central)",
     )
     async def status(submission_id: str, request: Request) -> SubmissionStatus:
-        unit = _caller(request, secret)
+        caller = caller_of(request)
         with _outage_is_unavailable():
             found = await status_of().status(submission_id)
         if found is None:
             raise Refused(404, "unknown_submission", f"no submission {submission_id!r}")
-        del unit  # any unit may look up a status by id; the id itself is the secret-free handle
+        unit = service_of().registry.get(found.unit)
+        if unit is None:
+            raise Refused(404, "unknown_submission", f"no submission {submission_id!r}")
+        require_reach(caller, unit)
         return found
 
     return router
@@ -119,13 +127,6 @@ def _outage_is_unavailable() -> Iterator[None]:
         if not is_transient(error):
             raise
         raise Unavailable(repr(error)) from error
-
-
-def _caller(request: Request, secret: str) -> str:
-    try:
-        return tokens.caller(request.headers.get("authorization", ""), secret)
-    except tokens.Unauthorized as error:
-        raise Refused(401, error.reason, error.message) from error
 
 
 async def _read_limited(request: Request, limit: int) -> bytes:

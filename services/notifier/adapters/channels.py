@@ -6,9 +6,11 @@ after the data, a 2xx) and raises :class:`DeliveryFailed` otherwise.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import socket
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -18,15 +20,20 @@ import aiosmtplib
 import httpx
 from nats.js import JetStreamContext
 
-from services.notifier.domain import delivery
+from services.notifier.domain import delivery, webhook_targets
+from services.notifier.domain.webhook_targets import Refusal, WebhookPolicy
 from shared import cloudevents, subjects, telemetry
 from shared.consuming import is_transient
+from shared.logging import get_logger
 from shared.schemas import Notice, NoticeDeadLettered
+
+log = get_logger(__name__)
 
 
 class DeliveryFailed(Exception):
     """The channel did not take the message. ``permanent``: trying again cannot help (NATS
-    refused it for what it is); ``outage``: our own backbone is down, not the recipient."""
+    refused it for what it is, or the webhook's target is one we may not call); ``outage``: our
+    own backbone is down, not the recipient."""
 
     def __init__(
         self,
@@ -158,15 +165,47 @@ class EmailChannel:
             ) from error
 
 
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+async def system_resolver(host: str, port: int) -> list[str]:
+    """Every address ``host`` has now, in the order the system prefers them."""
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
 class WebhookChannel:
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    """Signs and POSTs a notice to a unit's webhook, only ever to an address the policy allows.
+
+    The host is resolved here and every address it has is checked (a name with one public and
+    one private address is refused); the request then goes to a checked address itself, never
+    through a second lookup, which a rebinding DNS server could answer differently. The URL's
+    host name still goes in the Host header and in TLS (SNI and certificate check).
+    """
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        policy: WebhookPolicy,
+        resolver: Resolver = system_resolver,
+    ) -> None:
         self._client = client
+        self._policy = policy
+        self._resolve = resolver
 
     async def send(self, notice: Notice, url: str, secret: str) -> None:
+        target = httpx.URL(url)  # InvalidURL: recorded as a failed attempt like any fault
+        host = target.raw_host.decode("ascii")
+        addresses = await self._addresses(target, host)
         body = notice.model_dump_json().encode()
         # Real time, not the system clock: the receiver checks it against its own clock.
         timestamp = str(int(time.time()))
         headers = {
+            "Host": target.netloc.decode("ascii"),
+            # The pool keys connections by address: one opened (and its certificate checked)
+            # for another host name at the same address must not carry this request.
+            "Connection": "close",
             "Content-Type": "application/json",
             delivery.DELIVERY_HEADER: notice.notice_id,
             delivery.EVENT_HEADER: cloudevents.notice_type(notice.kind),
@@ -174,7 +213,7 @@ class WebhookChannel:
             delivery.SIGNATURE_HEADER: delivery.signature(secret, timestamp, body),
         }
         try:
-            response = await self._client.post(url, content=body, headers=headers)
+            response = await self._post(target, host, addresses, body, headers)
         except httpx.HTTPError as error:
             raise DeliveryFailed(repr(error)) from error
         if not 200 <= response.status_code < 300:
@@ -182,3 +221,57 @@ class WebhookChannel:
                 f"HTTP {response.status_code}: {response.text[:200]}",
                 http_status=response.status_code,
             )
+
+    async def _post(
+        self,
+        target: httpx.URL,
+        host: str,
+        addresses: list[str],
+        body: bytes,
+        headers: dict[str, str],
+    ) -> httpx.Response:
+        """To the first of ``addresses`` that takes a connection, as a browser would."""
+        *others, last = addresses
+        for address in others:
+            try:
+                return await self._post_to(address, target, host, body, headers)
+            except httpx.ConnectError:
+                continue
+        return await self._post_to(last, target, host, body, headers)
+
+    async def _post_to(
+        self, address: str, target: httpx.URL, host: str, body: bytes, headers: dict[str, str]
+    ) -> httpx.Response:
+        return await self._client.post(
+            target.copy_with(host=address),
+            content=body,
+            headers=headers,
+            extensions={"sni_hostname": host},  # the certificate is checked for the name
+        )
+
+    async def _addresses(self, target: httpx.URL, host: str) -> list[str]:
+        """Where ``target`` may be sent: all its host's addresses, each allowed by the policy.
+        A refusal is recorded by its reason, never with the address: the unit reads it in its
+        notification history, and must learn nothing of our network from it."""
+        refusal = webhook_targets.check_target(target.scheme, host, self._policy)
+        if refusal is not None:
+            raise DeliveryFailed(str(refusal), permanent=True)
+        addresses = await self._lookup(host, target.port or DEFAULT_PORTS.get(target.scheme, 443))
+        for address in addresses:
+            refusal = webhook_targets.check_address(address, host, self._policy)
+            if refusal is not None:
+                log.warning(
+                    "webhook address refused", host=host, address=address, reason=refusal.reason
+                )
+                raise DeliveryFailed(str(refusal), permanent=True)
+        return addresses
+
+    async def _lookup(self, host: str, port: int) -> list[str]:
+        try:
+            addresses = await self._resolve(host, port)
+        except OSError as error:  # the resolver's own words stay in our logs
+            log.warning("webhook host not resolved", host=host, error=repr(error))
+            addresses = []
+        if not addresses:  # perhaps for a while only: tried again like any failure
+            raise DeliveryFailed(str(Refusal.of(webhook_targets.UNRESOLVED)))
+        return addresses

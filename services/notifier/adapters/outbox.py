@@ -8,6 +8,10 @@ Exactly once per (notice, channel) rests on three statements:
 - ``begin_attempt``: right before sending, the holder renews its lease and records the attempt in
   one statement that finds the row only while it is pending and still leased to it;
 - ``finish_sent`` / ``finish_failed``: the outcome, after the channel answered.
+
+Attempts are an audit record, append-only in the database (migration 0009): an attempt's start
+and its outcome are two rows, never one row completed in place; the ``notification_attempts``
+view joins them, and an attempt with no outcome row was cut short ("in doubt").
 """
 
 from __future__ import annotations
@@ -50,12 +54,13 @@ class Outbox:
         self._pool = pool
 
     async def submitted(self, periods: Collection[tuple[str, str]]) -> set[SubmittedKey]:
-        """(report type, period, unit) with an accepted report, read from the validator's verdicts."""
+        """(report type, period, unit) with an accepted report, read from the validator's verdicts
+        (through the view accepted_submissions: the notifier may not read its table)."""
         if not periods:
             return set()
         rows = await self._pool.fetch(
-            "SELECT DISTINCT report_type, period, unit FROM submissions"
-            " WHERE status = 'accepted' AND (report_type, period) IN"
+            "SELECT DISTINCT report_type, period, unit FROM accepted_submissions"
+            " WHERE (report_type, period) IN"
             " (SELECT * FROM unnest($1::text[], $2::text[]))",
             [p[0] for p in periods],
             [p[1] for p in periods],
@@ -204,7 +209,8 @@ class Outbox:
             "  WHERE notice_id = $1 AND channel = $2 AND status = 'pending'"
             "    AND claimed_by = $3 AND claimed_until > clock_timestamp()"
             "  RETURNING attempts)"
-            " INSERT INTO notification_attempts (notice_id, channel, attempt, worker, started_at)"
+            " INSERT INTO notification_attempt_starts"
+            " (notice_id, channel, attempt, worker, started_at)"
             " SELECT $1, $2, attempts, $3, $5 FROM fenced RETURNING id, attempt",
             notice_id,
             channel,
@@ -228,11 +234,7 @@ class Outbox:
         self, attempt_id: int, notice_id: str, channel: str, at: datetime
     ) -> None:
         async with self._pool.acquire() as connection, connection.transaction():
-            await connection.execute(
-                "UPDATE notification_attempts SET outcome = 'sent', finished_at = $2 WHERE id = $1",
-                attempt_id,
-                at,
-            )
+            await _record_outcome(connection, attempt_id, at, "sent")
             # Sent wins over a cancellation that came while it was on its way: it was sent.
             await connection.execute(
                 "UPDATE notification_deliveries SET status = 'sent', closed_at = $3,"
@@ -265,14 +267,13 @@ class Outbox:
         """Record a failed attempt: retried after ``retry_in`` real seconds, or dead (None)."""
         dead = retry_in is None
         async with self._pool.acquire() as connection, connection.transaction():
-            await connection.execute(
-                "UPDATE notification_attempts SET outcome = $2, finished_at = $3, error = $4,"
-                " http_status = $5 WHERE id = $1",
+            await _record_outcome(
+                connection,
                 attempt_id,
-                "dead" if dead else "failed",
                 at,
-                error[:2000],
-                http_status,
+                "dead" if dead else "failed",
+                error=error[:2000],
+                http_status=http_status,
             )
             await connection.execute(
                 "UPDATE notification_deliveries SET claimed_by = NULL, claimed_until = NULL,"
@@ -323,8 +324,8 @@ class Outbox:
             "    AND ($2::text[] IS NULL OR (n.report_type, n.period) IN"
             "      (SELECT * FROM unnest($2::text[], $3::text[])))"
             "    AND NOT EXISTS (SELECT 1 FROM unnest(n.about) AS a(unit) WHERE NOT EXISTS ("
-            "      SELECT 1 FROM submissions s WHERE s.status = 'accepted'"
-            "        AND s.report_type = n.report_type AND s.period = n.period"
+            "      SELECT 1 FROM accepted_submissions s"
+            "      WHERE s.report_type = n.report_type AND s.period = n.period"
             "        AND s.unit = a.unit)))"
             " UPDATE notification_deliveries d SET status = 'cancelled', closed_at = $1,"
             "   claimed_by = NULL, claimed_until = NULL"
@@ -381,3 +382,26 @@ class Outbox:
             }
             for r in rows
         ]
+
+
+async def _record_outcome(
+    connection: asyncpg.pool.PoolConnectionProxy[Any],
+    attempt_id: int,
+    at: datetime,
+    outcome: str,
+    *,
+    error: str | None = None,
+    http_status: int | None = None,
+) -> None:
+    """The attempt's outcome, once: a second one for the same attempt (there is none today)
+    would leave the first on record rather than rewrite it."""
+    await connection.execute(
+        "INSERT INTO notification_attempt_outcomes"
+        " (attempt_id, finished_at, outcome, error, http_status) VALUES ($1, $2, $3, $4, $5)"
+        " ON CONFLICT (attempt_id) DO NOTHING",
+        attempt_id,
+        at,
+        outcome,
+        error,
+        http_status,
+    )

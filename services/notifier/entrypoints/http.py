@@ -19,13 +19,19 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from services.notifier.adapters.contacts import Contact, ContactStore
 from services.notifier.adapters.outbox import Outbox
-from shared import subjects, tokens
+from services.notifier.domain import webhook_targets
+from services.notifier.domain.webhook_targets import WebhookPolicy
+from shared import subjects
 from shared.clock import Clock
+from shared.identity import Role, caller_of, require_reach, require_role
 from shared.logging import get_logger
-from shared.registry import CENTRAL_CODE, Registry
+from shared.registry import Registry
 from shared.schemas import Notice, Problem
 
 log = get_logger(__name__)
+# Who may change where a unit's notices go: its own system or clerk, an approving official, or
+# operations staff. A read-only dashboard may look but not redirect them.
+MANAGERS = (Role.SUBMITTER, Role.APPROVER, Role.OPS)
 _EMAIL = re.compile(r"[^@\s<>,;\"]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 
 
@@ -141,7 +147,7 @@ def routes(
     outbox_of: Callable[[], Outbox],
     registry_of: Callable[[], Registry],
     clock: Clock,
-    secret: str,
+    webhook_policy: WebhookPolicy,
 ) -> APIRouter:
     router = APIRouter()
     problems: dict[int | str, dict[str, Any]] = {
@@ -152,10 +158,16 @@ def routes(
         409: {"model": Problem},
     }
 
-    def allowed(request: Request, unit: str) -> str:
-        caller = _caller(request, secret)
-        _may_act_for(caller, unit, registry_of())
-        return caller
+    def allowed(request: Request, unit: str, *roles: Role) -> str:
+        """The caller's unit, once it is shown to reach ``unit`` (with one of ``roles``)."""
+        caller = caller_of(request)
+        if roles:
+            require_role(caller, *roles)
+        found = registry_of().get(unit)
+        if found is None:
+            raise Refused(404, "unknown_unit", f"no unit has code {unit[:16]!r}")
+        require_reach(caller, found)
+        return caller.unit
 
     @router.get(
         "/v1/contacts/{unit}",
@@ -168,6 +180,10 @@ def routes(
         return _view(unit, await contacts_of().get(unit))
 
     async def store(unit: str, body: ContactsRequest, caller: str) -> tuple[Contacts, bool]:
+        if body.webhook_url is not None:
+            refusal = webhook_targets.check_url(body.webhook_url, webhook_policy)
+            if refusal is not None:
+                raise Refused(400, refusal.reason, refusal.message)
         contact = Contact(
             unit,
             tuple(body.emails),
@@ -194,7 +210,7 @@ def routes(
         summary="Create a unit's contacts (409 if it has some: PUT replaces them)",
     )
     async def create(unit: str, body: ContactsRequest, request: Request) -> Contacts:
-        caller = allowed(request, unit)
+        caller = allowed(request, unit, *MANAGERS)
         if await contacts_of().get(unit) is not None:
             raise Refused(409, "contacts_exist", f"{unit} has contacts already; PUT replaces them")
         view, _ = await store(unit, body, caller)
@@ -207,7 +223,7 @@ def routes(
         summary="Create or replace a unit's contacts",
     )
     async def replace(unit: str, body: ContactsRequest, request: Request) -> Contacts:
-        caller = allowed(request, unit)
+        caller = allowed(request, unit, *MANAGERS)
         view, _ = await store(unit, body, caller)
         return view
 
@@ -218,7 +234,7 @@ def routes(
         summary="Remove a unit's contacts (it keeps notify.<unit> on NATS)",
     )
     async def remove(unit: str, request: Request) -> Response:
-        caller = allowed(request, unit)
+        caller = allowed(request, unit, *MANAGERS)
         if not await contacts_of().delete(unit):
             raise Refused(404, "no_contacts", f"{unit} has no contacts")
         log.info("contacts removed", unit=unit, by=caller)
@@ -241,22 +257,6 @@ def routes(
         return NotificationHistory(unit=unit, count=len(records), notifications=records)
 
     return router
-
-
-def _caller(request: Request, secret: str) -> str:
-    try:
-        return tokens.caller(request.headers.get("authorization", ""), secret)
-    except tokens.Unauthorized as error:
-        raise Refused(401, error.reason, error.message) from error
-
-
-def _may_act_for(caller: str, unit_code: str, registry: Registry) -> None:
-    """A unit for itself, a province for its communes, Central for everyone."""
-    unit = registry.get(unit_code)
-    if unit is None:
-        raise Refused(404, "unknown_unit", f"no unit has code {unit_code[:16]!r}")
-    if caller not in (CENTRAL_CODE, unit.code, unit.province):
-        raise Refused(403, "not_your_unit", f"{caller} may not act for {unit_code}")
 
 
 def add_error_handlers(app: FastAPI) -> None:

@@ -1,4 +1,9 @@
-"""The lock_exceptions table: reports a province has reopened after their period locked."""
+"""Reports a province has reopened after their period locked.
+
+Grants and revocations are both kept, each a row of its own (lock_exception_grants,
+lock_exception_revocations; append-only, migration 0009): the view lock_exceptions holds the
+exception in force for each report, its latest grant unless that was revoked.
+"""
 
 from __future__ import annotations
 
@@ -17,12 +22,10 @@ class LockExceptionStore:
         self._pool = pool
 
     async def grant(self, exception: LockException) -> LockException:
-        """Record ``exception``, replacing an earlier one for the same report."""
+        """Record ``exception``: it replaces an earlier one for the same report, which stays on
+        record."""
         row = await self._pool.fetchrow(
-            f"INSERT INTO lock_exceptions ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
-            " ON CONFLICT (unit, report_type, period) DO UPDATE SET"
-            " granted_by = excluded.granted_by, reason = excluded.reason,"
-            " granted_at = excluded.granted_at, expires_at = excluded.expires_at"
+            f"INSERT INTO lock_exception_grants ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
             f" RETURNING {_COLUMNS}",
             exception.unit,
             exception.report_type,
@@ -35,13 +38,30 @@ class LockExceptionStore:
         assert row is not None
         return LockException(**dict(row))
 
-    async def revoke(self, unit: str, report_type: str, period: str) -> bool:
+    async def revoke(
+        self,
+        unit: str,
+        report_type: str,
+        period: str,
+        *,
+        revoked_by: str | None = None,
+        at: datetime | None = None,
+    ) -> bool:
+        """Revoke the report's exception in force (expired or not); False if it has none.
+
+        The grant stays on record with a revocation pointing at it. Of two revocations at once,
+        one records it and the other finds it gone, as two deletes would. ``at`` defaults to
+        the database's time."""
         result = await self._pool.fetchval(
-            "DELETE FROM lock_exceptions WHERE unit = $1 AND report_type = $2 AND period = $3"
-            " RETURNING 1",
+            "INSERT INTO lock_exception_revocations (grant_id, revoked_by, revoked_at)"
+            " SELECT id, $4, coalesce($5, now()) FROM lock_exceptions"
+            " WHERE unit = $1 AND report_type = $2 AND period = $3"
+            " ON CONFLICT (grant_id) DO NOTHING RETURNING 1",
             unit,
             report_type,
             period,
+            revoked_by,
+            at,
         )
         return result is not None
 

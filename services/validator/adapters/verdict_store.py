@@ -27,6 +27,7 @@ class VerdictStore:
         documents: Mapping[str, str],
         validated_at: datetime,
         approved: Collection[Key] = frozenset(),
+        bodies: Mapping[str, bytes] | None = None,
     ) -> dict[str, Verdict]:
         """Store new verdicts; a submission id already judged keeps its first verdict.
 
@@ -35,18 +36,21 @@ class VerdictStore:
 
         ``approved`` are the approvals the verdicts were judged with. Raises ApprovalsChanged,
         storing nothing, if another now stands over a report accepted here (approval_locks).
+
+        ``bodies`` are the bytes of the signed submissions, kept to verify them again later.
         """
+        bodies = bodies or {}
         fresh = {v.submission_id: v for v in verdicts}  # ids are distinct: the service sees to it
         rows = list(fresh.values())
         async with self._pool.acquire() as connection, connection.transaction():
             await _no_new_approvals(connection, rows, approved)
             inserted = await connection.fetch(
                 "INSERT INTO submissions (submission_id, report_type, period, unit, province,"
-                " status, timeliness, received_at, validated_at, stream_seq, verdict)"
-                " SELECT id, rt, p, u, pr, st, tl, ra, $9, seq, doc::jsonb FROM unnest("
+                " status, timeliness, received_at, validated_at, stream_seq, verdict, body)"
+                " SELECT id, rt, p, u, pr, st, tl, ra, $9, seq, doc::jsonb, b FROM unnest("
                 "$1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],"
-                " $7::text[], $8::timestamptz[], $10::bigint[], $11::text[])"
-                " AS t(id, rt, p, u, pr, st, tl, ra, seq, doc)"
+                " $7::text[], $8::timestamptz[], $10::bigint[], $11::text[], $12::bytea[])"
+                " AS t(id, rt, p, u, pr, st, tl, ra, seq, doc, b)"
                 " ON CONFLICT (submission_id) DO NOTHING RETURNING submission_id",
                 [v.submission_id for v in rows],
                 [v.report_type for v in rows],
@@ -59,6 +63,7 @@ class VerdictStore:
                 validated_at,
                 [v.stream_seq for v in rows],
                 [documents[v.submission_id] for v in rows],
+                [bodies.get(v.submission_id) for v in rows],
             )
             stored = {r["submission_id"] for r in inserted}
             earlier = [i for i in fresh if i not in stored]

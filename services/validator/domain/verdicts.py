@@ -8,6 +8,7 @@ from datetime import datetime
 from services.validator.domain.approvals import Approval, covering
 from services.validator.domain.incoming import IncomingSubmission
 from services.validator.domain.judgement import LockKey, judge
+from services.validator.domain.signatures import SignatureCheck, SigningRegistry, check_signature
 from shared.catalog import Catalog, ReportType
 from shared.decoding import decode_submission
 from shared.periods import InvalidPeriod, Period
@@ -125,7 +126,9 @@ def verdict_for(
     history: History | None = None,
     lock_exceptions: Collection[LockKey] = frozenset(),
     approvals: Mapping[LockKey, Approval] | None = None,
+    signing: SigningRegistry | None = None,
 ) -> Verdict:
+    """The verdict on ``message``; its signature is judged when ``signing`` is given."""
     province_token, unit_token = message.subject_tokens
     if decoded is None:
         decoded = decode(message)
@@ -152,20 +155,32 @@ def verdict_for(
         lock_exceptions=lock_exceptions,
         approvals=approvals,
     )
+    signed = (
+        check_signature(message.data, decoded, signing, received_at)
+        if signing is not None
+        else SignatureCheck()
+    )
+    # A signature that does not stand comes first: whatever else is wrong, the report may not
+    # be the unit's.
+    reasons = [signed.refusal, *judgement.reasons] if signed.refusal else judgement.reasons
+    accepted = judgement.accepted and signed.refusal is None
+    warnings = [*judgement.warnings, signed.warning] if signed.warning else judgement.warnings
     return Verdict(
         submission_id=decoded.submission_id,
         report_type=decoded.report_type,
         period=decoded.period,
         unit=decoded.unit,
         province=judgement.province,
-        status="accepted" if judgement.accepted else "rejected",
-        reasons=capped(judgement.reasons),
-        warnings=capped(judgement.warnings),
-        timeliness=judgement.timeliness,
+        status="accepted" if accepted else "rejected",
+        reasons=capped(reasons),
+        warnings=capped(warnings) if accepted else [],
+        timeliness=judgement.timeliness if accepted else None,
         received_at=received_at,
         stream_seq=message.stream_seq,
-        values=judgement.values,
+        values=judgement.values if accepted else None,
         sender=_sender(unit_token),
+        signed_at=decoded.signed_at if decoded.signature else None,
+        signature=decoded.signature,
     )
 
 

@@ -20,7 +20,7 @@ from services.validator.domain.approvals import (
 from services.validator.domain.approvals import (
     Request as StepRequest,
 )
-from services.validator.entrypoints.http import Refused, caller_of
+from services.validator.entrypoints.http import Refused
 from services.validator.entrypoints.models import (
     ApprovalState,
     LogEntryOut,
@@ -32,6 +32,7 @@ from services.validator.entrypoints.models import (
 )
 from shared.catalog import Catalog, Level
 from shared.clock import Clock
+from shared.identity import Grant, Role, caller_of, require_reach, require_role, within_reach
 from shared.logging import get_logger
 from shared.periods import InvalidPeriod, Period
 from shared.registry import Registry, Unit
@@ -55,10 +56,9 @@ def routes(
     registry_of: Callable[[], Registry],
     catalog: Catalog,
     clock: Clock,
-    secret: str,
 ) -> APIRouter:
     router = APIRouter(tags=["approvals"])
-    context = _Context(store_of, registry_of, catalog, clock, secret)
+    context = _Context(store_of, registry_of, catalog, clock)
     _add_steps(router, context)
     _add_reads(router, context)
     return router
@@ -75,7 +75,6 @@ class _Context:
     registry_of: Callable[[], Registry]
     catalog: Catalog
     clock: Clock
-    secret: str
 
     def period_of(self, report_type: str, label: str) -> Period:
         found = self.catalog.get(report_type)
@@ -94,19 +93,20 @@ class _Context:
 
 
 def _add_steps(router: APIRouter, context: _Context) -> None:
-    secret, clock, store_of = context.secret, context.clock, context.store_of
+    clock, store_of = context.clock, context.store_of
     period_of, unit_of = context.period_of, context.unit_of
 
     async def take(
         step: Step, report_type: str, label: str, code: str, request: Request, reason: str | None
     ) -> StepResult:
-        caller = caller_of(request, secret)
+        caller = caller_of(request)
+        require_role(caller, Role.APPROVER)
         period = period_of(report_type, label)
         unit = unit_of(code)
         now = clock.now()
         if step == Step.APPROVE and now < period.opens_at():
             raise Refused(409, "period_not_open", f"period {label} has not opened yet")
-        wanted = StepRequest(step, caller, unit, report_type, label, now, reason)
+        wanted = StepRequest(step, caller.unit, unit, report_type, label, now, reason)
         try:
             outcome = await store_of().act(
                 report_type,
@@ -127,7 +127,8 @@ def _add_steps(router: APIRouter, context: _Context) -> None:
                 unit=unit.code,
                 report_type=report_type,
                 period=label,
-                actor=caller,
+                actor=caller.unit,
+                subject=caller.subject,
                 reason=reason,
             )
         return StepResult(
@@ -196,7 +197,7 @@ def _add_steps(router: APIRouter, context: _Context) -> None:
 
 
 def _add_reads(router: APIRouter, context: _Context) -> None:
-    secret, store_of, registry_of = context.secret, context.store_of, context.registry_of
+    store_of, registry_of = context.store_of, context.registry_of
     period_of, unit_of = context.period_of, context.unit_of
 
     @router.get(
@@ -206,7 +207,7 @@ def _add_reads(router: APIRouter, context: _Context) -> None:
         summary="Where every province stands: approved, accepted or open, with who and when",
     )
     async def by_province(report_type: str, period: str, request: Request) -> PeriodApprovals:
-        caller_of(request, secret)
+        caller = caller_of(request)
         found = period_of(report_type, period)
         registry = registry_of()
         rows = {a.unit: a for a in await store_of().standing(report_type, period)}
@@ -227,6 +228,7 @@ def _add_reads(router: APIRouter, context: _Context) -> None:
                     communes=communes.get(p.code, []),
                 )
                 for p in registry.provinces(found.cutoff_end)
+                if Grant.NATIONAL in caller.grants or within_reach(caller, p)
             ],
         )
 
@@ -237,9 +239,10 @@ def _add_reads(router: APIRouter, context: _Context) -> None:
         summary="One unit's approval, what locks it, and the audit trail of every step",
     )
     async def of_unit(report_type: str, period: str, unit: str, request: Request) -> UnitApprovals:
-        caller_of(request, secret)
+        caller = caller_of(request)
         found = period_of(report_type, period)
         subject = unit_of(unit)
+        require_reach(caller, subject)
         store = store_of()
         province = subject.province if subject.level == Level.COMMUNE else None
         rows = {

@@ -33,11 +33,11 @@ class DryRuns:
         self._connection = connection
         # A queue group: with several validators, each dry run is answered once.
         self._subscription = await connection.subscribe(
-            subjects.DRY_RUN, queue=subjects.DRY_RUN_QUEUE, cb=self._answer
+            subjects.dry_run("*"), queue=subjects.DRY_RUN_QUEUE, cb=self._answer
         )
 
     async def _answer(self, request: Msg) -> None:
-        unit = (request.headers or {}).get(subjects.DRY_RUN_UNIT_HEADER, "_")
+        unit = request.subject.rpartition(".")[2]
         unit_record = self.service.registry.get(unit)
         province = (unit_record.province if unit_record else None) or "_"
         message = IncomingSubmission(

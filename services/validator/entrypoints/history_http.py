@@ -9,17 +9,16 @@ from fastapi import APIRouter, Query, Request
 
 from services.validator.adapters.history_store import HistoryStore
 from services.validator.domain.history import Cursor, links
-from services.validator.entrypoints.http import CENTRAL, Refused, caller_of
+from services.validator.entrypoints.http import Refused
 from services.validator.entrypoints.models import HistoryItem, SubmissionHistory, ValueChange
+from shared.identity import caller_of, require_reach
 from shared.registry import Registry
 from shared.schemas import Problem
 
 MAX_LIMIT = 500
 
 
-def routes(
-    store_of: Callable[[], HistoryStore], registry_of: Callable[[], Registry], secret: str
-) -> APIRouter:
+def routes(store_of: Callable[[], HistoryStore], registry_of: Callable[[], Registry]) -> APIRouter:
     router = APIRouter(tags=["audit"])
     problems: dict[int | str, dict[str, Any]] = {
         code: {"model": Problem} for code in (400, 401, 403, 404)
@@ -40,16 +39,11 @@ def routes(
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
         cursor: Annotated[str | None, Query(max_length=512)] = None,
     ) -> SubmissionHistory:
-        caller = caller_of(request, secret)
+        caller = caller_of(request)
         subject = registry_of().get(unit)
         if subject is None:
-            raise Refused(404, "unknown_unit", f"no unit has code {unit}")
-        if caller not in (CENTRAL, subject.code, subject.province):
-            raise Refused(
-                403,
-                "not_the_unit",
-                f"only {subject.code}, its province or {CENTRAL} may read its history",
-            )
+            raise Refused(404, "unknown_unit", f"no unit has code {unit[:16]!r}")
+        require_reach(caller, subject)
         try:
             after = Cursor.decode(cursor) if cursor else None
         except ValueError as error:
@@ -89,6 +83,8 @@ def routes(
                     },
                     supersedes=link.supersedes if link else None,
                     superseded_by=link.superseded_by if link else None,
+                    signed_at=verdict.signed_at,
+                    signature=verdict.signature,
                 )
             )
         last = page[-1] if page else None

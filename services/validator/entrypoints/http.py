@@ -10,9 +10,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from services.validator.adapters.lock_exceptions import LockExceptionStore
-from shared import tokens
 from shared.catalog import Catalog
 from shared.clock import Clock
+from shared.identity import Caller, Role, caller_of, require_reach, require_role, within_reach
 from shared.logging import get_logger
 from shared.periods import InvalidPeriod
 from shared.registry import Registry
@@ -33,7 +33,6 @@ def routes(
     registry_of: Callable[[], Registry],
     catalog: Catalog,
     clock: Clock,
-    secret: str,
 ) -> APIRouter:
     router = APIRouter()
     problems: dict[int | str, dict[str, Any]] = {
@@ -51,7 +50,7 @@ def routes(
         summary="Reopen one unit's report for a locked period (the unit's province, or Central)",
     )
     async def grant(body: LockExceptionRequest, request: Request) -> LockException:
-        caller = caller_of(request, secret)
+        caller = caller_of(request)
         _may_reopen(caller, body.unit, registry_of())
         report_type = catalog.get(body.report_type)
         if report_type is None:
@@ -65,7 +64,7 @@ def routes(
                 unit=body.unit,
                 report_type=body.report_type,
                 period=body.period,
-                granted_by=caller,
+                granted_by=caller.unit,
                 reason=body.reason,
                 granted_at=clock.now(),
                 expires_at=body.expires_at,
@@ -76,7 +75,8 @@ def routes(
             unit=body.unit,
             report_type=body.report_type,
             period=body.period,
-            granted_by=caller,
+            granted_by=caller.unit,
+            subject=caller.subject,
             reason=body.reason,
         )
         return granted
@@ -88,8 +88,18 @@ def routes(
         summary="Lock exceptions in force, optionally for one unit",
     )
     async def listed(request: Request, unit: str | None = None) -> list[LockException]:
-        caller_of(request, secret)
-        return await store_of().listed(unit, clock.now())
+        caller = caller_of(request)
+        registry = registry_of()
+        if unit is not None:
+            found = registry.get(unit)
+            if found is None:
+                raise Refused(404, "unknown_unit", f"no unit has code {unit[:16]!r}")
+            require_reach(caller, found)
+        return [
+            granted
+            for granted in await store_of().listed(unit, clock.now())
+            if (found := registry.get(granted.unit)) is not None and within_reach(caller, found)
+        ]
 
     @router.delete(
         "/v1/lock-exceptions/{unit}/{report_type}/{period}",
@@ -98,35 +108,33 @@ def routes(
         summary="Revoke a lock exception",
     )
     async def revoke(unit: str, report_type: str, period: str, request: Request) -> Response:
-        caller = caller_of(request, secret)
+        caller = caller_of(request)
         _may_reopen(caller, unit, registry_of())
-        if not await store_of().revoke(unit, report_type, period):
+        revoked = await store_of().revoke(
+            unit, report_type, period, revoked_by=caller.unit, at=clock.now()
+        )
+        if not revoked:
             raise Refused(404, "unknown_lock_exception", "no such lock exception")
         log.info(
             "lock exception revoked",
             unit=unit,
             report_type=report_type,
             period=period,
-            revoked_by=caller,
+            revoked_by=caller.unit,
+            subject=caller.subject,
         )
         return Response(status_code=204)
 
     return router
 
 
-def caller_of(request: Request, secret: str) -> str:
-    try:
-        return tokens.caller(request.headers.get("authorization", ""), secret)
-    except tokens.Unauthorized as error:
-        raise Refused(401, error.reason, error.message) from error
-
-
-def _may_reopen(caller: str, unit_code: str, registry: Registry) -> None:
-    """A province reopens its own units' reports (its own included); Central anyone's."""
+def _may_reopen(caller: Caller, unit_code: str, registry: Registry) -> None:
+    """A province's or Central's approver reopens: its own units' reports, or anyone's."""
+    require_role(caller, Role.APPROVER)
     unit = registry.get(unit_code)
     if unit is None:
         raise Refused(400, "unknown_unit", f"no unit has code {unit_code}")
-    if caller not in (CENTRAL, unit.province):
+    if caller.unit not in (CENTRAL, unit.province):
         raise Refused(
             403, "not_the_province", f"only {unit.province} or {CENTRAL} may reopen {unit_code}"
         )

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.schemas import IndicatorValue, Reason, Timeliness
+from shared.schemas import IndicatorValue, Reason, SubmissionSignature, Timeliness
 
 
 class UndoRequest(BaseModel):
@@ -108,6 +108,14 @@ class HistoryItem(BaseModel):
     )
     supersedes: str | None = None
     superseded_by: str | None = None
+    signed_at: datetime | None = Field(
+        default=None, description="When the unit signed it (its own claim), if it was signed."
+    )
+    signature: SubmissionSignature | None = Field(
+        default=None,
+        description="The signature it carried (key id and value): `baocao verify` checks it"
+        " again against the body kept and the key valid at signed_at.",
+    )
 
 
 class SubmissionHistory(BaseModel):

@@ -16,6 +16,7 @@ import pytest
 from aiohttp import web
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+from cryptography.fernet import Fernet
 
 from baocao.embedded import free_port
 from services.notifier.domain.delivery import (
@@ -26,6 +27,8 @@ from services.notifier.domain.delivery import (
 )
 
 WEBHOOK_SECRET = "webhook-secret-for-tests-0123456789"
+# Encrypts the webhook secrets in the contacts table; a new one for each run of the suite.
+SECRETS_KEY = Fernet.generate_key().decode("ascii")
 
 
 @pytest.fixture

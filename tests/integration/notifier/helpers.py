@@ -6,16 +6,19 @@ import json
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 import nats
 
+from baocao.nats_identities import NatsIdentities, ops_options
 from services.notifier.bootstrap import Notifier
 from services.notifier.settings import NotifierSettings
 from shared import subjects
 from shared.clock import ClockSegment, ScheduledClock
-from tests.integration.notifier.conftest import WEBHOOK_SECRET, SmtpServer
+from tests.integration.conftest import service_url
+from tests.integration.notifier.conftest import SECRETS_KEY, WEBHOOK_SECRET, SmtpServer
 
 
 def move_to(clock: ScheduledClock, instant: datetime, speed: float = 0) -> None:
@@ -33,9 +36,17 @@ async def notifier(
 ) -> Notifier:
     settings: dict[str, Any] = {
         "NATS_URL": nats_url,
-        "DATABASE_URL": database_url,
+        "NATS_CREDS": str(
+            shared_clock_user("notifier")
+            if env.get("BAOCAO_CLOCK") == "shared"
+            else NatsIdentities.of().path("notifier")
+        ),
+        "DATABASE_URL": service_url(database_url, "notifier"),
         "NOTIFIER_BACKOFF_BASE_SECONDS": 0.05,
         "NOTIFIER_BACKOFF_CAP_SECONDS": 0.2,
+        # The receivers listen on 127.0.0.1, which webhooks may not reach unless allow-listed.
+        "NOTIFIER_WEBHOOK_ALLOW": "127.0.0.1/32",
+        "NOTIFIER_SECRETS_KEY": SECRETS_KEY,
         **env,
     }
     if smtp is not None:
@@ -43,6 +54,12 @@ async def notifier(
     service = Notifier(NotifierSettings(**settings), clock)
     await service.start(loop=loop)
     return service
+
+
+def shared_clock_user(service: str) -> Path:
+    """The service's NATS user when it follows the shared clock (it may watch the bucket)."""
+    identities = NatsIdentities.of()
+    return NatsIdentities(identities.authority, shared_clock=True).path(service)
 
 
 async def mark_submitted(
@@ -108,7 +125,7 @@ async def deliveries(database_url: str) -> list[dict[str, Any]]:
 
 async def stream_notices(nats_url: str, subject: str = "notify.>") -> list[dict[str, Any]]:
     """Every message in the NOTIFY stream on ``subject``, with its subject."""
-    connection = await nats.connect(nats_url)
+    connection = await nats.connect(nats_url, **ops_options())
     found: list[dict[str, Any]] = []
     try:
         js = connection.jetstream()

@@ -20,14 +20,17 @@ import nats
 import pytest
 
 from baocao.embedded import EmbeddedNats, free_port
+from baocao.nats_identities import ops_options
 from shared.clock import ClockSegment
 from shared.clock_sync import append_segment
 from shared.periods import VIETNAM
-from tests.integration.notifier.conftest import SmtpServer, WebhookReceiver
+from tests.integration.conftest import service_url
+from tests.integration.notifier.conftest import SECRETS_KEY, SmtpServer, WebhookReceiver
 from tests.integration.notifier.helpers import (
     all_units,
     give_contacts,
     mark_submitted,
+    shared_clock_user,
     stream_notices,
 )
 from tests.integration.notifier.test_channels import KL226
@@ -108,7 +111,7 @@ async def prepare(
     provinces = await all_units(database_url, "province")
     await mark_submitted(database_url, KL226, "2026-Q4", communes[LATE_COUNT:] + provinces)
     await give_contacts(database_url, late, webhook_receiver.url)
-    connection = await nats.connect(nats_server.url)
+    connection = await nats.connect(nats_server.url, **ops_options())
     # Both processes follow the shared clock: 16 Dec 2026, 10:00, unit-1 day for communes.
     await append_segment(
         connection.jetstream(),
@@ -118,7 +121,8 @@ async def prepare(
     env = {
         **os.environ,
         "NATS_URL": nats_server.url,
-        "DATABASE_URL": database_url,
+        "DATABASE_URL": service_url(database_url, "notifier"),
+        "NATS_CREDS": str(shared_clock_user("notifier")),
         "BAOCAO_CLOCK": "shared",
         "BAOCAO_CATALOG_DIR": str(catalog_dir),
         "BAOCAO_LOG_FORMAT": "json",
@@ -130,6 +134,8 @@ async def prepare(
         "NOTIFIER_SEND_TIMEOUT_SECONDS": "1.5",
         "NOTIFIER_SEND_CONCURRENCY": str(CONCURRENCY),
         "NOTIFIER_BATCH_SIZE": "40",
+        "NOTIFIER_WEBHOOK_ALLOW": "127.0.0.1/32",  # the receiver's address
+        "NOTIFIER_SECRETS_KEY": SECRETS_KEY,  # one key for both processes
     }
     return late, env
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from baocao.embedded import EmbeddedNats
+from baocao.nats_identities import ops_options
 from baocao.reminder_replay import replay_month
 from shared.clock import ScheduledClock
 from tests.integration.notifier.helpers import all_units, mark_submitted, notifier
@@ -36,7 +37,12 @@ async def test_five_accelerated_days_bring_each_reminder_then_the_digest(
     try:
         # Monday 14 Dec 2026 to Friday 18 Dec; the communes' deadline is Thursday 17 Dec.
         seen = await replay_month(
-            nats_server.url, date(2026, 12, 14), days=5, seconds_per_day=1.0, say=lines.append
+            nats_server.url,
+            ops_options(),
+            date(2026, 12, 14),
+            days=5,
+            seconds_per_day=1.0,
+            say=lines.append,
         )
     finally:
         await running.stop()

@@ -1,0 +1,57 @@
+"""What a caller may see and do, by the unit it acts for. Pure: no I/O.
+
+The hierarchy decides reach: Central sees everything; a province sees itself and its
+communes; a commune sees itself. Roles decide the kind of act within that reach. Every HTTP
+route of every service asks here, so the rule is written once.
+"""
+
+from __future__ import annotations
+
+from shared.identity.caller import CENTRAL, Caller, Grant, Role
+from shared.registry import Unit
+
+
+class Forbidden(Exception):
+    """The caller is known but this is not theirs: an HTTP 403 with ``reason``."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+def within_reach(caller: Caller, unit: Unit) -> bool:
+    """Central reaches every unit; a province itself and its communes; a unit itself."""
+    return caller.unit in (CENTRAL, unit.code) or (
+        unit.province is not None and caller.unit == unit.province
+    )
+
+
+def require_reach(caller: Caller, unit: Unit) -> None:
+    if not within_reach(caller, unit):
+        raise Forbidden("not_your_unit", f"{caller.unit} may not see or act for {unit.code}")
+
+
+def require_role(caller: Caller, *roles: Role) -> None:
+    if not caller.has(*roles):
+        names = " or ".join(r.value for r in roles)
+        raise Forbidden("role_required", f"this needs the role {names}")
+
+
+def require_national(caller: Caller) -> None:
+    """The table of every province's figures: Central, or a caller Central granted it."""
+    if not (caller.is_central or Grant.NATIONAL in caller.grants):
+        raise Forbidden(
+            "national_scope_required",
+            "the national table is for Central; ask for your own province instead",
+        )
+
+
+def require_submitter_for(caller: Caller, unit_code: str) -> None:
+    """Submitting (or a dry run) for ``unit_code``: the submitter role, and that exact unit."""
+    require_role(caller, Role.SUBMITTER)
+    if unit_code not in caller.units:
+        raise Forbidden(
+            "unit_mismatch",
+            f"this token submits for {', '.join(sorted(caller.units))}, not {unit_code}",
+        )
