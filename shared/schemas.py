@@ -64,6 +64,12 @@ class Receipt(BaseModel):
     submission_id: str
     received_at: datetime
     status: Literal["received"] = "received"
+    signed_at: datetime | None = Field(
+        default=None, description="The unit's signed_at, when the report carried a signature."
+    )
+    key_id: str | None = Field(
+        default=None, description="The unit's key the report says it was signed with."
+    )
 
 
 class Reason(BaseModel):

@@ -39,11 +39,12 @@ class IntakeService:
     publisher: SubmissionPublisher
     dry_runs: DryRunClient
 
-    async def submit(self, body: bytes, caller: Caller) -> StoredReceipt:
+    async def submit(self, body: bytes, caller: Caller) -> tuple[StoredReceipt, Submission]:
+        """The receipt (the first one, for a re-sent id) and the submission it acknowledges."""
         submission = self._readable(body, caller)
         previous = await self.receipts.get(submission.submission_id)
         if previous is not None:
-            return self._same_unit(previous, submission)
+            return self._same_unit(previous, submission), submission
         unit = self.registry.get(submission.unit)
         if unit is None or unit.province is None:
             raise Refused(400, "unknown_unit", f"no unit has code {submission.unit}")
@@ -73,7 +74,7 @@ class IntakeService:
             stream_seq=receipt.stream_seq,
             duplicate=stored.duplicate,
         )
-        return self._same_unit(receipt, submission)
+        return self._same_unit(receipt, submission), submission
 
     async def dry_run(self, body: bytes, caller: Caller) -> Verdict:
         """What the validator would decide about ``body`` now; nothing is stored or published."""

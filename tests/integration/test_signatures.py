@@ -82,8 +82,11 @@ async def test_a_signed_report_is_accepted_and_its_status_history_and_verify_nam
     key_id = await new_key(database_url, keys, HOAN_KIEM)
     body = signed(keys, submission(HOAN_KIEM))
 
-    status = await judged(system, body)
+    receipt = (await system.submit(body)).json()
+    status = await system.settled(body["submission_id"])
 
+    assert receipt["key_id"] == key_id
+    assert datetime.fromisoformat(receipt["signed_at"]) == datetime.fromisoformat(body["signed_at"])
     assert (status["status"], status["reasons"], status["warnings"]) == ("accepted", [], [])
     assert status["key_id"] == key_id
     assert datetime.fromisoformat(status["signed_at"]) == datetime.fromisoformat(body["signed_at"])

@@ -86,8 +86,14 @@ def routes(
             return JSONResponse(result.model_dump(mode="json"), status_code=200)
         # A retry is safe: the stream drops a re-sent id and the first receipt is kept.
         with _outage_is_unavailable():
-            receipt = await service_of().submit(body, caller)
-        return Receipt(submission_id=receipt.submission_id, received_at=receipt.received_at)
+            receipt, submission = await service_of().submit(body, caller)
+        # The receipt names the signature it acknowledges: the unit can keep both together.
+        return Receipt(
+            submission_id=receipt.submission_id,
+            received_at=receipt.received_at,
+            signed_at=submission.signed_at if submission.signature else None,
+            key_id=submission.signature.key_id if submission.signature else None,
+        )
 
     @router.get(
         "/v1/submissions/{submission_id}",
