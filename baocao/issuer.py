@@ -31,6 +31,7 @@ from shared.settings import CommonSettings
 # People sign in for a working session; systems hold a credential their operators rotate.
 PERSON_LIFETIME_SECONDS = 60 * 60
 SYSTEM_LIFETIME_SECONDS = 30 * 24 * 60 * 60
+CREATED = "baocao_created_ns"  # a private member of our own key files, not in the JWKS
 
 
 def default_roles(unit: str) -> frozenset[Role]:
@@ -97,7 +98,7 @@ class LocalIssuer:
         for path in sorted(self._keys_dir.glob("*.jwk.json")):
             document = json.loads(path.read_text(encoding="utf-8"))
             found.append(SigningKey(document["kid"], document))
-        return sorted(found, key=lambda key: (key.private.get("iat", 0), key.kid))
+        return sorted(found, key=lambda key: (key.private.get(CREATED, 0), key.kid))
 
     def ensure(self) -> SigningKey:
         """The current signing key, made on first use."""
@@ -108,7 +109,9 @@ class LocalIssuer:
         private = OKPAlgorithm.to_jwk(Ed25519PrivateKey.generate(), as_dict=True)
         created = int(time.time())
         kid = f"baocao-{datetime.fromtimestamp(created, UTC):%Y%m%d}-{secrets.token_hex(4)}"
-        private.update({"kid": kid, "alg": "EdDSA", "use": "sig", "iat": created})
+        # Nanoseconds: two keys made within one second (a rotation right after the first use)
+        # must still sort in the order they were made.
+        private.update({"kid": kid, "alg": "EdDSA", "use": "sig", CREATED: time.time_ns()})
         self._keys_dir.mkdir(parents=True, exist_ok=True)
         os.chmod(self.directory, 0o700)
         write_json_atomically(self._keys_dir / f"{kid}.jwk.json", private, mode=0o600)
@@ -127,7 +130,7 @@ class LocalIssuer:
 
     def _publish(self) -> None:
         public = [
-            {k: v for k, v in key.public.items() if k != "iat"} for key in self.signing_keys()
+            {k: v for k, v in key.public.items() if k != CREATED} for key in self.signing_keys()
         ]
         write_json_atomically(self.jwks_path, {"keys": public})
 

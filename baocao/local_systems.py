@@ -63,8 +63,10 @@ class LocalSystems:
         return connection, connection.jetstream(timeout=10)
 
     @property
-    def count(self) -> int:
-        return len(self._open)
+    def opened(self) -> tuple[int, int]:
+        """Systems that have connected: (province platforms, communes' own)."""
+        own = sum(1 for name in self._open if name.startswith("commune-"))
+        return len(self._open) - own, own
 
     async def close(self) -> None:
         for connection, _ in self._open.values():

@@ -193,6 +193,8 @@ class RoundResult:
     mismatches: list[str]
     receipts: int
     retries: int = 0
+    systems: tuple[int, int] = (0, 0)  # over NATS: province platforms, communes' own systems
+    signed: int = 0
 
     @property
     def oracle_holds(self) -> bool:
@@ -244,6 +246,8 @@ class RoundDriver:
         self._central = issuer.headers(CENTRAL, [Role.READER])
         self.identities = identities
         self.systems = LocalSystems(nats_url, identities)
+        self.systems_seen = (0, 0)
+        self.signed = 0  # submissions that went out signed (a unit without a key sends none)
         self.progress = progress
         self.retries = 0  # sends retried after a lost connection, a timeout or a 503
         # Each unit signs with its key beside the issuer's, once per submission: a retry or a
@@ -283,6 +287,7 @@ class RoundDriver:
                 national = response.json()
             rejected, notices = await self._tallies(js, period)
         finally:
+            self.systems_seen = self.systems.opened
             await self.systems.close()
             await connection.close()
         return RoundResult(
@@ -293,6 +298,8 @@ class RoundDriver:
             self._compare(plan, national),
             receipts,
             self.retries,
+            self.systems_seen,
+            self.signed,
         )
 
     async def _notifier_ticks(self) -> int:
@@ -347,9 +354,9 @@ class RoundDriver:
     def _signed(self, planned: Planned) -> bytes:
         submission_id = planned.body["submission_id"]
         if submission_id not in self._bodies:
-            self._bodies[submission_id] = _encode(
-                dict(self.keys.signed(planned.unit.code, planned.body))
-            )
+            body = dict(self.keys.signed(planned.unit.code, planned.body))
+            self.signed += "signature" in body
+            self._bodies[submission_id] = _encode(body)
         return self._bodies[submission_id]
 
     async def _send_one(self, planned: Planned, client: httpx.AsyncClient) -> None:
@@ -456,6 +463,9 @@ def summary(result: RoundResult) -> str:
         f"{plan.count('duplicate')} duplicates); receipts {result.receipts:,};"
         f" {result.retries:,} sends retried",
         f"  rejected: {', '.join(f'{k} {v}' for k, v in result.rejected.most_common()) or 'none'}",
+        f"  on NATS through {result.systems[0]} province platforms and {result.systems[1]}"
+        f" communes' own systems, each with its own credentials; {result.signed:,} reports"
+        " signed by their unit's key",
         f"  notices on NATS: {_audience(result.notices, 'unit'):,} reminders,"
         f" {_audience(result.notices, 'parent', 'commune'):,} province digests,"
         f" {_audience(result.notices, 'parent', 'province') + _audience(result.notices, 'central'):,}"

@@ -50,13 +50,7 @@ class Intake:
 
     def app(self) -> FastAPI:
         app = service_app("Baocao intake", self.runtime, self.start, self.stop)
-        app.include_router(
-            http.routes(
-                self._service,
-                self._status,
-                self.settings.max_body_bytes,
-            )
-        )
+        app.include_router(http.routes(self._service, self._status))
         app.include_router(catalog_routes.routes(self.catalog))
         http.add_error_handlers(app)
         return app

@@ -32,7 +32,6 @@ class Unavailable(Exception):
 def routes(
     service_of: Callable[[], IntakeService],
     status_of: Callable[[], StatusReader],
-    max_body_bytes: int,
 ) -> APIRouter:
     router = APIRouter()
 
@@ -72,7 +71,9 @@ def routes(
         )
         if content_type != "application/json":
             raise Refused(415, "unsupported_media_type", "send the report as application/json")
-        body = await _read_limited(request, max_body_bytes)
+        # Already bounded by INTAKE_MAX_BODY_BYTES, before the token was even checked
+        # (shared/identity/asgi.py).
+        body = await request.body()
         if dry_run:
             with _outage_is_unavailable():
                 verdict = await service_of().dry_run(body, caller)
@@ -133,18 +134,6 @@ def _outage_is_unavailable() -> Iterator[None]:
         if not is_transient(error):
             raise
         raise Unavailable(repr(error)) from error
-
-
-async def _read_limited(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise Refused(413, "body_too_large", f"the body is over {limit} bytes")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise Refused(413, "body_too_large", f"the body is over {limit} bytes")
-    return bytes(body)
 
 
 def add_error_handlers(app: FastAPI) -> None:
