@@ -81,14 +81,18 @@ class VerdictStore:
         if not keys:
             return {}
         ordered = list(keys)
+        # One index lookup per key (LATERAL ... LIMIT 1): joined as a set, the planner scanned
+        # a whole period's accepted reports and filtered on the unit, once the previous periods
+        # held thousands (docs/performance.md, issue 14).
         rows = await self._pool.fetch(
-            "SELECT DISTINCT ON (s.unit, s.report_type, s.period)"
-            " s.unit, s.report_type, s.period, s.verdict -> 'values' AS values"
-            " FROM submissions s JOIN unnest($1::text[], $2::text[], $3::text[])"
-            "   AS k(unit, report_type, period)"
-            " ON s.report_type = k.report_type AND s.period = k.period AND s.unit = k.unit"
-            " WHERE s.status = 'accepted'"
-            " ORDER BY s.unit, s.report_type, s.period, s.received_at DESC, s.stream_seq DESC",
+            "SELECT k.unit, k.report_type, k.period, latest.values"
+            " FROM unnest($1::text[], $2::text[], $3::text[]) AS k(unit, report_type, period)"
+            " CROSS JOIN LATERAL ("
+            "   SELECT s.verdict -> 'values' AS values FROM submissions s"
+            "   WHERE s.report_type = k.report_type AND s.period = k.period"
+            "     AND s.unit = k.unit AND s.status = 'accepted'"
+            "   ORDER BY s.received_at DESC, s.stream_seq DESC LIMIT 1"
+            " ) AS latest",
             [k[0] for k in ordered],
             [k[1] for k in ordered],
             [k[2] for k in ordered],
