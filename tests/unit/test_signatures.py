@@ -31,6 +31,7 @@ from shared.registry import Registry
 from shared.registry.seed import units_from_package
 from shared.schemas import Submission
 from shared.signing import NotCanonical, canonical_bytes, sign
+from tests.integration.system import kl226_values
 
 UNIT = "00070"
 OTHER = "00004"
@@ -305,20 +306,7 @@ def test_a_signed_body_with_such_a_number_is_refused_as_invalid() -> None:
 
 CATALOG = Catalog.load()
 UNITS = Registry(units_from_package())
-VALUES = {
-    "docs_issued": 80,
-    "docs_issued_prev_year": 100,
-    "conferences_total": 10,
-    "conferences_in_person": 3,
-    "conferences_online": 7,
-    "conferences_over_duration": 1,
-    "procedures_total": 200,
-    "procedures_online": 192,
-    "reports_total": 20,
-    "reports_over_network": 20,
-    "conference_budget_planned": 50.5,
-    "conference_budget_spent": 40.25,
-}
+VALUES = kl226_values()
 
 
 def incoming(data: bytes) -> IncomingSubmission:
