@@ -22,6 +22,7 @@ import nats
 from baocao.nats_identities import NatsIdentities, ops_options
 from baocao.nats_provisioning import provision, push_account
 from shared.nats_permissions import Unit
+from shared.settings import CommonSettings
 
 
 def add_commands(commands: Any) -> None:
@@ -44,7 +45,9 @@ def add_commands(commands: Any) -> None:
     revoke.set_defaults(run=run_revoke)
     provisioning = actions.add_parser("provision", help="create or update streams and consumers")
     provisioning.add_argument(
-        "--replicas", type=int, default=int(os.environ.get("BAOCAO_STREAM_REPLICAS", "1"))
+        "--replicas",
+        type=int,
+        help="servers each stream is kept on (default BAOCAO_STREAM_REPLICAS)",
     )
     provisioning.set_defaults(run=run_provision)
 
@@ -103,7 +106,8 @@ def run_provision(args: argparse.Namespace) -> int:
         url = os.environ.get("NATS_URL", "nats://127.0.0.1:4222")
         connection = await nats.connect(url, **ops_options())
         try:
-            await provision(connection.jetstream(), replicas=args.replicas)
+            replicas = args.replicas or CommonSettings().stream_replicas
+            await provision(connection.jetstream(), replicas=replicas)
         finally:
             await connection.close()
 

@@ -30,6 +30,7 @@ from shared.registry import Unit
 from shared.registry.seed import units_from_package
 from shared.registry.store import upsert_units
 from shared.roles import SERVICE_ROLES
+from shared.settings import CommonSettings
 
 
 @dataclass(frozen=True)
@@ -153,8 +154,9 @@ class Stack:
     def start_infrastructure(self) -> None:
         """Start nats-server and PostgreSQL unless NATS_URL / DATABASE_URL point elsewhere."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        key = self.issuer.ensure()
-        self.say(f"token issuer              {self.issuer.directory}   key {key.kid}")
+        issuer = self.issuer
+        key = issuer.ensure()
+        self.say(f"token issuer              {issuer.directory}   key {key.kid}")
         if "NATS_URL" not in self.env:
             self.nats = EmbeddedNats(
                 self.run_dir / "nats",
@@ -232,7 +234,7 @@ class Stack:
         try:
             await provision(
                 connection.jetstream(),
-                replicas=int(self.env.get("BAOCAO_STREAM_REPLICAS", 1)),
+                replicas=CommonSettings.model_validate(self.env).stream_replicas,
                 shared_clock=self.env.get("BAOCAO_CLOCK") == "shared",
             )
         finally:

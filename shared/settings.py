@@ -39,7 +39,7 @@ class CommonSettings(BaseSettings):
         le=5,
         alias="BAOCAO_STREAM_REPLICAS",
         description="Servers each JetStream stream is kept on: 1 for a single nats-server, 3 on"
-        " a production cluster.",
+        " a production cluster (applied by ops' `baocao nats provision`).",
     )
     environment: Literal["development", "production"] = Field(
         default="development",

@@ -171,6 +171,9 @@ async def probes(closed: Closed) -> AsyncIterator[dict[str, Probe]]:
         "commune": authority.unit_creds("commune", [COMMUNE]),
         "neighbour": authority.unit_creds("neighbour", [NEIGHBOUR]),
         "two units": authority.unit_creds("two units", [COMMUNE, ELSEWHERE]),
+        "platform 01": authority.user_creds(
+            "platform 01", partial(nats_permissions.province_platform, "01")
+        ),
         "intake": authority.user_creds("intake", nats_permissions.intake),
         "validator": authority.user_creds(
             "validator", partial(nats_permissions.validator, shared_clock=True)
@@ -362,6 +365,19 @@ async def test_a_system_for_two_units_submits_for_exactly_those(probes: dict[str
     assert await two.stored("reports.submitted.79.26734", subjects.REPORTS_STREAM)
     assert await two.refused_publish("reports.submitted.01.00007")
     assert await two.refused_publish("reports.submitted.79.26735")
+
+
+async def test_a_province_platform_submits_for_its_province_and_nothing_else(
+    probes: dict[str, Probe],
+) -> None:
+    platform = probes["platform 01"]
+    assert await platform.stored("reports.submitted.01.00004", subjects.REPORTS_STREAM)
+    assert await platform.stored("reports.submitted.01.01", subjects.REPORTS_STREAM)
+    assert await platform.refused_publish("reports.submitted.79.26734")
+    assert await platform.refused_publish("reports.accepted.01.00004")
+    assert await platform.refused_publish("baocao.validate.00004")
+    assert await platform.refused_subscription("notify.00004")
+    assert await platform.refused_publish(f"$JS.API.STREAM.PURGE.{subjects.REPORTS_STREAM}")
 
 
 # --- services ---------------------------------------------------------------------------------
