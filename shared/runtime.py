@@ -11,7 +11,7 @@ from typing import Any
 
 import asyncpg
 import uvicorn
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
 from faststream.nats import NatsBroker
 from nats.js import JetStreamContext
@@ -23,10 +23,10 @@ from shared.clock_sync import SharedClockFollower
 from shared.consuming import BatchConsumer
 from shared.db import create_pool, pending_migrations
 from shared.http_observability import TELEMETRY, RequestMetrics
-from shared.identity import Authentication, Forbidden, Unauthenticated, verifier_from
+from shared.identity import Authentication, verifier_from
 from shared.logging import configure_logging, get_logger
 from shared.messaging import connection_options
-from shared.schemas import Problem
+from shared.problems import add_problem_handlers
 from shared.settings import CommonSettings
 from shared.telemetry import configure_tracing
 
@@ -121,8 +121,11 @@ def service_app(
     runtime: Runtime,
     start: Callable[[], Awaitable[None]],
     stop: Callable[[], Awaitable[None]],
+    on_refusal: Callable[[str], None] | None = None,
 ) -> FastAPI:
-    """An HTTP app whose lifespan starts and stops the service, with /healthz and /readyz."""
+    """An HTTP app whose lifespan starts and stops the service, with /healthz and /readyz,
+    closed by default, answering every refusal as RFC 9457 problem details (``on_refusal``
+    counts them, if given)."""
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -139,22 +142,8 @@ def service_app(
     )
     app.add_middleware(RequestMetrics)
     add_health_routes(app, runtime)
-    add_identity_error_handlers(app)
+    add_problem_handlers(app, on_refusal)
     return app
-
-
-def add_identity_error_handlers(app: FastAPI) -> None:
-    """401 for "who are you?", 403 for "not yours", the same body in every service."""
-
-    @app.exception_handler(Unauthenticated)
-    async def unauthenticated(_: Request, error: Unauthenticated) -> JSONResponse:
-        problem = Problem(reason=error.reason, message=error.message)
-        return JSONResponse(problem.model_dump(), status_code=401)
-
-    @app.exception_handler(Forbidden)
-    async def forbidden(_: Request, error: Forbidden) -> JSONResponse:
-        problem = Problem(reason=error.reason, message=error.message)
-        return JSONResponse(problem.model_dump(), status_code=403)
 
 
 def add_health_routes(app: FastAPI, runtime: Runtime) -> None:

@@ -246,8 +246,14 @@ class NoticeDeadLettered(BaseModel):
 
 
 class Problem(BaseModel):
-    """An HTTP error body: a stable machine-readable ``reason`` and the details."""
+    """Every HTTP error body (RFC 9457 problem details, ``application/problem+json``): the RFC's
+    members, a stable machine-readable ``reason``, and per-field ``details``."""
 
+    type: str = Field("about:blank", description="urn:baocao:problem:<reason>")
+    title: str | None = None
+    status: int | None = None
+    detail: str | None = None
+    instance: str | None = Field(None, description="the path that was refused")
     reason: str
-    message: str
+    message: str = Field(description="the same text as detail, for clients before RFC 9457")
     details: list[dict[str, Any]] = []

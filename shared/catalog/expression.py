@@ -38,25 +38,28 @@ class Expression:
             tree = ast.parse(source, mode="eval").body
         except SyntaxError as error:
             raise InvalidExpression(f"cannot parse {source!r}: {error.msg}") from error
-        names: set[str] = set()
         for node in ast.walk(tree):
-            if isinstance(node, ast.Name):
-                names.add(node.id)
-            elif isinstance(node, ast.Constant):
-                if isinstance(node.value, bool) or not isinstance(node.value, int | float):
-                    raise InvalidExpression(f"only numbers are allowed in {source!r}")
-            elif isinstance(node, ast.BinOp):
-                if not isinstance(node.op, ast.Add | ast.Sub | ast.Mult | ast.Div):
-                    raise InvalidExpression(f"operator not allowed in {source!r}")
-            elif isinstance(node, ast.UnaryOp):
-                if not isinstance(node.op, ast.USub):
-                    raise InvalidExpression(f"operator not allowed in {source!r}")
-            elif not isinstance(node, ast.operator | ast.unaryop | ast.Load):
-                raise InvalidExpression(f"{type(node).__name__} not allowed in {source!r}")
+            _check_allowed(node, source)
+        names = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
         return cls(source, tree, frozenset(names))
 
     def evaluate(self, values: Mapping[str, Number | None]) -> Decimal | None:
         return _evaluate(self.tree, values)
+
+
+def _check_allowed(node: ast.AST, source: str) -> None:
+    """Names, numbers and + - * / only: a catalog rule must not run arbitrary Python."""
+    if isinstance(node, ast.Name | ast.operator | ast.unaryop | ast.Load):
+        allowed_operator = not isinstance(node, ast.operator | ast.unaryop) or isinstance(
+            node, ast.Add | ast.Sub | ast.Mult | ast.Div | ast.USub
+        )
+        if not allowed_operator:
+            raise InvalidExpression(f"operator not allowed in {source!r}")
+    elif isinstance(node, ast.Constant):
+        if isinstance(node.value, bool) or not isinstance(node.value, int | float):
+            raise InvalidExpression(f"only numbers are allowed in {source!r}")
+    elif not isinstance(node, ast.BinOp | ast.UnaryOp):
+        raise InvalidExpression(f"{type(node).__name__} not allowed in {source!r}")
 
 
 def _evaluate(node: ast.expr, values: Mapping[str, Number | None]) -> Decimal | None:

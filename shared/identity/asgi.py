@@ -7,7 +7,6 @@ read, and the body is then read up to a limit before any route parses it.
 
 from __future__ import annotations
 
-import json
 from typing import Final
 
 from starlette.requests import Request
@@ -16,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from shared import metrics
 from shared.identity.caller import Caller
 from shared.identity.verifier import TokenVerifier, Unauthenticated
+from shared.problems import MEDIA_TYPE, problem_bytes
 
 # Probes and scrapes stay open for the cluster (deploy keeps them off the Ingress); the API
 # documents describe the interface, not anyone's data.
@@ -93,9 +93,9 @@ def _replay(body: bytes, receive: Receive, first: Message | None = None) -> Rece
 async def _problem(
     send: Send, status: int, reason: str, message: str, *, bearer_error: bool = False
 ) -> None:
-    payload = json.dumps({"reason": reason, "message": message, "details": []}).encode()
+    payload = problem_bytes(status, reason, message)
     headers = [
-        (b"content-type", b"application/json"),
+        (b"content-type", MEDIA_TYPE.encode()),
         (b"content-length", str(len(payload)).encode()),
     ]
     if bearer_error:

@@ -8,16 +8,14 @@ route of every service asks here, so the rule is written once.
 from __future__ import annotations
 
 from shared.identity.caller import CENTRAL, Caller, Grant, Role
+from shared.refusals import Kind, Refusal
 from shared.registry import Unit
 
 
-class Forbidden(Exception):
-    """The caller is known but this is not theirs: an HTTP 403 with ``reason``."""
+class Forbidden(Refusal):
+    """The caller is known but this is not theirs (HTTP 403), with a machine-readable ``reason``."""
 
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.message = message
+    kind = Kind.FORBIDDEN
 
 
 def within_reach(caller: Caller, unit: Unit) -> bool:

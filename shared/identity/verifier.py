@@ -18,6 +18,7 @@ import jwt
 
 from shared.identity.caller import UNIT_CODE, Caller, Grant, Role
 from shared.identity.keys import KeySource, RevocationList
+from shared.refusals import Kind, Refusal
 
 REQUIRED_CLAIMS = ("iss", "sub", "aud", "exp", "iat", "jti")
 # Only asymmetric algorithms: a verifier never holds a key that could also sign, and naming
@@ -27,13 +28,10 @@ LEEWAY_SECONDS = 30
 CACHE_SIZE = 20_000
 
 
-class Unauthenticated(Exception):
-    """No usable token: an HTTP 401 with a machine-readable ``reason``."""
+class Unauthenticated(Refusal):
+    """No usable token (HTTP 401), with a machine-readable ``reason``."""
 
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.message = message
+    kind = Kind.UNAUTHENTICATED
 
 
 @dataclass(frozen=True)

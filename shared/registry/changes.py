@@ -61,32 +61,51 @@ def parse(text: str) -> dict[str, list[dict[str, Any]]]:
 
 def plan(registry: Registry, changes: dict[str, list[dict[str, Any]]]) -> Plan:
     """Check every change against ``registry`` (and the changes before it) and plan the writes."""
-    units: dict[str, Unit] = {}
-    summary: list[str] = []
-
-    def current(code: str) -> Unit | None:
-        return units.get(code) or registry.get(code)
-
+    planning = _Planning(registry)
     for entry in changes.get("open", []):
+        planning.open(entry)
+    for entry in changes.get("rename", []):
+        planning.rename(entry)
+    for entry in changes.get("close", []):
+        planning.close(entry)
+    return Plan(list(planning.units.values()), planning.summary)
+
+
+class _Planning:
+    """The units as the changes so far leave them: each change sees the ones before it."""
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        self.units: dict[str, Unit] = {}
+        self.summary: list[str] = []
+
+    def current(self, code: str) -> Unit | None:
+        return self.units.get(code) or self.registry.get(code)
+
+    def open(self, entry: dict[str, Any]) -> None:
         unit = _opened(entry)
-        if current(unit.code) is not None:
+        if self.current(unit.code) is not None:
             raise InvalidChange(f"open {unit.code}: the code exists; codes are never reused")
-        parent = current(unit.parent) if unit.parent else None
+        parent = self.current(unit.parent) if unit.parent else None
         if unit.level != Level.CENTRAL and parent is None:
             raise InvalidChange(f"open {unit.code}: no parent unit {unit.parent!r}")
-        units[unit.code] = unit
-        summary.append(f"open {unit.code} {unit.name} under {unit.parent} from {unit.valid_from}")
-    for entry in changes.get("rename", []):
+        self.units[unit.code] = unit
+        self.summary.append(
+            f"open {unit.code} {unit.name} under {unit.parent} from {unit.valid_from}"
+        )
+
+    def rename(self, entry: dict[str, Any]) -> None:
         code, name = _text(entry, "code"), _text(entry, "name")
-        renamed = current(code)
+        renamed = self.current(code)
         if renamed is None:
             raise InvalidChange(f"rename {code}: no such unit")
-        units[code] = replace(renamed, name=name)
-        summary.append(f"rename {code}: {renamed.name} -> {name}")
-    for entry in changes.get("close", []):
+        self.units[code] = replace(renamed, name=name)
+        self.summary.append(f"rename {code}: {renamed.name} -> {name}")
+
+    def close(self, entry: dict[str, Any]) -> None:
         code, on = _text(entry, "code"), _date(entry, "on")
         successor_code = entry.get("successor")
-        closing = current(code)
+        closing = self.current(code)
         if closing is None:
             raise InvalidChange(f"close {code}: no such unit")
         if closing.valid_to is not None:
@@ -94,17 +113,21 @@ def plan(registry: Registry, changes: dict[str, list[dict[str, Any]]]) -> Plan:
         if on <= closing.valid_from:
             raise InvalidChange(f"close {code}: {on} is not after it opened ({closing.valid_from})")
         if successor_code is not None:
-            successor = current(str(successor_code))
-            if successor is None or successor.code == code:
-                raise InvalidChange(f"close {code}: no successor unit {successor_code!r}")
-            if successor.level != closing.level:
-                raise InvalidChange(f"close {code}: successor {successor.code} is another level")
-        units[code] = replace(closing, valid_to=on, successor=successor_code)
-        summary.append(
+            self._check_successor(closing, str(successor_code))
+        self.units[code] = replace(closing, valid_to=on, successor=successor_code)
+        self.summary.append(
             f"close {code} {closing.name} on {on}"
             + (f", succeeded by {successor_code}" if successor_code else "")
         )
-    return Plan(list(units.values()), summary)
+
+    def _check_successor(self, closing: Unit, successor_code: str) -> None:
+        successor = self.current(successor_code)
+        if successor is None or successor.code == closing.code:
+            raise InvalidChange(f"close {closing.code}: no successor unit {successor_code!r}")
+        if successor.level != closing.level:
+            raise InvalidChange(
+                f"close {closing.code}: successor {successor.code} is another level"
+            )
 
 
 def from_package(registry: Registry, package: list[Unit]) -> tuple[Plan, list[Unit]]:

@@ -1,0 +1,124 @@
+"""One error body for every service: RFC 9457 problem details.
+
+Every refusal, whichever service and layer raised it, reaches the caller as
+``application/problem+json`` with the RFC's members (``type``, ``title``, ``status``,
+``detail``, ``instance``) and Baocao's extensions: ``reason`` (stable, machine-readable),
+``message`` (the same text as ``detail``, kept for clients written before RFC 9457) and
+``details`` (per-field reasons, in Vietnamese and English where a person reads them).
+
+This module is the only place that maps a :class:`~shared.refusals.Kind` to an HTTP status.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Any, Final
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from shared.refusals import Kind, Refusal
+
+MEDIA_TYPE: Final = "application/problem+json"
+TYPE_PREFIX: Final = "urn:baocao:problem:"
+
+STATUS: Final[dict[Kind, int]] = {
+    Kind.INVALID: 400,
+    Kind.UNAUTHENTICATED: 401,
+    Kind.FORBIDDEN: 403,
+    Kind.NOT_FOUND: 404,
+    Kind.CONFLICT: 409,
+    Kind.TOO_LARGE: 413,
+    Kind.UNAVAILABLE: 503,
+}
+
+TITLES: Final[dict[int, str]] = {
+    400: "Bad request",
+    401: "Not authenticated",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Content too large",
+    503: "Service unavailable",
+}
+
+# Starlette's own refusals (an unknown path, a wrong method) get a reason like every other.
+_HTTP_REASONS: Final[dict[int, str]] = {404: "not_found", 405: "method_not_allowed"}
+
+
+def problem(
+    status: int,
+    reason: str,
+    message: str,
+    *,
+    details: Sequence[dict[str, Any]] = (),
+    instance: str | None = None,
+) -> dict[str, Any]:
+    """The problem-details body for a refusal with ``reason``, answered with ``status``."""
+    body: dict[str, Any] = {
+        "type": TYPE_PREFIX + reason,
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": message,
+        "reason": reason,
+        "message": message,
+        "details": list(details),
+    }
+    if instance is not None:
+        body["instance"] = instance
+    return body
+
+
+def problem_bytes(status: int, reason: str, message: str) -> bytes:
+    """The same body as bytes, for ASGI middleware that answers before any route runs."""
+    return json.dumps(problem(status, reason, message), ensure_ascii=False).encode()
+
+
+def response_for(refusal: Refusal, instance: str | None = None) -> JSONResponse:
+    status = STATUS[refusal.kind]
+    headers = {"Retry-After": str(refusal.retry_after)} if refusal.retry_after else None
+    body = problem(
+        status, refusal.reason, refusal.message, details=refusal.details, instance=instance
+    )
+    return JSONResponse(body, status_code=status, headers=headers, media_type=MEDIA_TYPE)
+
+
+def add_problem_handlers(app: FastAPI, on_refusal: Callable[[str], None] | None = None) -> None:
+    """Answer every refusal, identity error, invalid request and unknown path as a problem.
+
+    ``on_refusal(reason)`` is called for each refusal, e.g. to count it in a service's metrics.
+    """
+
+    def refused(reason: str) -> None:
+        if on_refusal is not None:
+            on_refusal(reason)
+
+    @app.exception_handler(Refusal)
+    async def refusal(request: Request, error: Refusal) -> JSONResponse:
+        refused(error.reason)
+        return response_for(error, request.url.path)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        refused("invalid_request")
+        details = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in error.errors()]
+        body = problem(
+            400,
+            "invalid_request",
+            "the request is not valid",
+            details=details,
+            instance=request.url.path,
+        )
+        return JSONResponse(body, status_code=400, media_type=MEDIA_TYPE)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, error: HTTPException) -> JSONResponse:
+        reason = _HTTP_REASONS.get(error.status_code, f"http_{error.status_code}")
+        body = problem(error.status_code, reason, str(error.detail), instance=request.url.path)
+        return JSONResponse(
+            body, status_code=error.status_code, headers=error.headers, media_type=MEDIA_TYPE
+        )
