@@ -2,6 +2,7 @@
 
 `baocao up`, `make bench` and the fault-injection tests all run the system through this one
 class, so what the benchmarks measure and what the fault tests kill is what `make run` starts.
+Which services there are, and what each process is given, is :mod:`baocao.service_specs`.
 """
 
 from __future__ import annotations
@@ -13,57 +14,18 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import asyncpg
 import httpx
-import nats
 
-from baocao.embedded import EmbeddedNats, EmbeddedPostgres, free_port
+from baocao.embedded_nats import EmbeddedNats
+from baocao.embedded_postgres import EmbeddedPostgres
 from baocao.issuer import LocalIssuer
 from baocao.nats_identities import NatsIdentities, ops_options
-from baocao.nats_provisioning import provision
-from shared.db import migrate
+from baocao.processes import free_port
+from baocao.service_specs import PRIVATE_VARIABLES, SERVICE_BY_NAME, SERVICES, ServiceSpec
+from baocao.stack_preparation import migrate_and_seed, provision_as_ops
 from shared.registry import Unit
-from shared.registry.seed import units_from_package
-from shared.registry.store import upsert_units
-from shared.roles import SERVICE_ROLES
-from shared.settings import CommonSettings
-
-
-@dataclass(frozen=True)
-class ServiceSpec:
-    name: str
-    module: str
-    port_variable: str
-    default_port: int
-
-    @property
-    def database_variable(self) -> str:
-        """Where an operator gives this service's own database URL (its role's login); the
-        process itself always reads DATABASE_URL, which the stack sets from it."""
-        return f"{self.name.upper()}_DATABASE_URL"
-
-    @property
-    def role(self) -> str:
-        return SERVICE_ROLES[self.name]
-
-
-SERVICES = (
-    ServiceSpec("intake", "services.intake", "INTAKE_PORT", 8080),
-    ServiceSpec("aggregator", "services.aggregator", "AGGREGATOR_PORT", 8081),
-    ServiceSpec("validator", "services.validator", "VALIDATOR_PORT", 8082),
-    ServiceSpec("notifier", "services.notifier", "NOTIFIER_PORT", 8083),
-)
-SERVICE_BY_NAME = {spec.name: spec for spec in SERVICES}
-_DATABASE_VARIABLES = frozenset({"DATABASE_URL", *(spec.database_variable for spec in SERVICES)})
-# Logins a service process must not inherit: the owner's, other services', ops' NATS user.
-_PRIVATE_VARIABLES = _DATABASE_VARIABLES | {
-    "NATS_CREDS",
-    *(f"{spec.name.upper()}_NATS_CREDS" for spec in SERVICES),
-}
 
 
 def _quiet(_: str) -> None:
@@ -195,34 +157,15 @@ class Stack:
         """Apply migrations and seed the registry (and any synthetic units) before services load
         it, as the owner; then, on the embedded server, set the service roles' passwords (the
         roles exist once migrations have run)."""
-        applied = await migrate(self.database_url)
-        self.say(
-            f"migrations                {len(applied)} applied"
-            if applied
-            else "migrations                up to date"
+        dev_keys = self.postgres is not None or self.env.get("BAOCAO_DEV_UNIT_KEYS") == "1"
+        await migrate_and_seed(
+            self.database_url,
+            extra_units,
+            self.say,
+            unit_keys_beside=self.issuer if dev_keys else None,
         )
-        pool = await asyncpg.create_pool(self.database_url, min_size=1, max_size=2)
-        assert pool is not None
-        try:
-            units = units_from_package() + list(extra_units or [])
-            self.say(f"unit registry             seeding {len(units):,} units ...")
-            await upsert_units(pool, units)
-            if self.postgres is not None or self.env.get("BAOCAO_DEV_UNIT_KEYS") == "1":
-                await self._register_unit_keys(pool, [u.code for u in units])
-        finally:
-            await pool.close()
         if self.postgres is not None:
             await self.postgres.set_service_passwords()
-
-    async def _register_unit_keys(self, pool: asyncpg.Pool[Any], units: list[str]) -> None:
-        """Development only: a signing key for every unit, kept beside the token issuer's and
-        registered in one statement, so the tools sign what they send (docs/signatures.md).
-        Never on a database the stack did not start, unless BAOCAO_DEV_UNIT_KEYS=1."""
-        from baocao.unit_keys import UnitKeys
-
-        keys = UnitKeys.beside(self.issuer)
-        registered = await keys.register_all(pool, units)
-        self.say(f"unit signing keys         {registered:,} registered   {keys.directory}")
 
     async def prepare_nats(self) -> None:
         """As ops: the streams and the durable consumers the services bind to (a service's
@@ -230,15 +173,7 @@ class Stack:
         options = (
             self.nats_identities.options("ops") if self.nats is not None else ops_options(self.env)
         )
-        connection = await nats.connect(self.nats_url, **options)
-        try:
-            await provision(
-                connection.jetstream(),
-                replicas=CommonSettings.model_validate(self.env).stream_replicas,
-                shared_clock=self.env.get("BAOCAO_CLOCK") == "shared",
-            )
-        finally:
-            await connection.close()
+        await provision_as_ops(self.nats_url, options, self.env)
         self.say("NATS streams, consumers  provisioned (as ops)")
 
     def restart_nats(self, down_for: float = 1.0) -> None:
@@ -268,7 +203,7 @@ class Stack:
     def service_env(self, name: str) -> dict[str, str]:
         """The environment of ``name``'s process: DATABASE_URL is its own role's, and no other
         login (the owner's or another service's) is passed on."""
-        env = {k: v for k, v in self.env.items() if k not in _PRIVATE_VARIABLES}
+        env = {k: v for k, v in self.env.items() if k not in PRIVATE_VARIABLES}
         env["DATABASE_URL"] = self.service_database_url(name)
         creds = self.service_nats_creds(name)
         if creds:
@@ -329,3 +264,7 @@ class Stack:
 
     def all_running(self) -> bool:
         return all(p.poll() is None for p in self.children.values())
+
+
+# The service specs stay importable from here.
+__all__ = ["SERVICES", "SERVICE_BY_NAME", "ServiceSpec", "Stack"]

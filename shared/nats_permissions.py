@@ -23,17 +23,26 @@ No identity but ops may create, update, purge or delete a stream, or create a du
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from shared import subjects
-
-# Each identity's own inbox prefix. Not ``_INBOX.<key>``: anyone granted the default ``_INBOX.>``
-# would then read every identity's replies. The key is the user's public key, which a
-# connection proves it holds, so no one can take another's inbox by choosing a name.
-INBOX_PREFIX = "_INBOX_"
+from shared.nats_grants import (
+    CLOCK_KEY_SUBJECT,
+    CLOCK_STREAM,
+    INBOX_PREFIX,
+    NOTHING,
+    Permissions,
+    Responses,
+    Rules,
+    Unit,
+    inbox_prefix,
+    inbox_prefix_of_creds,
+    message_get,
+    ordered_consumers,
+    own_inbox,
+    service_grant,
+    single_token,
+)
 
 # Durable consumers that ops provisions and the services bind to. The services keep their own
 # copies (services/*/entrypoints); tests/unit/test_nats_permissions.py holds the two together.
@@ -48,69 +57,10 @@ DRY_RUN_PREFIX = subjects.DRY_RUN
 # How long a validator may answer a dry run it received: well past intake's 5 s timeout.
 DRY_RUN_ANSWER_SECONDS = 30.0
 
-CLOCK_STREAM = f"KV_{subjects.CLOCK_BUCKET}"
-CLOCK_KEY_SUBJECT = f"$KV.{subjects.CLOCK_BUCKET}.schedule"
-
 
 def dry_run(unit: str) -> str:
     """Where a dry run of ``unit``'s report is asked (``baocao.validate.<unit>``)."""
-    return subjects.dry_run(_token(unit))
-
-
-@dataclass(frozen=True, order=True)
-class Unit:
-    """A reporting unit as its subjects name it: province code (2 digits) and unit code (5
-    digits for a commune, the province's own code for a province)."""
-
-    province: str
-    code: str
-
-    def __post_init__(self) -> None:
-        _token(self.province)
-        _token(self.code)
-
-
-@dataclass(frozen=True)
-class Rules:
-    """Subjects allowed, then subjects denied among them. Both empty would mean *everything*
-    to NATS, so :data:`NOTHING` says nothing explicitly."""
-
-    allow: tuple[str, ...] = ()
-    deny: tuple[str, ...] = ()
-
-
-NOTHING = Rules(deny=(">",))
-
-
-@dataclass(frozen=True)
-class Responses:
-    """Replies a user may send to requests it received, whatever their reply subject."""
-
-    max_messages: int
-    ttl_seconds: float
-
-
-@dataclass(frozen=True)
-class Permissions:
-    publish: Rules = NOTHING
-    subscribe: Rules = NOTHING
-    responses: Responses | None = None
-
-
-def inbox_prefix(user_public_key: str) -> str:
-    """The inbox prefix a user must connect with: ``nats.connect(inbox_prefix=...)``."""
-    return f"{INBOX_PREFIX}{_token(user_public_key)}"
-
-
-def inbox_prefix_of_creds(creds: str) -> str:
-    """The inbox prefix for the user whose ``.creds`` file text this is (its JWT's subject)."""
-    lines = creds.splitlines()
-    for index, line in enumerate(lines[:-1]):
-        if "BEGIN NATS USER JWT" in line:
-            payload = lines[index + 1].strip().split(".")[1]
-            claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-            return inbox_prefix(str(claims["sub"]))
-    raise ValueError("no user JWT in these credentials")
+    return subjects.dry_run(single_token(unit))
 
 
 def unit_system(units: Iterable[Unit], inbox: str) -> Permissions:
@@ -126,7 +76,7 @@ def unit_system(units: Iterable[Unit], inbox: str) -> Permissions:
                 *sorted({dry_run(u.code) for u in own}),
             )
         ),
-        subscribe=Rules(allow=(*sorted({subjects.notify(u.code) for u in own}), _own(inbox))),
+        subscribe=Rules(allow=(*sorted({subjects.notify(u.code) for u in own}), own_inbox(inbox))),
     )
 
 
@@ -166,20 +116,20 @@ def province_platform(province: str, inbox: str) -> Permissions:
     units overflows the server's 4 KB limit on a CONNECT line. It hears no notices (those go
     to each unit's own subject) and asks no dry runs (they name units one by one)."""
     return Permissions(
-        publish=Rules(allow=(f"{subjects.SUBMITTED}.{_token(province)}.*",)),
-        subscribe=Rules(allow=(_own(inbox),)),
+        publish=Rules(allow=(f"{subjects.SUBMITTED}.{single_token(province)}.*",)),
+        subscribe=Rules(allow=(own_inbox(inbox),)),
     )
 
 
 def intake(inbox: str, *, shared_clock: bool = False) -> Permissions:
     """Submissions received over HTTP, for any unit; reads back when each was stored; asks
     dry runs for any unit."""
-    return _service(
+    return service_grant(
         inbox,
         durables=(),
         publishes=(
             f"{subjects.SUBMITTED}.>",
-            _msg_get(subjects.REPORTS_STREAM),
+            message_get(subjects.REPORTS_STREAM),
             f"{DRY_RUN_PREFIX}.*",
         ),
         shared_clock=shared_clock,
@@ -188,7 +138,7 @@ def intake(inbox: str, *, shared_clock: bool = False) -> Permissions:
 
 def validator(inbox: str, *, shared_clock: bool = False) -> Permissions:
     """The only publisher of verdicts; answers dry runs (as a queue group)."""
-    return _service(
+    return service_grant(
         inbox,
         durables=((subjects.REPORTS_STREAM, VALIDATOR_DURABLE),),
         publishes=(
@@ -197,7 +147,7 @@ def validator(inbox: str, *, shared_clock: bool = False) -> Permissions:
             subjects.dead_letter(VALIDATOR_DURABLE),
         ),
         subscribes=(f"{DRY_RUN_PREFIX}.*",),
-        # Its acks are granted by subject (_bound), so the server tracks reply permissions
+        # Its acks are granted by subject (bound_consumer), so the server tracks reply permissions
         # only for the dry runs it receives, not for every message it pulls.
         responses=Responses(max_messages=1, ttl_seconds=DRY_RUN_ANSWER_SECONDS),
         shared_clock=shared_clock,
@@ -207,7 +157,7 @@ def validator(inbox: str, *, shared_clock: bool = False) -> Permissions:
 def aggregator(inbox: str, *, shared_clock: bool = False) -> Permissions:
     """The only publisher of the live feed; one ephemeral ordered consumer on ROLLUPS per SSE
     client, which it deletes when the client goes."""
-    return _service(
+    return service_grant(
         inbox,
         durables=((subjects.REPORTS_STREAM, AGGREGATOR_DURABLE),),
         publishes=(
@@ -215,9 +165,9 @@ def aggregator(inbox: str, *, shared_clock: bool = False) -> Permissions:
             subjects.dead_letter(AGGREGATOR_DURABLE),
             # The feed publisher reads each subject's last update; a feed resumes after a
             # sequence only if the stream still holds it.
-            _msg_get(subjects.ROLLUPS_STREAM),
+            message_get(subjects.ROLLUPS_STREAM),
             f"$JS.API.STREAM.INFO.{subjects.ROLLUPS_STREAM}",
-            *_ordered_consumers(subjects.ROLLUPS_STREAM),
+            *ordered_consumers(subjects.ROLLUPS_STREAM),
             f"$JS.API.CONSUMER.INFO.{subjects.ROLLUPS_STREAM}.*",
             f"$JS.API.CONSUMER.DELETE.{subjects.ROLLUPS_STREAM}.*",
         ),
@@ -227,7 +177,7 @@ def aggregator(inbox: str, *, shared_clock: bool = False) -> Permissions:
 
 def notifier(inbox: str, *, shared_clock: bool = False) -> Permissions:
     """The only publisher of notices (``notify.<unit>``, and ``notify.deadletter.<unit>``)."""
-    return _service(
+    return service_grant(
         inbox,
         durables=(
             (subjects.REPORTS_STREAM, NOTIFIER_ACCEPTED_DURABLE),
@@ -247,7 +197,7 @@ def province_reader(province: str, inbox: str | None = None) -> Permissions:
     as it is published. Reading the stream's history would need consumer creation, which
     cannot be limited to a filter without also allowing deliver subjects anywhere (see the
     module docstring); the latest figures are on the aggregator's read API and SSE feed."""
-    return _reader(subjects.rollups_updated("*", "*", _token(province)), inbox)
+    return _reader(subjects.rollups_updated("*", "*", single_token(province)), inbox)
 
 
 def central_reader(inbox: str | None = None) -> Permissions:
@@ -266,79 +216,47 @@ def claims_publisher(inbox: str) -> Permissions:
     """A system-account user that pushes updated account JWTs (revocations) to the servers."""
     return Permissions(
         publish=Rules(allow=("$SYS.REQ.CLAIMS.UPDATE", "$SYS.REQ.ACCOUNT.*.CLAIMS.UPDATE")),
-        subscribe=Rules(allow=(_own(inbox),)),
-    )
-
-
-def _service(
-    inbox: str,
-    *,
-    durables: tuple[tuple[str, str], ...],
-    publishes: tuple[str, ...],
-    subscribes: tuple[str, ...] = (),
-    responses: Responses | None = None,
-    shared_clock: bool,
-) -> Permissions:
-    streams = sorted({stream for stream, _ in durables})
-    return Permissions(
-        publish=Rules(
-            allow=(
-                *publishes,
-                *(api for stream, durable in durables for api in _bound(stream, durable)),
-                *(_msg_get(stream) for stream in streams),
-                *(_clock_follower() if shared_clock else ()),
-            )
-        ),
-        subscribe=Rules(allow=(*subscribes, _own(inbox))),
-        responses=responses,
-    )
-
-
-def _bound(stream: str, durable: str) -> tuple[str, ...]:
-    """What a pull consumer bound to a provisioned durable sends: never a create."""
-    return (
-        f"$JS.API.CONSUMER.INFO.{stream}.{durable}",
-        f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{durable}",
-        f"$JS.ACK.{stream}.{durable}.>",
-    )
-
-
-def _ordered_consumers(stream: str) -> tuple[str, ...]:
-    # Five tokens exactly: the legacy ephemeral endpoint. The newer
-    # $JS.API.CONSUMER.CREATE.<stream>.<name>[.<filter>] also creates durables.
-    return (f"$JS.API.CONSUMER.CREATE.{stream}", f"$JS.FC.{stream}.>")
-
-
-def _clock_follower() -> tuple[str, ...]:
-    """Reading and watching the shared clock bucket (tests and the simulated round only): bind
-    to it (``js.key_value``, not ``create_key_value``), read the schedule (direct get where the
-    bucket allows it), watch the key."""
-    return (
-        f"$JS.API.STREAM.INFO.{CLOCK_STREAM}",
-        f"$JS.API.DIRECT.GET.{CLOCK_STREAM}.{CLOCK_KEY_SUBJECT}",
-        _msg_get(CLOCK_STREAM),
-        *_ordered_consumers(CLOCK_STREAM),
-        # The watcher asks its consumer how much is pending before the first update.
-        f"$JS.API.CONSUMER.INFO.{CLOCK_STREAM}.*",
+        subscribe=Rules(allow=(own_inbox(inbox),)),
     )
 
 
 def _reader(subject: str, inbox: str | None) -> Permissions:
-    allowed = (subject,) if inbox is None else (subject, _own(inbox))
+    allowed = (subject,) if inbox is None else (subject, own_inbox(inbox))
     return Permissions(subscribe=Rules(allow=allowed))
 
 
-def _msg_get(stream: str) -> str:
-    return f"$JS.API.STREAM.MSG.GET.{stream}"
-
-
-def _own(inbox: str) -> str:
-    return f"{_token(inbox)}.>"
-
-
-def _token(value: str) -> str:
-    """``value``, refused unless it is one subject token: a code like ``01.*`` or ``>`` would
-    widen a grant to other units."""
-    if not value or any(c in value for c in ".*> \t\r\n") or not value.isprintable():
-        raise ValueError(f"not a single subject token: {value!r}")
-    return value
+# Besides its own grants, the module keeps the shapes of a grant and the inbox helpers
+# (shared.nats_grants) importable from here, where the rest of the code finds them.
+__all__ = [
+    "AGGREGATOR_DURABLE",
+    "CLOCK_KEY_SUBJECT",
+    "CLOCK_STREAM",
+    "DRY_RUN_ANSWER_SECONDS",
+    "DRY_RUN_PREFIX",
+    "INBOX_PREFIX",
+    "NOTHING",
+    "NOTIFIER_ACCEPTED_DURABLE",
+    "NOTIFIER_REJECTED_DURABLE",
+    "SUBMITS_TAG",
+    "UNIT_TAG",
+    "UNIT_TEMPLATE",
+    "VALIDATOR_DURABLE",
+    "Permissions",
+    "Responses",
+    "Rules",
+    "Unit",
+    "aggregator",
+    "central_reader",
+    "claims_publisher",
+    "dry_run",
+    "inbox_prefix",
+    "inbox_prefix_of_creds",
+    "intake",
+    "notifier",
+    "ops",
+    "province_platform",
+    "province_reader",
+    "unit_system",
+    "unit_tags",
+    "validator",
+]
