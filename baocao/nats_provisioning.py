@@ -2,8 +2,9 @@
 
 Services may not create streams or durable consumers (shared/nats_permissions.py): an ops
 connection creates or updates the streams of :func:`shared.subjects.stream_configs` and the
-durable consumers the services bind to, with the same configs the services used to create
-themselves (tests/unit/test_nats_permissions.py compares them with ``BatchConsumer.config``).
+durable consumers the services' FastStream subscribers bind to, configured by the one rule
+both read (``shared.consuming.consumer_config``; tests/unit/test_subscribers_contract.py compares
+each subscriber's declared config with what is provisioned here).
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from datetime import UTC, datetime, timedelta
 import nats
 from nats.aio.client import RawCredentials
 from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, KeyValueConfig
+from nats.js.api import ConsumerConfig, DeliverPolicy, KeyValueConfig
 from nats.js.errors import BadRequestError, NotFoundError
 
 from baocao.nats_authority import NatsAuthority
-from shared import consuming, nats_permissions, subjects
+from shared import nats_permissions, subjects
+from shared.consuming import consumer_config
 from shared.subjects import REPORTS_STREAM, stream_configs
 
 DEFAULT_BATCH_SIZE = 256  # each service's *_BATCH_SIZE default
@@ -55,16 +57,8 @@ DURABLES = (
 
 
 def durable_config(durable: Durable, batch_size: int = DEFAULT_BATCH_SIZE) -> ConsumerConfig:
-    """The consumer :class:`shared.consuming.BatchConsumer` pulls from, as it would create it."""
-    return ConsumerConfig(
-        durable_name=durable.name,
-        ack_policy=AckPolicy.EXPLICIT,
-        deliver_policy=durable.deliver_policy,
-        ack_wait=consuming.ACK_WAIT_SECONDS,
-        max_deliver=consuming.MAX_DELIVER,
-        max_ack_pending=batch_size * 8,
-        filter_subject=durable.filter_subject,
-    )
+    """The durable as its service's subscriber declares it (``shared.consuming.consumer_config``)."""
+    return consumer_config(durable.name, durable.filter_subject, batch_size, durable.deliver_policy)
 
 
 async def provision(

@@ -13,10 +13,10 @@ from baocao.nats_identities import ops_options
 from services.aggregator.adapters import accepted_sources
 from services.aggregator.adapters.feed_publisher import FeedPublisher
 from services.aggregator.adapters.rollup_store import RollupStore
+from services.aggregator.bootstrap import feed_summaries_of
 from services.aggregator.rebuild import Rebuilt, rebuild
 from services.aggregator.service import AggregationService
 from services.aggregator.settings import AggregatorSettings
-from services.aggregator.views import RollupViews
 from shared.clock import SystemClock
 from shared.db import create_pool
 from shared.periods import Period
@@ -92,8 +92,7 @@ async def run(
         done = await rebuild(service, verdicts, say=say)
         # The live feed follows: a rollup the rebuild changed is published like any change
         # (the publisher skips what its subject already shows, so an equal rebuild sends nothing).
-        views = RollupViews(catalog, registry, store)
-        feed = FeedPublisher(lambda: js, views.summaries, SystemClock())
+        feed = FeedPublisher(lambda: js, feed_summaries_of(catalog, registry, store), SystemClock())
         try:
             for item in done:
                 day = Period.parse(item.period).cutoff_end

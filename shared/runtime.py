@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ from shared import metrics, production
 from shared.catalog import DEFAULT_DIRECTORY, Catalog
 from shared.clock import Clock, ScheduledClock, SystemClock
 from shared.clock_sync import SharedClockFollower
-from shared.consuming import BatchConsumer
+from shared.consuming import BatchSubscriber
 from shared.db import create_pool, pending_migrations
 from shared.http_observability import TELEMETRY, RequestMetrics
 from shared.identity import Authentication, verifier_from
@@ -35,7 +36,14 @@ def make_broker(settings: CommonSettings) -> NatsBroker:
     # The first thing every service builds: BAOCAO_ENV=production refuses here, before any
     # credential is read, development keys, placeholders and plaintext links.
     production.check(settings)
-    return NatsBroker(settings.nats_url, **connection_options(settings))
+    # FastStream's own lines go through our JSON logging; its per-batch "Received/Processed"
+    # lines are DEBUG, so they do not drown a service's log at the rate a deadline brings.
+    return NatsBroker(
+        settings.nats_url,
+        logger=get_logger("faststream"),
+        log_level=logging.DEBUG,
+        **connection_options(settings),
+    )
 
 
 def load_catalog(settings: CommonSettings) -> Catalog:
@@ -51,7 +59,7 @@ class Runtime:
     clock: Clock = field(default_factory=SystemClock)
     pool: asyncpg.Pool[Any] | None = None
     # The service's consumers, once started: /healthz fails if one's fetch loop has died.
-    consumers: list[BatchConsumer] = field(default_factory=list)
+    consumers: list[BatchSubscriber] = field(default_factory=list)
     _follower: SharedClockFollower | None = None
 
     @property
@@ -150,7 +158,7 @@ def add_health_routes(app: FastAPI, runtime: Runtime) -> None:
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:
         # A consumer's fetch loop never ends on its own; if one has, only a restart helps.
-        stopped = [c.durable for c in runtime.consumers if not c.running]
+        stopped = [c.durable for c in runtime.consumers if not c.alive]
         if stopped:
             return JSONResponse({"status": "consumer stopped", "consumers": stopped}, 503)
         return JSONResponse({"status": "ok"})

@@ -6,25 +6,13 @@ import asyncio
 import functools
 from collections.abc import Awaitable, Callable, Collection, Sequence
 
-from services.aggregator.adapters.rollup_store import (
-    Change,
-    RollupKey,
-    RollupStore,
-    StoredReport,
-    StoredRollup,
-)
 from services.aggregator.domain.completeness import NATION, CompletenessFigure, DeadlineFigure
-from services.aggregator.domain.latest import latest_per_report
+from services.aggregator.domain.latest import Change, StoredReport, latest_per_report
 from services.aggregator.domain.partitions import split_by_province
-from services.aggregator.domain.rollup import (
-    CannotTakeBack,
-    Rollup,
-    UnitReport,
-    parse_values,
-    replace_report,
-    roll_up,
-)
-from shared.catalog import Catalog, ReportType
+from services.aggregator.domain.rollup import Rollup, replace_report, roll_up, unit_report
+from services.aggregator.domain.tally import CannotTakeBack
+from services.aggregator.usecases.ports import RollupKey, RollupStore, StoredRollup
+from shared.catalog import Catalog
 from shared.clock import Clock
 from shared.logging import get_logger
 from shared.periods import Period
@@ -152,7 +140,3 @@ class AggregationService:
                 province, report_type.submitting_levels(), Period.parse(period).cutoff_end
             )
         )
-
-
-def unit_report(report_type: ReportType, report: StoredReport) -> UnitReport:
-    return UnitReport(report.unit, report.timeliness, parse_values(report_type, report.values))

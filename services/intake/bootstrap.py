@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from services.intake import metrics
 from services.intake.adapters.dry_runs import DryRunClient
 from services.intake.adapters.publisher import SubmissionPublisher
 from services.intake.adapters.receipts import ReceiptStore
@@ -24,7 +25,6 @@ class Intake:
             self.runtime.clock = clock
         self.catalog = load_catalog(settings)
         self.service: IntakeService | None = None
-        self.status: StatusReader | None = None
 
     async def start(self) -> None:
         await self.runtime.open()
@@ -34,8 +34,8 @@ class Intake:
             receipts=ReceiptStore(self.runtime.db),
             publisher=SubmissionPublisher(self.runtime.js),
             dry_runs=DryRunClient(self.runtime.broker.connection),
+            statuses=StatusReader(self.runtime.db),
         )
-        self.status = StatusReader(self.runtime.db)
 
     async def stop(self) -> None:
         await self.runtime.close()
@@ -44,13 +44,14 @@ class Intake:
         assert self.service is not None, "intake has not started"
         return self.service
 
-    def _status(self) -> StatusReader:
-        assert self.status is not None, "intake has not started"
-        return self.status
-
     def app(self) -> FastAPI:
-        app = service_app("Baocao intake", self.runtime, self.start, self.stop)
-        app.include_router(http.routes(self._service, self._status))
+        app = service_app(
+            "Baocao intake",
+            self.runtime,
+            self.start,
+            self.stop,
+            on_refusal=metrics.count_refusal,
+        )
+        app.include_router(http.routes(self._service))
         app.include_router(catalog_routes.routes(self.catalog))
-        http.add_error_handlers(app)
         return app

@@ -1,60 +1,87 @@
-"""The intake use case: from an authenticated body to a receipt."""
+"""The intake use case: from an authenticated body to a receipt, a dry-run verdict, or where a
+submission stands.
+
+Refusals are services/intake/domain/refusals.py's (a kind and a reason, no HTTP status); a
+database, stream or validator out of reach is the refusal Unavailable, so the caller knows the
+same request may simply be sent again.
+"""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-from services.intake.adapters.dry_runs import DryRunClient
-from services.intake.adapters.publisher import SubmissionPublisher
-from services.intake.adapters.receipts import ReceiptStore
 from services.intake.domain.receipt import StoredReceipt
+from services.intake.domain.refusals import (
+    NotASubmission,
+    NotFound,
+    SubmissionIdTaken,
+    Unavailable,
+)
+from services.intake.ports import (
+    DryRunJudge,
+    ReceiptRecords,
+    StatusRecords,
+    SubmissionStream,
+    ValidatorUnavailable,
+)
 from shared.clock import Clock
+from shared.consuming import is_transient
 from shared.decoding import decode_submission
-from shared.identity import Caller, require_submitter_for
+from shared.identity import Caller, require_reach, require_submitter_for
 from shared.logging import get_logger
+from shared.refusals import Refusal
 from shared.registry import Registry
-from shared.schemas import Reason, Submission, Verdict
+from shared.schemas import Submission, SubmissionStatus, Verdict
 
 log = get_logger(__name__)
-
-
-class Refused(Exception):
-    """A request intake answers with a 4xx and a machine-readable reason."""
-
-    def __init__(
-        self, status: int, reason: str, message: str, details: list[Reason] | None = None
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.reason = reason
-        self.message = message
-        self.details = details or []
 
 
 @dataclass
 class IntakeService:
     registry: Registry
     clock: Clock
-    receipts: ReceiptStore
-    publisher: SubmissionPublisher
-    dry_runs: DryRunClient
+    receipts: ReceiptRecords
+    publisher: SubmissionStream
+    dry_runs: DryRunJudge
+    statuses: StatusRecords
 
     async def submit(self, body: bytes, caller: Caller) -> tuple[StoredReceipt, Submission]:
-        """The receipt (the first one, for a re-sent id) and the submission it acknowledges."""
+        """The receipt (the first one, for a re-sent id) and the submission it acknowledges.
+
+        A retry is safe: the stream drops a re-sent id and the first receipt is kept."""
         submission = self._readable(body, caller)
+        with _outage_is_unavailable():
+            return await self._received(submission, body), submission
+
+    async def dry_run(self, body: bytes, caller: Caller) -> Verdict:
+        """What the validator would decide about ``body`` now; nothing is stored or published."""
+        submission = self._readable(body, caller)
+        with _outage_is_unavailable():
+            return await self.dry_runs.judge(body, submission.unit)
+
+    async def status(self, submission_id: str, caller: Caller) -> SubmissionStatus:
+        """Where a submission stands, for its unit, its province or Central; to anyone else it
+        is as unknown as one never sent."""
+        with _outage_is_unavailable():
+            found = await self.statuses.status(submission_id)
+        unit = self.registry.get(found.unit) if found is not None else None
+        if found is None or unit is None:
+            raise NotFound("unknown_submission", f"no submission {submission_id!r}")
+        require_reach(caller, unit)
+        return found
+
+    async def _received(self, submission: Submission, body: bytes) -> StoredReceipt:
         previous = await self.receipts.get(submission.submission_id)
         if previous is not None:
-            return self._same_unit(previous, submission), submission
+            return _same_unit(previous, submission)
         unit = self.registry.get(submission.unit)
         if unit is None or unit.province is None:
-            raise Refused(400, "unknown_unit", f"no unit has code {submission.unit}")
+            raise NotASubmission("unknown_unit", f"no unit has code {submission.unit}")
         stored = await self.publisher.publish(submission, body, unit.province)
         if stored.unit != submission.unit:
-            raise Refused(
-                409,
-                "submission_id_taken",
-                "another unit already used this submission_id; generate a new one",
-            )
+            raise SubmissionIdTaken()
         receipt = await self.receipts.save(
             StoredReceipt(
                 submission.submission_id,
@@ -74,28 +101,34 @@ class IntakeService:
             stream_seq=receipt.stream_seq,
             duplicate=stored.duplicate,
         )
-        return self._same_unit(receipt, submission), submission
-
-    async def dry_run(self, body: bytes, caller: Caller) -> Verdict:
-        """What the validator would decide about ``body`` now; nothing is stored or published."""
-        submission = self._readable(body, caller)
-        return await self.dry_runs.judge(body, submission.unit)
+        return _same_unit(receipt, submission)
 
     @staticmethod
     def _readable(body: bytes, caller: Caller) -> Submission:
         decoded = decode_submission(body)
         if isinstance(decoded, list):
-            reason = decoded[0].code
-            raise Refused(400, reason, "the body is not a valid submission", decoded)
+            raise NotASubmission(decoded[0].code, "the body is not a valid submission", decoded)
         require_submitter_for(caller, decoded.unit)
         return decoded
 
-    @staticmethod
-    def _same_unit(receipt: StoredReceipt, submission: Submission) -> StoredReceipt:
-        if receipt.unit != submission.unit:
-            raise Refused(
-                409,
-                "submission_id_taken",
-                "another unit already used this submission_id; generate a new one",
-            )
-        return receipt
+
+def _same_unit(receipt: StoredReceipt, submission: Submission) -> StoredReceipt:
+    if receipt.unit != submission.unit:
+        raise SubmissionIdTaken()
+    return receipt
+
+
+@contextlib.contextmanager
+def _outage_is_unavailable() -> Iterator[None]:
+    """PostgreSQL or NATS down or restarting, or no validator answering: Unavailable, not an
+    unexplained failure."""
+    try:
+        yield
+    except Refusal:
+        raise
+    except ValidatorUnavailable as error:
+        raise Unavailable(str(error)) from error
+    except Exception as error:
+        if not is_transient(error):
+            raise
+        raise Unavailable(repr(error)) from error

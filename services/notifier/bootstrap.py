@@ -1,4 +1,5 @@
-"""Wires the notifier: policy, outbox, contacts, channels, its loop and its HTTP API."""
+"""Wires the notifier: its stores and channels, its use cases (reminders, rejection notices,
+delivery, contacts), its loop and its HTTP API."""
 
 from __future__ import annotations
 
@@ -10,22 +11,27 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
+from services.notifier.adapters.accepted_reports import PostgresAcceptedReports
 from services.notifier.adapters.channels import (
     EmailChannel,
     NatsChannel,
     SmtpConfig,
     WebhookChannel,
 )
-from services.notifier.adapters.contacts import ContactStore, SecretCipher
-from services.notifier.adapters.outbox import Outbox
+from services.notifier.adapters.contacts import PostgresContactStore, SecretCipher
+from services.notifier.adapters.notice_history import PostgresNoticeHistory
+from services.notifier.adapters.outbox import PostgresOutbox
 from services.notifier.adapters.secrets_key import load_keys
-from services.notifier.domain.delivery import QuietHours
+from services.notifier.domain.delivery import DeliveryPolicy, QuietHours
 from services.notifier.entrypoints import consumers, http
 from services.notifier.entrypoints.ticker import Ticker
-from services.notifier.service import DeliveryPolicy, NotificationService
+from services.notifier.service import NotificationService
 from services.notifier.settings import NotifierSettings
+from services.notifier.usecases.contacts import Contacts
+from services.notifier.usecases.delivery import Delivery
+from services.notifier.usecases.rejection_notices import RejectionNotices
+from services.notifier.usecases.reminders import ReminderPolicy, Reminders
 from shared.clock import Clock
-from shared.consuming import BatchConsumer
 from shared.logging import get_logger
 from shared.registry import Registry
 from shared.registry.store import load_registry
@@ -51,9 +57,8 @@ def smtp_config(settings: NotifierSettings) -> SmtpConfig | None:
     )
 
 
-def policy_of(settings: NotifierSettings) -> DeliveryPolicy:
+def delivery_policy(settings: NotifierSettings) -> DeliveryPolicy:
     return DeliveryPolicy(
-        catch_up_days=settings.catch_up_days,
         quiet_hours=QuietHours.parse(settings.quiet_hours),
         lease_seconds=settings.lease_seconds,
         max_attempts=settings.max_attempts,
@@ -61,8 +66,11 @@ def policy_of(settings: NotifierSettings) -> DeliveryPolicy:
         backoff_cap=settings.backoff_cap_seconds,
         concurrency=settings.send_concurrency,
         claim_batch=settings.batch_size,
-        submit_url=settings.submit_url,
     )
+
+
+def reminder_policy(settings: NotifierSettings) -> ReminderPolicy:
+    return ReminderPolicy(catch_up_days=settings.catch_up_days, submit_url=settings.submit_url)
 
 
 class Notifier:
@@ -75,10 +83,13 @@ class Notifier:
         # Names this process in every claim and attempt: which replica sent what.
         self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.service: NotificationService | None = None
+        self.contacts: Contacts | None = None
         self.registry: Registry | None = None
         self._ticker: Ticker | None = None
         self._http: httpx.AsyncClient | None = None
-        self.consumers: list[BatchConsumer] = []
+        self.consumers = consumers.subscribe(
+            self.runtime.broker, lambda: self.service, batch_size=settings.batch_size
+        )
 
     async def start(self, *, loop: bool = True) -> None:
         key = self.settings.secrets_key  # first: a bad key stops the start before any connection
@@ -93,27 +104,62 @@ class Notifier:
         smtp = smtp_config(self.settings)
         if smtp is None:
             log.warning("no NOTIFIER_SMTP_HOST: notices go to NATS and webhooks, not e-mail")
-        self.service = NotificationService(
-            catalog=self.catalog,
-            registry=self.registry,
-            clock=self.runtime.clock,
-            outbox=Outbox(self.runtime.db),
-            contacts=ContactStore(self.runtime.db, SecretCipher(keys)),
-            nats=NatsChannel(self.runtime.js),
-            email=EmailChannel(smtp) if smtp is not None else None,
-            webhook=WebhookChannel(self._http, self.settings.webhook_policy()),
-            worker=self.worker,
-            policy=policy_of(self.settings),
-        )
-        self.consumers = consumers.build(self.service, batch_size=self.settings.batch_size)
+        self.service, self.contacts = self._compose(self.registry, self._http, keys, smtp)
         for consumer in self.consumers:
-            await consumer.start(self.runtime.js)
+            await consumer.start()
             self.runtime.consumers.append(consumer)
         if loop:
             self._ticker = Ticker(
                 self.service, self.settings.tick_seconds, self.settings.relay_seconds
             )
             self._ticker.start()
+
+    def _compose(
+        self, registry: Registry, http: httpx.AsyncClient, keys: list[str], smtp: SmtpConfig | None
+    ) -> tuple[NotificationService, Contacts]:
+        """The use cases on PostgreSQL, NATS, SMTP and HTTP: each job its own object, sharing
+        one outbox and one contact directory."""
+        clock, db = self.runtime.clock, self.runtime.db
+        outbox = PostgresOutbox(db)
+        contacts = PostgresContactStore(db, SecretCipher(keys))
+        delivery = Delivery(
+            clock=clock,
+            outbox=outbox,
+            contacts=contacts,
+            nats=NatsChannel(self.runtime.js),
+            email=EmailChannel(smtp) if smtp is not None else None,
+            webhook=WebhookChannel(http, self.settings.webhook_policy()),
+            worker=self.worker,
+            policy=delivery_policy(self.settings),
+        )
+        reminders = Reminders(
+            catalog=self.catalog,
+            registry=registry,
+            clock=clock,
+            outbox=outbox,
+            accepted=PostgresAcceptedReports(db),
+            email_from=delivery.email_from,
+            policy=reminder_policy(self.settings),
+        )
+        rejections = RejectionNotices(
+            catalog=self.catalog,
+            registry=registry,
+            clock=clock,
+            outbox=outbox,
+            delivery=delivery,
+            submit_url=self.settings.submit_url,
+        )
+        service = NotificationService(
+            reminders=reminders, rejections=rejections, delivery=delivery, outbox=outbox
+        )
+        contacts_use_case = Contacts(
+            contacts=contacts,
+            history=PostgresNoticeHistory(db),
+            registry=registry,
+            clock=clock,
+            webhook_policy=self.settings.webhook_policy(),
+        )
+        return service, contacts_use_case
 
     async def stop(self) -> None:
         if self._ticker is not None:
@@ -128,9 +174,9 @@ class Notifier:
         assert self.service is not None, "the notifier has not started"
         return self.service
 
-    def _registry(self) -> Registry:
-        assert self.registry is not None, "the notifier has not started"
-        return self.registry
+    def _contacts(self) -> Contacts:
+        assert self.contacts is not None, "the notifier has not started"
+        return self.contacts
 
     def app(self) -> FastAPI:
         app = service_app("Baocao notifier", self.runtime, self.start, self.stop)
@@ -146,14 +192,5 @@ class Notifier:
                 "unsent": await self._service().outbox.unsent_count(),
             }
 
-        app.include_router(
-            http.routes(
-                lambda: self._service().contacts,
-                lambda: self._service().outbox,
-                self._registry,
-                self.runtime.clock,
-                self.settings.webhook_policy(),
-            )
-        )
-        http.add_error_handlers(app)
+        app.include_router(http.routes(self._contacts))
         return app

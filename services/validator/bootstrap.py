@@ -16,8 +16,10 @@ from services.validator.entrypoints import approvals_http, consumer, history_htt
 from services.validator.entrypoints.dry_run import DryRuns
 from services.validator.service import ValidationService
 from services.validator.settings import ValidatorSettings
+from services.validator.usecases.approvals import Approvals
+from services.validator.usecases.history import Audit
+from services.validator.usecases.lock_exceptions import LockExceptions
 from shared.clock import Clock
-from shared.consuming import BatchConsumer
 from shared.registry import Registry
 from shared.registry.store import load_registry
 from shared.runtime import Runtime, load_catalog, make_broker, service_app
@@ -30,19 +32,27 @@ class Validator:
         if clock is not None:
             self.runtime.clock = clock
         self.catalog = load_catalog(settings)
-        self.consumer: BatchConsumer | None = None
+        self.service: ValidationService | None = None
+        self.consumer = consumer.subscribe(
+            self.runtime.broker, lambda: self.service, batch_size=settings.batch_size
+        )
         self.dry_runs: DryRuns | None = None
         self.registry: Registry | None = None
-        self.lock_exceptions: LockExceptionStore | None = None
-        self.approvals: ApprovalStore | None = None
-        self.history: HistoryStore | None = None
+        self.lock_exceptions: LockExceptions | None = None
+        self.approvals: Approvals | None = None
+        self.audit: Audit | None = None
 
     async def start(self) -> None:
         await self.runtime.open()
         self.registry = await load_registry(self.runtime.db)
-        self.lock_exceptions = LockExceptionStore(self.runtime.db)
-        self.approvals = ApprovalStore(self.runtime.db)
-        self.history = HistoryStore(self.runtime.db)
+        clock = self.runtime.clock
+        self.lock_exceptions = LockExceptions(
+            LockExceptionStore(self.runtime.db), self.registry, self.catalog, clock
+        )
+        self.approvals = Approvals(
+            ApprovalStore(self.runtime.db), self.registry, self.catalog, clock
+        )
+        self.audit = Audit(HistoryStore(self.runtime.db), self.registry)
         service = ValidationService(
             catalog=self.catalog,
             registry=self.registry,
@@ -57,51 +67,31 @@ class Validator:
         )
         self.dry_runs = DryRuns(service)
         await self.dry_runs.start(self.runtime.broker.connection)
-        self.consumer = consumer.build(service, batch_size=self.settings.batch_size)
-        await self.consumer.start(self.runtime.js)
+        self.service = service
+        await self.consumer.start()
         self.runtime.consumers.append(self.consumer)
 
     async def stop(self) -> None:
         if self.dry_runs is not None:
             await self.dry_runs.stop()
-        if self.consumer is not None:
-            await self.consumer.stop()
+        await self.consumer.stop()
         await self.runtime.close()
 
-    def _lock_exceptions(self) -> LockExceptionStore:
+    def _lock_exceptions(self) -> LockExceptions:
         assert self.lock_exceptions is not None, "the validator has not started"
         return self.lock_exceptions
 
-    def _approvals(self) -> ApprovalStore:
+    def _approvals(self) -> Approvals:
         assert self.approvals is not None, "the validator has not started"
         return self.approvals
 
-    def _history(self) -> HistoryStore:
-        assert self.history is not None, "the validator has not started"
-        return self.history
-
-    def _registry(self) -> Registry:
-        assert self.registry is not None, "the validator has not started"
-        return self.registry
+    def _audit(self) -> Audit:
+        assert self.audit is not None, "the validator has not started"
+        return self.audit
 
     def app(self) -> FastAPI:
         app = service_app("Baocao validator", self.runtime, self.start, self.stop)
-        app.include_router(
-            http.routes(
-                self._lock_exceptions,
-                self._registry,
-                self.catalog,
-                self.runtime.clock,
-            )
-        )
-        app.include_router(
-            approvals_http.routes(
-                self._approvals,
-                self._registry,
-                self.catalog,
-                self.runtime.clock,
-            )
-        )
-        app.include_router(history_http.routes(self._history, self._registry))
-        http.add_error_handlers(app)
+        app.include_router(http.routes(self._lock_exceptions))
+        app.include_router(approvals_http.routes(self._approvals))
+        app.include_router(history_http.routes(self._audit))
         return app

@@ -1,18 +1,16 @@
-"""The validator's use case: judge a batch, record the verdicts, publish them."""
+"""The validator's main use case: judge a batch, record the verdicts, publish them.
+
+Its ports (the store, the publisher, the signing keys) are in usecases/ports.py."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
-from datetime import datetime
-from typing import Protocol
+from collections.abc import Mapping, Sequence
 
 from services.validator import metrics
 from services.validator.domain.approvals import ApprovalsChanged
 from services.validator.domain.incoming import IncomingSubmission
-from services.validator.domain.judgement import LockKey, Locks
-from services.validator.domain.signatures import SigningRegistry
+from services.validator.domain.judgement import LockKey
 from services.validator.domain.verdicts import (
-    History,
     approval_keys,
     decode,
     history_keys,
@@ -20,6 +18,7 @@ from services.validator.domain.verdicts import (
     lock_keys,
     verdict_for,
 )
+from services.validator.usecases.ports import SigningKeys, VerdictPublisher, VerdictRecords
 from shared.catalog import Catalog
 from shared.clock import Clock
 from shared.logging import get_logger
@@ -33,37 +32,6 @@ log = get_logger(__name__)
 MAX_JUDGEMENTS = 10
 
 
-class Store(Protocol):
-    async def record(
-        self,
-        verdicts: Sequence[Verdict],
-        documents: Mapping[str, str],
-        validated_at: datetime,
-        approved: Collection[LockKey] = frozenset(),
-        bodies: Mapping[str, bytes] | None = None,
-    ) -> dict[str, Verdict]: ...
-
-    async def history(self, keys: Collection[LockKey]) -> History: ...
-
-    async def locks(
-        self, exception_keys: Collection[LockKey], approval_keys: Collection[LockKey], now: datetime
-    ) -> Locks: ...
-
-
-class SigningKeys(Protocol):
-    async def current(self) -> SigningRegistry: ...
-
-
-class Publisher(Protocol):
-    async def publish(
-        self,
-        verdicts: Sequence[Verdict],
-        documents: Mapping[str, str],
-        carriers: Mapping[str, Mapping[str, str]],
-        validated_at: datetime,
-    ) -> None: ...
-
-
 class ValidationService:
     def __init__(
         self,
@@ -71,8 +39,8 @@ class ValidationService:
         catalog: Catalog,
         registry: Registry,
         clock: Clock,
-        store: Store,
-        publisher: Publisher,
+        store: VerdictRecords,
+        publisher: VerdictPublisher,
         signing_keys: SigningKeys | None = None,
     ) -> None:
         self.catalog = catalog

@@ -209,8 +209,8 @@ async def test_a_batch_delivered_again_publishes_nothing_new(start_system: Syste
     await accepted(system, submission(HOAN_KIEM))
     before = await stream_messages(system)
     unchanged = metrics.feed_updates.labels(RT, "unchanged")._value.get()
-    assert system.aggregator.views is not None
-    publisher = publisher_of(system, system.aggregator.views.summaries)
+    assert system.aggregator.summaries is not None
+    publisher = publisher_of(system, system.aggregator.summaries)
 
     await publisher.publish([(RT, PERIOD, HANOI)])
 
@@ -234,16 +234,16 @@ async def test_a_replica_that_read_before_a_newer_commit_never_publishes_last(
     the timing, the last update on the subject is the correction, never A's older read."""
     system = await start_system()
     await accepted(system, submission(HOAN_KIEM, docs_issued=80))
-    assert system.aggregator.views is not None
-    views = system.aggregator.views
+    summaries = system.aggregator.summaries
+    assert summaries is not None
     read_done, correction = asyncio.Event(), submission(HOAN_KIEM, docs_issued=90)
 
     async def committed() -> bool:
-        body = await views.summaries(RT, PERIOD, [HANOI])
+        body = await summaries(RT, PERIOD, [HANOI])
         return bool(body[HANOI].body["values"]["docs_issued"] == 90)
 
     async def read_then_wait(*args: Any) -> Mapping[str, Versioned]:
-        stale = await views.summaries(*args)
+        stale = await summaries(*args)
         read_done.set()
         await eventually(committed)  # the correction is committed while A holds its read
         await asyncio.sleep(0.3)  # and the live aggregator has had time to publish it

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 
@@ -31,7 +31,6 @@ from baocao.nats_authority import Credentials, NatsAuthority
 from baocao.nats_provisioning import provision, push_account
 from services.aggregator.adapters.feed_subscription import FeedSubscription
 from shared import nats_permissions, subjects
-from shared.consuming import BatchConsumer, DeadLetter
 from shared.nats_permissions import Permissions, Rules, Unit
 from tests.ledger import LEDGER, Ledger
 
@@ -440,42 +439,12 @@ async def test_dry_runs_are_asked_per_unit_and_answered_by_the_validator(
     assert await probes["validator"].refused_publish(f"{probes['intake'].inbox}.unasked")
 
 
-async def test_a_service_consumes_its_provisioned_durable_and_cannot_create_one(
+async def test_a_service_can_neither_create_nor_delete_nor_steal_a_consumer(
     probes: dict[str, Probe],
 ) -> None:
+    # Binding, fetching, acking and parking as the validator's user, with no violation:
+    # tests/integration/test_subscribers_on_nats.py, with the FastStream subscriber itself.
     validator, ops = probes["validator"], probes["ops"]
-    handled: list[bytes] = []
-    done = asyncio.Event()
-
-    async def handle(messages: Sequence[Msg]) -> list[DeadLetter]:
-        handled.extend(m.data for m in messages)
-        done.set()
-        # Its dead-letter subject is its own: park one message there too.
-        return [DeadLetter(m, "test", "parked by the test") for m in messages[:1]]
-
-    floor = (await ops.js.consumer_info("REPORTS", "validator")).ack_floor
-    await probes["commune"].stored("reports.submitted.01.00004", subjects.REPORTS_STREAM)
-    consumer = BatchConsumer(
-        subject=f"{subjects.SUBMITTED}.>", durable="validator", handler=handle, batch_size=16
-    )
-    await consumer.start(validator.js)  # the real consumer: binds, fetches, acks, parks
-    try:
-        await asyncio.wait_for(done.wait(), 5)
-        for _ in range(50):
-            info = await ops.js.consumer_info("REPORTS", "validator")
-            if info.num_ack_pending == 0 and info.num_pending == 0:
-                break
-            await asyncio.sleep(0.1)
-    finally:
-        await consumer.stop()
-    assert handled
-    assert validator.violations == []  # binding, fetching, acking, the lag gauge, parking
-    assert info.num_ack_pending == 0
-    assert info.num_pending == 0
-    assert info.ack_floor is not None
-    assert floor is not None
-    assert (info.ack_floor.stream_seq or 0) > (floor.stream_seq or 0)
-
     for api in (
         "$JS.API.CONSUMER.CREATE.REPORTS.sneaky.reports.submitted.>",
         "$JS.API.CONSUMER.CREATE.REPORTS.sneaky",

@@ -11,9 +11,9 @@ import nats
 import pytest
 
 from baocao.nats_identities import ops_options
-from services.notifier.adapters.outbox import NewNotice
 from services.notifier.domain.schedule import Planned
-from services.notifier.service import notice_of
+from services.notifier.ports import NewNotice
+from services.notifier.usecases.reminders import notice_of
 from shared import subjects
 from shared.schemas import Notice
 from tests.integration.conftest import SystemFactory
@@ -111,9 +111,9 @@ async def schedule_reminder(system: System, unit: str) -> None:
     sending it."""
     assert system.notifier.service is not None
     service = system.notifier.service
-    registry_unit = service.registry.get(unit)
+    registry_unit = service.reminders.registry.get(unit)
     assert registry_unit is not None
-    report_type = service.catalog.report_types["kl226-quarterly"]
+    report_type = service.reminders.catalog.report_types["kl226-quarterly"]
     period = report_type.period_of("2026-Q4")
     rule = report_type.level_rule(registry_unit.level)
     assert rule is not None

@@ -105,7 +105,7 @@ async def test_a_consumer_whose_fetch_loop_died_fails_the_liveness_probe(
     ) as client:
         assert (await client.get("/healthz")).status_code == 200
 
-        loop = consumer._tasks[0]
+        loop = consumer.tasks[0]
         loop.cancel()  # stands for a bug that ends the loop
         await asyncio.wait({loop}, timeout=5)
 

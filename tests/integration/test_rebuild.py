@@ -222,10 +222,10 @@ async def test_a_rebuild_that_mends_a_rollup_puts_the_mended_state_on_the_live_f
         )
     finally:
         await connection.close()
-    assert system.aggregator.views is not None
+    assert system.aggregator.summaries is not None
     damaged = FeedPublisher(
         lambda: system.aggregator.runtime.js,
-        system.aggregator.views.summaries,
+        system.aggregator.summaries,
         system.aggregator.runtime.clock,
     )
     await damaged.publish([("kl226-quarterly", "2026-Q4", "01")])

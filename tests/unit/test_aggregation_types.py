@@ -8,17 +8,17 @@ from decimal import Decimal
 
 import pytest
 
+from services.aggregator.domain.figures import indicator_values
+from services.aggregator.domain.period_totals import across_periods
 from services.aggregator.domain.rollup import (
-    CannotTakeBack,
     Rollup,
-    TargetCount,
     UnitReport,
-    across_periods,
     combine,
-    indicator_values,
     replace_report,
     roll_up,
 )
+from services.aggregator.domain.tally import CannotTakeBack
+from services.aggregator.domain.targets import TargetCount
 from shared.catalog import ReportType
 from shared.schemas import IndicatorValue
 

@@ -9,9 +9,9 @@ import pytest
 from services.validator.domain.approvals import (
     Approval,
     Outcome,
-    Refusal,
     Request,
     Step,
+    StepRefused,
     covering,
     decide,
 )
@@ -42,7 +42,7 @@ def approved(unit: str = "01", *, accepted: bool = False) -> Approval:
 
 
 def refusal(request: Request, own: Approval | None, province: Approval | None = None) -> str:
-    with pytest.raises(Refusal) as refused:
+    with pytest.raises(StepRefused) as refused:
         decide(request, own, province)
     return refused.value.reason
 

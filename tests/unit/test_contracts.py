@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from baocao.contracts import CONTRACTS, stale
-from shared.consuming import BatchConsumer
 
 
 def test_the_committed_openapi_documents_match_the_code() -> None:
@@ -23,30 +21,7 @@ def test_the_published_contracts_cover_submitting_and_reading() -> None:
     assert "/v1/rollups/{report_type}/{period}" in central["paths"]
 
 
-def running_consumers() -> list[BatchConsumer]:
-    """The consumers the services start, built as their bootstraps build them."""
-    from services.aggregator.entrypoints import consumer as aggregator
-    from services.notifier.entrypoints import consumers as notifier
-    from services.validator.entrypoints import consumer as validator
-
-    # Building a consumer only records its subject, durable and handler; nothing is called.
-    service: Any = object()
-    return [
-        validator.build(service, batch_size=1),
-        aggregator.build(service, batch_size=1),
-        *notifier.build(service, batch_size=1),
-    ]
-
-
-def test_the_asyncapi_document_declares_every_consumer_the_services_start() -> None:
-    document = json.loads((CONTRACTS / "asyncapi.json").read_text(encoding="utf-8"))
-
-    for consumer in running_consumers():
-        channel = document["channels"][f"{consumer.durable}: {consumer.topic}"]
-        assert channel["address"] == f"{consumer.topic}.{{province}}.{{unit}}"
-        assert consumer.subject == f"{consumer.topic}.>"
-        operation = document["operations"][f"{consumer.durable}: {consumer.topic}"]
-        assert operation["action"] == "receive"
+# Each subscriber the services declare, in the document: tests/unit/test_subscribers_contract.py
 
 
 def test_the_asyncapi_document_gives_each_event_its_payload_schema() -> None:

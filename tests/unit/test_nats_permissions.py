@@ -5,18 +5,13 @@ from __future__ import annotations
 import itertools
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from baocao import nats_jwt, nats_provisioning
+from baocao import nats_jwt
 from baocao.nats_authority import NatsAuthority
 from baocao.nats_jwt import KeyPair, Role
-from services.aggregator.entrypoints import consumer as aggregator_consumer
-from services.notifier.entrypoints import consumers as notifier_consumers
-from services.validator.entrypoints import consumer as validator_consumer
 from shared import nats_permissions
-from shared.consuming import BatchConsumer
 from shared.nats_permissions import (
     NOTHING,
     Permissions,
@@ -326,25 +321,4 @@ def test_a_unit_is_minted_by_the_scoped_key_with_tags_and_no_permissions(tmp_pat
 # --- provisioning -----------------------------------------------------------------------------
 
 
-def service_consumers() -> dict[str, BatchConsumer]:
-    """The consumers the services build, by durable name (building one only keeps the service)."""
-    service: Any = object()
-    built = [
-        validator_consumer.build(service, batch_size=256),
-        aggregator_consumer.build(service, batch_size=256),
-        *notifier_consumers.build(service, batch_size=256),
-    ]
-    return {consumer.durable: consumer for consumer in built}
-
-
-def test_ops_provisions_exactly_the_durables_the_services_consume() -> None:
-    assert {d.name for d in nats_provisioning.DURABLES} == set(service_consumers())
-
-
-@pytest.mark.parametrize("durable", nats_provisioning.DURABLES, ids=lambda d: d.name)
-def test_a_provisioned_durable_is_configured_as_its_service_would_create_it(
-    durable: nats_provisioning.Durable,
-) -> None:
-    service_side = service_consumers()[durable.name]
-    assert nats_provisioning.durable_config(durable, 256) == service_side.config()
-    assert durable.stream == service_side.stream
+# Provisioned as the subscribers declare: tests/unit/test_subscribers_contract.py

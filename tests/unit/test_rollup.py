@@ -6,17 +6,15 @@ from decimal import Decimal
 
 import pytest
 
+from services.aggregator.domain.figures import derived_values, indicator_values, parse_values
 from services.aggregator.domain.rollup import (
     Completeness,
     Rollup,
-    Tally,
     UnitReport,
     combine,
-    derived_values,
-    indicator_values,
-    parse_values,
     roll_up,
 )
+from services.aggregator.domain.tally import Tally
 from shared.catalog import Catalog, ReportType
 from shared.schemas import IndicatorValue
 

@@ -10,11 +10,11 @@ import pytest
 from services.aggregator.domain.rollup import (
     Completeness,
     Rollup,
-    Tally,
     UnitReport,
     replace_report,
     roll_up,
 )
+from services.aggregator.domain.tally import Tally
 from shared.schemas import IndicatorValue
 
 EMPTY = Rollup(Tally(), Completeness(expected=5))

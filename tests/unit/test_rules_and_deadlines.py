@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from services.validator.domain.judgement import Judgement, check_rules, judge
+from services.validator.domain.judgement import Judgement, judge
+from services.validator.domain.rules import check_rules
 from shared.catalog import Catalog, CatalogError, Level
 from shared.catalog.model import Deadline, Importance, MissingValues, Rule, Text
 from shared.periods import VIETNAM, Period

@@ -10,7 +10,6 @@ import httpx
 import pytest
 
 from services.notifier.adapters.channels import (
-    DeliveryFailed,
     Resolver,
     WebhookChannel,
     system_resolver,
@@ -18,6 +17,7 @@ from services.notifier.adapters.channels import (
 from services.notifier.domain import webhook_targets as targets
 from services.notifier.domain.delivery import SIGNATURE_HEADER
 from services.notifier.domain.webhook_targets import WebhookPolicy
+from services.notifier.ports import DeliveryFailed
 from shared.schemas import Notice
 
 NOTICE = Notice(

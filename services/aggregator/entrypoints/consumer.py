@@ -3,49 +3,67 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable
 
+from faststream.nats import NatsBroker
 from nats.aio.msg import Msg
 from pydantic import ValidationError
 
 from services.aggregator.adapters.feed_publisher import traced_by
 from services.aggregator.service import AggregationService
 from shared import subjects, telemetry
-from shared.consuming import BatchConsumer, DeadLetter, handling, span_of
+from shared.consuming import (
+    Batch,
+    BatchSubscriber,
+    DeadLetter,
+    batch_subscriber,
+    consumer_config,
+    handling,
+    span_of,
+)
 from shared.logging import get_logger
+from shared.nats_permissions import AGGREGATOR_DURABLE
 from shared.schemas import Verdict
 
-DURABLE = "aggregator"
+DURABLE = AGGREGATOR_DURABLE
 log = get_logger(__name__)
 
 
-def build(service: AggregationService, *, batch_size: int) -> BatchConsumer:
-    async def handle(messages: Sequence[Msg]) -> list[DeadLetter]:
-        verdicts = []
-        read = []
+def subscribe(
+    broker: NatsBroker, service: Callable[[], AggregationService | None], *, batch_size: int
+) -> BatchSubscriber:
+    """Declare the aggregator's consumer on ``broker``; ``service`` is asked for at each
+    batch (it is built when the service starts, after the broker has declared its subscribers)."""
+
+    @batch_subscriber(
+        broker,
+        topic=subjects.ACCEPTED,
+        durable=DURABLE,
+        config=consumer_config(DURABLE, f"{subjects.ACCEPTED}.>", batch_size),
+        batch_size=batch_size,
+    )
+    async def roll_up(accepted: Batch[Verdict]) -> list[DeadLetter]:
+        """The aggregator folds each unit's latest accepted report into its province's rollup;
+        Central is summed from the 34 province rows."""
+        read: list[tuple[Msg, Verdict]] = []
         dead = []
-        for message in messages:
+        for message in accepted:
             try:
-                verdict = Verdict.model_validate_json(message.data)
+                read.append((message, Verdict.model_validate_json(message.data)))
             except ValidationError as error:
                 # Only the validator publishes here: an unreadable event is a bug to look at,
                 # parked with its bytes rather than retried or dropped.
                 dead.append(DeadLetter(message, "unreadable_verdict", str(error)))
-                continue
-            verdicts.append(verdict)
-            read.append((message, verdict))
         # The live feed's update of a rollup continues the trace of the batch's last report
         # for it, so following one report leads to the update it caused.
         last = {(v.report_type, v.period, v.province or ""): m for m, v in read}
         with traced_by({key: telemetry.carrier_of(span_of(m)) for key, m in last.items()}):
-            await service.apply(verdicts)
+            await _started(service).apply([verdict for _, verdict in read])
         for message, verdict in read:
             _describe(message, verdict)
         return dead
 
-    return BatchConsumer(
-        subject=f"{subjects.ACCEPTED}.>", durable=DURABLE, handler=handle, batch_size=batch_size
-    )
+    return roll_up
 
 
 def _describe(message: Msg, verdict: Verdict) -> None:
@@ -64,3 +82,9 @@ def _describe(message: Msg, verdict: Verdict) -> None:
             period=verdict.period,
             province=verdict.province,
         )
+
+
+def _started(service: Callable[[], AggregationService | None]) -> AggregationService:
+    running = service()
+    assert running is not None, "a batch arrived before the service started"
+    return running

@@ -15,11 +15,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from services.aggregator import metrics
-from services.aggregator.adapters.approval_status import ApprovalStatus
+from services.aggregator.entrypoints.bodies import rollup_body
 from services.aggregator.entrypoints.scope import authorise_read
 from services.aggregator.exports import Export, build_export, csv_format, dhis2, sdmx
 from services.aggregator.exports.periods import reporting_periods
-from services.aggregator.views import RollupViews
+from services.aggregator.usecases.ports import ApprovalStatus
+from services.aggregator.usecases.read_rollups import RollupReader
 from shared.clock import Clock
 from shared.periods import Period
 from shared.registry import CENTRAL_CODE, Registry
@@ -32,22 +33,23 @@ FORMATS: dict[str, tuple[str, Callable[[Export], bytes]]] = {
 
 
 def routes(
-    views_of: Callable[[], RollupViews],
+    reader_of: Callable[[], RollupReader],
     approvals_of: Callable[[], ApprovalStatus],
     clock: Callable[[], Clock],
 ) -> APIRouter:
     router = APIRouter()
 
     async def built(report_type: str, period: str, unit: str | None) -> Export:
-        views = views_of()
-        body = await (
-            views.for_unit(report_type, period, unit)
+        reader = reader_of()
+        reading = await (
+            reader.for_unit(report_type, period, unit)
             if unit is not None
-            else views.national(report_type, period)
+            else reader.national(report_type, period)
         )
-        known = views.catalog.report_types[body["report_type"]]
+        body = rollup_body(reading)
+        known = reader.catalog.report_types[body["report_type"]]
         parsed = Period.parse(body["period"])
-        head = views.registry.get(body["unit"])
+        head = reader.registry.get(body["unit"])
         parent = head.parent if head is not None else None
         units = {body["unit"], *(c["unit"] for c in body.get("children", []))}
         if parent is not None and parent != CENTRAL_CODE:
@@ -60,7 +62,7 @@ def routes(
         )
 
     async def export(report_type: str, period: str, unit: str | None, extension: str) -> Response:
-        asked = views_of().resolve(report_type, period)
+        asked = reader_of().resolve(report_type, period)
         media_type, render = FORMATS[extension]
         parts = reporting_periods(asked.report_type, asked.period)
         if extension == "dhis2.json" and len(parts) > 1:
@@ -80,7 +82,7 @@ def routes(
         )
 
     for extension, (media_type, _) in FORMATS.items():
-        _add(router, export, lambda: views_of().registry, extension, media_type)
+        _add(router, export, lambda: reader_of().registry, extension, media_type)
     return router
 
 

@@ -19,9 +19,9 @@ from nats.js import JetStreamContext
 
 from services.aggregator import metrics
 from services.aggregator.adapters.feed_subscription import FeedSubscription
-from services.aggregator.entrypoints.errors import BadRequest, Unavailable
+from services.aggregator.domain.refusals import BadRequest, NotFound, Unavailable
 from services.aggregator.entrypoints.scope import authorise_read
-from services.aggregator.views import NotFound, RollupViews
+from services.aggregator.usecases.read_rollups import RollupReader
 from shared import subjects
 from shared.catalog import Level
 from shared.logging import get_logger
@@ -48,7 +48,7 @@ class _Clients:
 
 
 def routes(
-    views_of: Callable[[], RollupViews],
+    reader_of: Callable[[], RollupReader],
     js_of: Callable[[], JetStreamContext],
     settings: FeedSettings,
 ) -> APIRouter:
@@ -80,8 +80,8 @@ def routes(
             ),
         ] = None,
     ) -> AsyncIterator[FeedSubscription]:
-        filter_subject = _filter(views_of(), report_type, period, unit)
-        authorise_read(request, views_of().registry, unit)
+        filter_subject = _filter(reader_of(), report_type, period, unit)
+        authorise_read(request, reader_of().registry, unit)
         resume = _sequence(last_event_id if last_event_id is not None else after)
         if clients.count >= settings.max_clients:
             metrics.feed_refusals.inc()
@@ -136,21 +136,21 @@ def routes(
 
 
 def _filter(
-    views: RollupViews, report_type: str | None, period: str | None, unit: str | None
+    reader: RollupReader, report_type: str | None, period: str | None, unit: str | None
 ) -> str:
     """The subject filter for the query, each part checked so that it is one subject token."""
-    if report_type is not None and views.catalog.get(report_type) is None:
+    if report_type is not None and reader.catalog.get(report_type) is None:
         raise NotFound("unknown_report_type", f"no report type {report_type!r}")
     if period is not None:
         try:
             parsed = Period.parse(period)
         except InvalidPeriod as error:
             raise NotFound("invalid_period", str(error)) from error
-        known = views.catalog.get(report_type) if report_type else None
+        known = reader.catalog.get(report_type) if report_type else None
         if known is not None and parsed.periodicity != known.periodicity:
             raise NotFound("invalid_period", f"{period} is not a {known.periodicity} period")
     if unit is not None and unit != CENTRAL_CODE:
-        found = views.registry.get(unit)
+        found = reader.registry.get(unit)
         if found is None or found.level != Level.PROVINCE:
             raise NotFound(
                 "unknown_province", f"the feed carries provinces and VN; {unit!r} is neither"

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from nats.aio.client import Client
 
+from services.intake.ports import ValidatorUnavailable
 from shared import subjects
 from shared.schemas import Verdict
 
 DRY_RUN_TIMEOUT_SECONDS = 5.0
-
-
-class ValidatorUnavailable(Exception):
-    """No validator answered, or it could not judge now: the same request may be sent again."""
 
 
 class DryRunClient:

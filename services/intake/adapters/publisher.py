@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from nats.js import JetStreamContext
 from opentelemetry import trace
 
+from services.intake.domain.receipt import Stored
 from shared import cloudevents, metrics, subjects, telemetry
 from shared.schemas import Submission
-
-
-@dataclass(frozen=True)
-class Stored:
-    stream_seq: int
-    stored_at: datetime
-    duplicate: bool
-    unit: str
 
 
 class SubmissionPublisher:

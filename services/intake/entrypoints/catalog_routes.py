@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from services.intake.service import Refused
+from services.intake.domain.refusals import NotFound
 from shared.catalog import Catalog
 from shared.catalog.schema import json_schema
 from shared.schemas import Problem
@@ -41,7 +41,7 @@ def routes(catalog: Catalog) -> APIRouter:
     async def report_type_schema(report_type: str) -> JSONResponse:
         schema = schemas.get(report_type)
         if schema is None:
-            raise Refused(404, "unknown_report_type", f"no report type {report_type!r}")
+            raise NotFound("unknown_report_type", f"no report type {report_type!r}")
         return JSONResponse(schema, media_type="application/schema+json")
 
     return router

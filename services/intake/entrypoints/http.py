@@ -1,38 +1,32 @@
-"""Intake's HTTP API: POST /v1/submissions and GET /v1/submissions/{id}."""
+"""Intake's HTTP API: POST /v1/submissions and GET /v1/submissions/{id}.
+
+Thin: each route takes the caller from shared.identity, reads the body, calls the use case
+(services/intake/service.py) and shapes the answer; refusals are rendered by
+shared/problems.py for every service.
+"""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
-from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from services.intake import metrics
-from services.intake.adapters.dry_runs import ValidatorUnavailable
-from services.intake.adapters.status import StatusReader
-from services.intake.service import IntakeService, Refused
-from shared.consuming import is_transient
-from shared.identity import caller_of, require_reach
+from services.intake.domain.refusals import Unavailable
+from services.intake.service import IntakeService
+from shared.identity import caller_of
 from shared.logging import get_logger
-from shared.schemas import DryRunResult, Problem, Reason, Receipt, Submission, SubmissionStatus
+from shared.problems import MEDIA_TYPE, problem
+from shared.schemas import DryRunResult, Problem, Receipt, Submission, SubmissionStatus
 
 log = get_logger(__name__)
 
 _SUBMISSION_SCHEMA = Submission.model_json_schema(ref_template="#/components/schemas/{model}")
-RETRY_AFTER_SECONDS = 1
 
 
-class Unavailable(Exception):
-    """PostgreSQL or NATS could not be reached: the same request may simply be sent again."""
-
-
-def routes(
-    service_of: Callable[[], IntakeService],
-    status_of: Callable[[], StatusReader],
-) -> APIRouter:
+def routes(service_of: Callable[[], IntakeService]) -> APIRouter:
     router = APIRouter()
 
     @router.post(
@@ -65,28 +59,22 @@ def routes(
     )
     async def submit(request: Request, dry_run: bool = False) -> Receipt | JSONResponse:
         caller = caller_of(request)
-        # Media types are case-insensitive (RFC 9110): Application/JSON is JSON.
-        content_type = (
-            request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
-        )
-        if content_type != "application/json":
-            raise Refused(415, "unsupported_media_type", "send the report as application/json")
+        if not _is_json(request):
+            return _unsupported_media_type(request)
         # Already bounded by INTAKE_MAX_BODY_BYTES, before the token was even checked
         # (shared/identity/asgi.py).
         body = await request.body()
-        if dry_run:
-            with _outage_is_unavailable():
+        with _outage_logged(request):
+            if dry_run:
                 verdict = await service_of().dry_run(body, caller)
-            result = DryRunResult(
-                submission_id=verdict.submission_id,
-                status=verdict.status,
-                reasons=verdict.reasons,
-                warnings=verdict.warnings,
-                timeliness=verdict.timeliness,
-            )
-            return JSONResponse(result.model_dump(mode="json"), status_code=200)
-        # A retry is safe: the stream drops a re-sent id and the first receipt is kept.
-        with _outage_is_unavailable():
+                result = DryRunResult(
+                    submission_id=verdict.submission_id,
+                    status=verdict.status,
+                    reasons=verdict.reasons,
+                    warnings=verdict.warnings,
+                    timeliness=verdict.timeliness,
+                )
+                return JSONResponse(result.model_dump(mode="json"), status_code=200)
             receipt, submission = await service_of().submit(body, caller)
         # The receipt names the signature it acknowledges: the unit can keep both together.
         return Receipt(
@@ -109,72 +97,41 @@ def routes(
         " unit, its province or Central)",
     )
     async def status(submission_id: str, request: Request) -> SubmissionStatus:
-        caller = caller_of(request)
-        with _outage_is_unavailable():
-            found = await status_of().status(submission_id)
-        if found is None:
-            raise Refused(404, "unknown_submission", f"no submission {submission_id!r}")
-        unit = service_of().registry.get(found.unit)
-        if unit is None:
-            raise Refused(404, "unknown_submission", f"no submission {submission_id!r}")
-        require_reach(caller, unit)
-        return found
+        with _outage_logged(request):
+            return await service_of().status(submission_id, caller_of(request))
 
     return router
 
 
+def _is_json(request: Request) -> bool:
+    # Media types are case-insensitive (RFC 9110): Application/JSON is JSON.
+    content_type = request.headers.get("content-type", "application/json")
+    return content_type.split(";")[0].strip().lower() == "application/json"
+
+
+def _unsupported_media_type(request: Request) -> JSONResponse:
+    """415 is about HTTP's content negotiation, not a refusal the use case makes, and
+    shared.refusals has no kind for it: answered here, in the same problem body."""
+    metrics.count_refusal("unsupported_media_type")
+    body = problem(
+        415,
+        "unsupported_media_type",
+        "send the report as application/json",
+        instance=request.url.path,
+    )
+    return JSONResponse(body, status_code=415, media_type=MEDIA_TYPE)
+
+
 @contextlib.contextmanager
-def _outage_is_unavailable() -> Iterator[None]:
-    """Turn PostgreSQL or NATS being down or restarting into a 503, not an unexplained 500."""
+def _outage_logged(request: Request) -> Iterator[None]:
+    """An outage answer is a warning in the log, with the request it failed."""
     try:
         yield
-    except ValidatorUnavailable as error:
-        raise Unavailable(str(error)) from error
-    except Exception as error:
-        if not is_transient(error):
-            raise
-        raise Unavailable(repr(error)) from error
-
-
-def add_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(Refused)
-    async def refused(_: Request, error: Refused) -> JSONResponse:
-        metrics.refusals.labels(error.reason).inc()
-        details: list[dict[str, Any]] = [d.model_dump(exclude_none=True) for d in error.details]
-        problem = Problem(reason=error.reason, message=error.message, details=details)
-        return JSONResponse(problem.model_dump(), status_code=error.status)
-
-    @app.exception_handler(Unavailable)
-    async def unavailable(request: Request, error: Unavailable) -> JSONResponse:
+    except Unavailable as outage:
         log.warning(
             "dependency unavailable; answered 503",
             method=request.method,
             path=request.url.path,
-            error=str(error),
+            error=outage.cause,
         )
-        problem = Problem(
-            reason="service_unavailable",
-            message="the service cannot reach its database or message stream; retry shortly",
-            details=[
-                Reason(
-                    code="service_unavailable",
-                    message="Hệ thống tạm thời chưa sẵn sàng; vui lòng gửi lại sau giây lát",
-                    message_en="The system is briefly unavailable; please send again shortly",
-                ).model_dump(exclude_none=True)
-            ],
-        )
-        return JSONResponse(
-            problem.model_dump(),
-            status_code=503,
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-        )
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid(_: Request, error: RequestValidationError) -> JSONResponse:
-        metrics.refusals.labels("invalid_request").inc()
-        problem = Problem(
-            reason="invalid_request",
-            message="the request is not valid",
-            details=[{"loc": list(e["loc"]), "msg": e["msg"]} for e in error.errors()],
-        )
-        return JSONResponse(problem.model_dump(), status_code=400)
+        raise

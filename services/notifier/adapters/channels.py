@@ -21,32 +21,14 @@ import httpx
 from nats.js import JetStreamContext
 
 from services.notifier.domain import delivery, webhook_targets
-from services.notifier.domain.webhook_targets import Refusal, WebhookPolicy
+from services.notifier.domain.webhook_targets import TargetRefusal, WebhookPolicy
+from services.notifier.ports import DeliveryFailed
 from shared import cloudevents, subjects, telemetry
 from shared.consuming import is_transient
 from shared.logging import get_logger
 from shared.schemas import Notice, NoticeDeadLettered
 
 log = get_logger(__name__)
-
-
-class DeliveryFailed(Exception):
-    """The channel did not take the message. ``permanent``: trying again cannot help (NATS
-    refused it for what it is, or the webhook's target is one we may not call); ``outage``: our
-    own backbone is down, not the recipient."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        http_status: int | None = None,
-        permanent: bool = False,
-        outage: bool = False,
-    ) -> None:
-        super().__init__(message)
-        self.http_status = http_status
-        self.permanent = permanent
-        self.outage = outage
 
 
 class NatsChannel:
@@ -273,5 +255,5 @@ class WebhookChannel:
             log.warning("webhook host not resolved", host=host, error=repr(error))
             addresses = []
         if not addresses:  # perhaps for a while only: tried again like any failure
-            raise DeliveryFailed(str(Refusal.of(webhook_targets.UNRESOLVED)))
+            raise DeliveryFailed(str(TargetRefusal.of(webhook_targets.UNRESOLVED)))
         return addresses

@@ -8,13 +8,12 @@ give it away) and decrypted here on reading.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import asyncpg
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
+from services.notifier.ports import Contact
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -46,17 +45,9 @@ class SecretCipher:
             raise SecretUnreadable("the webhook secret cannot be decrypted") from error
 
 
-@dataclass(frozen=True)
-class Contact:
-    unit: str
-    emails: tuple[str, ...]
-    webhook_url: str | None
-    webhook_secret: str | None
-    updated_by: str
-    updated_at: datetime
+class PostgresContactStore:
+    """:class:`~services.notifier.ports.ContactStore` in PostgreSQL, secrets sealed."""
 
-
-class ContactStore:
     def __init__(self, pool: asyncpg.Pool[Any], cipher: SecretCipher) -> None:
         self._pool = pool
         self._cipher = cipher

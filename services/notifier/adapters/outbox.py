@@ -12,60 +12,30 @@ Exactly once per (notice, channel) rests on three statements:
 Attempts are an audit record, append-only in the database (migration 0009): an attempt's start
 and its outcome are two rows, never one row completed in place; the ``notification_attempts``
 view joins them, and an attempt with no outcome row was cut short ("in doubt").
+
+The module is over 300 lines on purpose: the argument above is made by these statements
+together (each one's ``WHERE`` fences the others), so they are read, and changed, side by side.
+The reads that take no part in it live apart: ``accepted_reports.py`` and ``notice_history.py``.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
-from services.notifier.domain.schedule import SubmittedKey
+from services.notifier.ports import Cancelled, Claimed, NewNotice
 from shared.schemas import Notice
 
 
-@dataclass(frozen=True)
-class NewNotice:
-    notice: Notice
-    about: Sequence[str]  # units whose accepted reports make the notice pointless
-    carrier: Mapping[str, str] | None = None
+class PostgresOutbox:
+    """The outbox in PostgreSQL (:class:`~services.notifier.ports.Outbox`)."""
 
-
-@dataclass(frozen=True)
-class Claimed:
-    notice: Notice
-    channel: str
-    carrier: Mapping[str, str]
-
-
-@dataclass(frozen=True)
-class Cancelled:
-    notice_id: str
-    channel: str
-    stage: str
-
-
-class Outbox:
     def __init__(self, pool: asyncpg.Pool[Any]) -> None:
         self._pool = pool
-
-    async def submitted(self, periods: Collection[tuple[str, str]]) -> set[SubmittedKey]:
-        """(report type, period, unit) with an accepted report, read from the validator's verdicts
-        (through the view accepted_submissions: the notifier may not read its table)."""
-        if not periods:
-            return set()
-        rows = await self._pool.fetch(
-            "SELECT DISTINCT report_type, period, unit FROM accepted_submissions"
-            " WHERE (report_type, period) IN"
-            " (SELECT * FROM unnest($1::text[], $2::text[]))",
-            [p[0] for p in periods],
-            [p[1] for p in periods],
-        )
-        return {(r["report_type"], r["period"], r["unit"]) for r in rows}
 
     async def scheduled(self, periods: Collection[tuple[str, str]]) -> set[str]:
         """The ids of every notice already in the outbox for these (report type, period)."""
@@ -350,38 +320,6 @@ class Outbox:
             "SELECT count(*) FROM notification_deliveries WHERE status = 'pending'"
         )
         return count
-
-    async def history(self, unit: str, limit: int) -> list[dict[str, Any]]:
-        """The notices sent to or about ``unit``, newest first, each with its deliveries and
-        every attempt."""
-        rows = await self._pool.fetch(
-            "SELECT n.payload, n.created_at, n.cancelled_at, coalesce(("
-            "   SELECT jsonb_agg(jsonb_build_object("
-            "     'channel', d.channel, 'status', d.status, 'attempts', d.attempts,"
-            "     'closed_at', d.closed_at, 'last_error', d.last_error,"
-            "     'history', coalesce((SELECT jsonb_agg(jsonb_build_object("
-            "         'attempt', a.attempt, 'worker', a.worker, 'started_at', a.started_at,"
-            "         'finished_at', a.finished_at, 'outcome', a.outcome, 'error', a.error,"
-            "         'http_status', a.http_status) ORDER BY a.id)"
-            "       FROM notification_attempts a"
-            "       WHERE a.notice_id = d.notice_id AND a.channel = d.channel), '[]'::jsonb))"
-            "     ORDER BY d.channel)"
-            "   FROM notification_deliveries d WHERE d.notice_id = n.notice_id), '[]'::jsonb)"
-            "   AS deliveries"
-            " FROM notifications n WHERE n.recipient = $1 OR n.unit = $1"
-            " ORDER BY n.created_at DESC, n.notice_id LIMIT $2",
-            unit,
-            limit,
-        )
-        return [
-            {
-                "notice": r["payload"],
-                "created_at": r["created_at"],
-                "cancelled_at": r["cancelled_at"],
-                "deliveries": r["deliveries"],
-            }
-            for r in rows
-        ]
 
 
 async def _record_outcome(

@@ -1,4 +1,5 @@
-"""Delivery rules, pure: quiet hours, retry backoff, webhook signatures, channel choice."""
+"""Delivery rules, pure: quiet hours, when a failed delivery is retried or dead-lettered, webhook
+signatures, channel names."""
 
 from __future__ import annotations
 
@@ -59,6 +60,30 @@ def backoff_seconds(
     ceiling: float = min(cap, base * 2.0 ** max(attempts - 1, 0))
     jitter: float = (rng or random.Random()).uniform(0, ceiling / 2)
     return ceiling / 2 + jitter
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    """How the notifier delivers: e-mail outside ``quiet_hours``; a worker's lease on what it
+    claimed; how often and how far apart a failed delivery is tried again; how many sends at
+    once, and how many deliveries claimed at a time."""
+
+    quiet_hours: QuietHours = QuietHours(time(21), time(7))
+    lease_seconds: float = 30.0
+    max_attempts: int = 6
+    backoff_base: float = 2.0
+    backoff_cap: float = 600.0
+    concurrency: int = 8
+    claim_batch: int = 256
+
+    def retry_delay(self, attempt: int, *, permanent: bool, outage: bool) -> float | None:
+        """Seconds until the ``attempt``-th failed attempt is tried again; None: never (dead).
+
+        A permanent refusal is dead at once. An outage of our own backbone (NATS) is waited
+        out however long it lasts; any other failure is dead after ``max_attempts``."""
+        if permanent or (not outage and attempt >= self.max_attempts):
+            return None
+        return backoff_seconds(attempt, self.backoff_base, self.backoff_cap)
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:

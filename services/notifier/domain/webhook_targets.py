@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -60,14 +60,14 @@ _HOST_NAME = re.compile(
 
 
 @dataclass(frozen=True)
-class Refusal:
+class TargetRefusal:
     """Why a webhook target is refused: a stable ``reason`` code and a message for the unit."""
 
     reason: str
     message: str
 
     @classmethod
-    def of(cls, reason: str) -> Refusal:
+    def of(cls, reason: str) -> TargetRefusal:
         return cls(reason, MESSAGES[reason])
 
     def __str__(self) -> str:
@@ -115,28 +115,28 @@ class WebhookPolicy:
         )
 
 
-def check_url(url: str, policy: WebhookPolicy) -> Refusal | None:
+def check_url(url: str, policy: WebhookPolicy) -> TargetRefusal | None:
     """What a unit may set as its webhook: its scheme and host as written. A host name is judged
     again, by what it resolves to, at each send (:func:`check_address`)."""
     try:
         parts = urlsplit(url.strip())
         parts.port  # noqa: B018 - parsing the port is the check
     except ValueError:
-        return Refusal.of(INVALID)
+        return TargetRefusal.of(INVALID)
     if not parts.hostname:
-        return Refusal.of(INVALID)
+        return TargetRefusal.of(INVALID)
     return check_target(parts.scheme, parts.hostname, policy)
 
 
-def check_target(scheme: str, host: str, policy: WebhookPolicy) -> Refusal | None:
+def check_target(scheme: str, host: str, policy: WebhookPolicy) -> TargetRefusal | None:
     """The scheme and the host as a URL parser gave them (an IPv6 address without brackets)."""
     if scheme.lower() not in ("http", "https"):
-        return Refusal.of(INVALID)
+        return TargetRefusal.of(INVALID)
     if policy.https_only and scheme.lower() != "https":
-        return Refusal.of(NOT_HTTPS)
+        return TargetRefusal.of(NOT_HTTPS)
     name = _normal(host)
     if not name:
-        return Refusal.of(INVALID)
+        return TargetRefusal.of(INVALID)
     if policy.allows_host(name):
         return None
     try:
@@ -148,52 +148,58 @@ def check_target(scheme: str, host: str, policy: WebhookPolicy) -> Refusal | Non
     if _ends_in_number(name):
         # 0x7f000001, 2130706433, 017700000001, 127.1: resolvers and URL parsers read these
         # as addresses, each its own way; no legitimate webhook is written so.
-        return Refusal.of(ODD_NOTATION)
+        return TargetRefusal.of(ODD_NOTATION)
     if name == "localhost" or name.endswith(".localhost"):  # RFC 6761: always loopback
-        return Refusal.of(LOOPBACK)
+        return TargetRefusal.of(LOOPBACK)
     return None
 
 
-def check_address(address: Address | str, host: str, policy: WebhookPolicy) -> Refusal | None:
+def check_address(address: Address | str, host: str, policy: WebhookPolicy) -> TargetRefusal | None:
     """One address ``host`` resolved to (or was written as), about to be connected to."""
     if isinstance(address, str):
         address = ipaddress.ip_address(address)
     if policy.allows_host(host) or policy.allows_address(address):
         return None
     reason = _reason(address)
-    return None if reason is None else Refusal.of(reason)
+    return None if reason is None else TargetRefusal.of(reason)
 
 
 def _reason(address: Address) -> str | None:
     """Which refused class ``address`` is in; None for a globally reachable unicast address."""
     if isinstance(address, ipaddress.IPv6Address):
         # An IPv4 address carried in IPv6 reaches that IPv4 host: judge it instead.
-        if address.ipv4_mapped is not None:
-            return _reason(address.ipv4_mapped)
-        if address in _NAT64:
-            return _reason(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
-        embedded = address.sixtofour or (address.teredo[1] if address.teredo else None)
+        embedded = _carried_ipv4(address)
         if embedded is not None and (reason := _reason(embedded)) is not None:
             return reason
-    if address.is_unspecified:
-        return UNSPECIFIED
-    if address.is_loopback:
-        return LOOPBACK
-    if address.is_link_local:
-        return LINK_LOCAL
-    if address.is_multicast:
-        return MULTICAST
-    if address in _SHARED_SPACE:
-        return SHARED
-    if address.is_reserved:
-        return RESERVED
-    if address.is_private or (
-        isinstance(address, ipaddress.IPv6Address) and address.is_site_local  # fec0::/10, old
-    ):
-        return PRIVATE
-    if not address.is_global:
-        return RESERVED
+        if address.ipv4_mapped is not None or address in _NAT64:
+            return None  # all the carried address says; the IPv6 wrapper is not the host
+    for refused, reason in _CLASSES:
+        if refused(address):
+            return reason
     return None
+
+
+def _carried_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 host an IPv6 address reaches: mapped, NAT64, 6to4 or Teredo; None otherwise."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address in _NAT64:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return address.sixtofour or (address.teredo[1] if address.teredo else None)
+
+
+# In order: the first class an address is in names the rule that refuses it.
+_CLASSES: tuple[tuple[Callable[[Address], bool], str], ...] = (
+    (lambda a: a.is_unspecified, UNSPECIFIED),
+    (lambda a: a.is_loopback, LOOPBACK),
+    (lambda a: a.is_link_local, LINK_LOCAL),
+    (lambda a: a.is_multicast, MULTICAST),
+    (lambda a: a in _SHARED_SPACE, SHARED),
+    (lambda a: a.is_reserved, RESERVED),
+    # fec0::/10, site-local: deprecated, private all the same.
+    (lambda a: a.is_private or (isinstance(a, ipaddress.IPv6Address) and a.is_site_local), PRIVATE),
+    (lambda a: not a.is_global, RESERVED),
+)
 
 
 def _network(entry: str) -> Network | None:

@@ -1,23 +1,37 @@
-"""The notifier's subscribers: accepted verdicts cancel reminders, rejected ones are explained."""
+"""The notifier's subscribers: accepted verdicts cancel reminders, rejected ones are explained.
+
+Both durables start, when ops first creates them, at the end of the stream: a notifier deployed
+on a stream holding a year of verdicts must not tell every unit about every old rejection. Once
+created, a durable resumes where it stopped, so nothing is missed across restarts.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+from faststream.nats import NatsBroker
 from nats.aio.msg import Msg
 from nats.js.api import DeliverPolicy
 from pydantic import BaseModel, ValidationError
 
 from services.notifier.service import NotificationService
 from shared import subjects, telemetry
-from shared.consuming import BatchConsumer, DeadLetter, span_of
+from shared.consuming import (
+    Batch,
+    BatchSubscriber,
+    DeadLetter,
+    batch_subscriber,
+    consumer_config,
+    span_of,
+)
+from shared.nats_permissions import NOTIFIER_ACCEPTED_DURABLE, NOTIFIER_REJECTED_DURABLE
 from shared.schemas import Verdict
 
 Event = TypeVar("Event", bound=BaseModel)
 
-ACCEPTED_DURABLE = "notifier-accepted"
-REJECTED_DURABLE = "notifier-rejected"
+ACCEPTED_DURABLE = NOTIFIER_ACCEPTED_DURABLE
+REJECTED_DURABLE = NOTIFIER_REJECTED_DURABLE
 
 
 class _Reported(BaseModel):
@@ -53,37 +67,51 @@ def _read(
     return read, dead
 
 
-def build(service: NotificationService, *, batch_size: int) -> list[BatchConsumer]:
-    """Both consumers start, when first created, at the end of the stream: a notifier deployed
-    on a stream holding a year of verdicts must not tell every unit about every old rejection.
-    Once created, a durable resumes where it stopped, so nothing is missed across restarts."""
+def subscribe(
+    broker: NatsBroker, service: Callable[[], NotificationService | None], *, batch_size: int
+) -> list[BatchSubscriber]:
+    """Declare the notifier's two consumers on ``broker``; ``service`` is asked
+    for at each batch (built when the service starts, after the subscribers are declared)."""
 
-    async def accepted(messages: Sequence[Msg]) -> list[DeadLetter]:
-        read, dead = _read(messages, _Reported)
-        await service.on_accepted({(v.unit, v.report_type, v.period) for _, v in read})
+    @batch_subscriber(
+        broker,
+        topic=subjects.ACCEPTED,
+        durable=ACCEPTED_DURABLE,
+        config=consumer_config(
+            ACCEPTED_DURABLE, f"{subjects.ACCEPTED}.>", batch_size, DeliverPolicy.NEW
+        ),
+        batch_size=batch_size,
+    )
+    async def cancel_reminders(accepted: Batch[Verdict]) -> list[DeadLetter]:
+        """The notifier cancels unsent reminders and escalations about a unit whose report has
+        now been accepted."""
+        read, dead = _read(accepted.messages, _Reported)
+        await _started(service).on_accepted({(v.unit, v.report_type, v.period) for _, v in read})
         return dead
 
-    async def rejected(messages: Sequence[Msg]) -> list[DeadLetter]:
-        read, dead = _read(messages, Verdict)
-        await service.on_rejected(
+    @batch_subscriber(
+        broker,
+        topic=subjects.REJECTED,
+        durable=REJECTED_DURABLE,
+        config=consumer_config(
+            REJECTED_DURABLE, f"{subjects.REJECTED}.>", batch_size, DeliverPolicy.NEW
+        ),
+        batch_size=batch_size,
+    )
+    async def explain_rejections(rejected: Batch[Verdict]) -> list[DeadLetter]:
+        """The notifier tells the submitting unit, on notify.<unit>, why its report was
+        rejected."""
+        read, dead = _read(rejected.messages, Verdict)
+        await _started(service).on_rejected(
             [verdict for _, verdict in read],
             {v.submission_id: telemetry.carrier_of(span_of(m)) for m, v in read},
         )
         return dead
 
-    return [
-        BatchConsumer(
-            subject=f"{subjects.ACCEPTED}.>",
-            durable=ACCEPTED_DURABLE,
-            handler=accepted,
-            batch_size=batch_size,
-            deliver_policy=DeliverPolicy.NEW,
-        ),
-        BatchConsumer(
-            subject=f"{subjects.REJECTED}.>",
-            durable=REJECTED_DURABLE,
-            handler=rejected,
-            batch_size=batch_size,
-            deliver_policy=DeliverPolicy.NEW,
-        ),
-    ]
+    return [cancel_reminders, explain_rejections]
+
+
+def _started(service: Callable[[], NotificationService | None]) -> NotificationService:
+    running = service()
+    assert running is not None, "a batch arrived before the service started"
+    return running

@@ -1,7 +1,8 @@
 """The notifier's HTTP API: each unit's contacts, and the history of its notices.
 
-A unit manages its own contacts; its province manages its communes'; Central everyone's. The
-same rule says who may read a unit's contacts and notices.
+Thin: it parses the request, takes the caller from :mod:`shared.identity` and hands both to
+the contacts use case (``usecases/contacts.py``), which decides who may see or change what and
+refuses in :class:`~shared.refusals.Refusal` kinds; ``shared.problems`` answers those.
 """
 
 from __future__ import annotations
@@ -12,27 +13,19 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-from fastapi import APIRouter, FastAPI, Query, Request, Response
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from services.notifier.adapters.contacts import Contact, ContactStore
-from services.notifier.adapters.outbox import Outbox
-from services.notifier.domain import webhook_targets
-from services.notifier.domain.webhook_targets import WebhookPolicy
+from services.notifier.ports import Contact
+from services.notifier.usecases.contacts import Contacts as ContactsUseCase
 from shared import subjects
-from shared.clock import Clock
-from shared.identity import Role, caller_of, require_reach, require_role
-from shared.logging import get_logger
-from shared.registry import Registry
+from shared.identity import caller_of
 from shared.schemas import Notice, Problem
 
-log = get_logger(__name__)
-# Who may change where a unit's notices go: its own system or clerk, an approving official, or
-# operations staff. A read-only dashboard may look but not redirect them.
-MANAGERS = (Role.SUBMITTER, Role.APPROVER, Role.OPS)
 _EMAIL = re.compile(r"[^@\s<>,;\"]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    status: {"model": Problem} for status in (400, 401, 403, 404, 409)
+}
 
 
 class ContactsRequest(BaseModel):
@@ -124,12 +117,6 @@ class NotificationHistory(BaseModel):
     notifications: list[NotificationRecord]
 
 
-class Refused(Exception):
-    def __init__(self, status: int, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.reason, self.message = status, reason, message
-
-
 def _view(unit: str, contact: Contact | None) -> Contacts:
     return Contacts(
         unit=unit,
@@ -142,108 +129,59 @@ def _view(unit: str, contact: Contact | None) -> Contacts:
     )
 
 
-def routes(
-    contacts_of: Callable[[], ContactStore],
-    outbox_of: Callable[[], Outbox],
-    registry_of: Callable[[], Registry],
-    clock: Clock,
-    webhook_policy: WebhookPolicy,
-) -> APIRouter:
+def routes(contacts_of: Callable[[], ContactsUseCase]) -> APIRouter:
+    """The routes, with the contacts use case (built when the notifier starts) from
+    ``contacts_of``."""
     router = APIRouter()
-    problems: dict[int | str, dict[str, Any]] = {
-        400: {"model": Problem},
-        401: {"model": Problem},
-        403: {"model": Problem},
-        404: {"model": Problem},
-        409: {"model": Problem},
-    }
-
-    def allowed(request: Request, unit: str, *roles: Role) -> str:
-        """The caller's unit, once it is shown to reach ``unit`` (with one of ``roles``)."""
-        caller = caller_of(request)
-        if roles:
-            require_role(caller, *roles)
-        found = registry_of().get(unit)
-        if found is None:
-            raise Refused(404, "unknown_unit", f"no unit has code {unit[:16]!r}")
-        require_reach(caller, found)
-        return caller.unit
 
     @router.get(
         "/v1/contacts/{unit}",
         response_model=Contacts,
-        responses=problems,
+        responses=PROBLEMS,
         summary="A unit's contacts (its webhook secret is never shown)",
     )
     async def read(unit: str, request: Request) -> Contacts:
-        allowed(request, unit)
-        return _view(unit, await contacts_of().get(unit))
-
-    async def store(unit: str, body: ContactsRequest, caller: str) -> tuple[Contacts, bool]:
-        if body.webhook_url is not None:
-            refusal = webhook_targets.check_url(body.webhook_url, webhook_policy)
-            if refusal is not None:
-                raise Refused(400, refusal.reason, refusal.message)
-        contact = Contact(
-            unit,
-            tuple(body.emails),
-            body.webhook_url,
-            body.webhook_secret,
-            caller,
-            clock.now(),
-        )
-        created = await contacts_of().put(contact)
-        log.info(
-            "contacts changed",
-            unit=unit,
-            by=caller,
-            emails=len(body.emails),
-            webhook=body.webhook_url is not None,
-        )
-        return _view(unit, contact), created
+        return _view(unit, await contacts_of().read(caller_of(request), unit))
 
     @router.post(
         "/v1/contacts/{unit}",
         status_code=201,
         response_model=Contacts,
-        responses=problems,
+        responses=PROBLEMS,
         summary="Create a unit's contacts (409 if it has some: PUT replaces them)",
     )
     async def create(unit: str, body: ContactsRequest, request: Request) -> Contacts:
-        caller = allowed(request, unit, *MANAGERS)
-        if await contacts_of().get(unit) is not None:
-            raise Refused(409, "contacts_exist", f"{unit} has contacts already; PUT replaces them")
-        view, _ = await store(unit, body, caller)
-        return view
+        contact = await contacts_of().create(
+            caller_of(request), unit, body.emails, body.webhook_url, body.webhook_secret
+        )
+        return _view(unit, contact)
 
     @router.put(
         "/v1/contacts/{unit}",
         response_model=Contacts,
-        responses=problems,
+        responses=PROBLEMS,
         summary="Create or replace a unit's contacts",
     )
     async def replace(unit: str, body: ContactsRequest, request: Request) -> Contacts:
-        caller = allowed(request, unit, *MANAGERS)
-        view, _ = await store(unit, body, caller)
-        return view
+        contact = await contacts_of().replace(
+            caller_of(request), unit, body.emails, body.webhook_url, body.webhook_secret
+        )
+        return _view(unit, contact)
 
     @router.delete(
         "/v1/contacts/{unit}",
         status_code=204,
-        responses=problems,
+        responses=PROBLEMS,
         summary="Remove a unit's contacts (it keeps notify.<unit> on NATS)",
     )
     async def remove(unit: str, request: Request) -> Response:
-        caller = allowed(request, unit, *MANAGERS)
-        if not await contacts_of().delete(unit):
-            raise Refused(404, "no_contacts", f"{unit} has no contacts")
-        log.info("contacts removed", unit=unit, by=caller)
+        await contacts_of().remove(caller_of(request), unit)
         return Response(status_code=204)
 
     @router.get(
         "/v1/notifications",
         response_model=NotificationHistory,
-        responses=problems,
+        responses=PROBLEMS,
         summary="Notices to or about a unit, newest first, with every delivery attempt",
     )
     async def history(
@@ -251,25 +189,8 @@ def routes(
         unit: str = Query(description="The unit code (VN for Central)."),
         limit: int = Query(default=100, ge=1, le=1000),
     ) -> NotificationHistory:
-        allowed(request, unit)
-        rows = await outbox_of().history(unit, limit)
+        rows = await contacts_of().history(caller_of(request), unit, limit)
         records = [NotificationRecord.model_validate(r) for r in rows]
         return NotificationHistory(unit=unit, count=len(records), notifications=records)
 
     return router
-
-
-def add_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(Refused)
-    async def refused(_: Request, error: Refused) -> JSONResponse:
-        problem = Problem(reason=error.reason, message=error.message)
-        return JSONResponse(problem.model_dump(), status_code=error.status)
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid(_: Request, error: RequestValidationError) -> JSONResponse:
-        problem = Problem(
-            reason="invalid_request",
-            message="the request is not valid",
-            details=[{"loc": list(e["loc"]), "msg": e["msg"]} for e in error.errors()],
-        )
-        return JSONResponse(problem.model_dump(), status_code=400)

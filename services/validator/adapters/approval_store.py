@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from typing import Any
 
 import asyncpg
 
 from services.validator.adapters.approval_locks import lock_id
-from services.validator.domain.approvals import Approval, LogEntry, Outcome, Step
+from services.validator.domain.approvals import Approval, Decision, LogEntry, Outcome, Step
 
 _COLUMNS = "report_type, period, unit, approved_by, approved_at, accepted_by, accepted_at"
 _LOG_COLUMNS = "report_type, period, unit, action, actor, reason, at"
-
-# (the unit's own row, its province's row for a commune) -> what the step does.
-Decision = Callable[[Approval | None, Approval | None], Outcome]
 
 
 class ApprovalStore:

@@ -5,7 +5,7 @@ communes' reports and its own, a row for one commune covers that commune. Centra
 province's approved data. While a row stands the validator refuses revisions (``period_locked``).
 
 Decisions (docs/approvals.md):
-- approving or accepting again what already is is a no-op answered 200, logged once: a client
+- approving or accepting again what already is is a no-op, not a refusal, logged once: a client
   retrying after a lost answer must not get an error, nor write the log twice;
 - a commune's row cannot be added or removed while its province's approval stands (it would
   change nothing: the province's row locks it), and nothing under an accepted province moves
@@ -15,14 +15,16 @@ Decisions (docs/approvals.md):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
 from shared.catalog import Level
+from shared.refusals import Kind, Refusal
 from shared.registry import CENTRAL_CODE, Unit
 
-# (unit, report type, period), as LockKey in judgement.
+# (unit, report type, period), as LockKey in deadlines.py.
 ApprovalKey = tuple[str, str, str]
 
 
@@ -79,12 +81,11 @@ class Outcome:
         return self.entry is not None
 
 
-class Refusal(Exception):
-    """A step that may not be taken: a stable ``reason`` code and a readable message."""
+class StepRefused(Refusal):
+    """A step that may not be taken: in the state the rows are in (CONFLICT, the default), by
+    this caller (FORBIDDEN), or as asked (INVALID)."""
 
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason, self.message = reason, message
+    kind = Kind.CONFLICT
 
 
 @dataclass(frozen=True)
@@ -101,13 +102,13 @@ class Request:
 def decide(request: Request, own: Approval | None, province: Approval | None) -> Outcome:
     """What ``request`` does, given the unit's own row and (for a commune) its province's row.
 
-    Raises Refusal when the caller may not take the step or the state does not allow it."""
+    Raises StepRefused when the caller may not take the step or the state does not allow it."""
     _may_act(request)
     reason = (request.reason or "").strip()
     if request.step.undoes and not reason:
-        raise Refusal("reason_required", f"{request.step} needs a reason")
+        raise StepRefused("reason_required", f"{request.step} needs a reason", kind=Kind.INVALID)
     if request.unit.level == Level.COMMUNE and province is not None:
-        raise Refusal(
+        raise StepRefused(
             "approved_by_province",
             f"{request.unit.code} is covered by province {province.unit}'s approval"
             f" ({province.approved_by}, {province.approved_at.isoformat()});"
@@ -123,29 +124,49 @@ def decide(request: Request, own: Approval | None, province: Approval | None) ->
         reason or None,
     )
     if request.step == Step.APPROVE:
-        if own is not None:
-            return Outcome(own, None)
-        row = Approval(
-            request.report_type, request.period, request.unit.code, request.caller, request.at
-        )
-        return Outcome(row, entry)
+        return _approve(request, own, entry)
     if own is None:
-        raise Refusal("not_approved", f"{_what(request)} is not approved")
-    if request.step == Step.UNAPPROVE:
-        if own.accepted_by is not None:
-            raise Refusal(
-                "accepted_by_central",
-                f"{_what(request)} was accepted by {own.accepted_by}"
-                f" ({_at(own.accepted_at)}); Central must unaccept it first",
-            )
-        return Outcome(None, entry)
-    if request.step == Step.ACCEPT:
-        if own.accepted_by is not None:
-            return Outcome(own, None)
-        return Outcome(replace(own, accepted_by=request.caller, accepted_at=request.at), entry)
+        raise StepRefused("not_approved", f"{_what(request)} is not approved")
+    return _STEPS_ON_A_ROW[request.step](request, own, entry)
+
+
+def _approve(request: Request, own: Approval | None, entry: LogEntry) -> Outcome:
+    if own is not None:
+        return Outcome(own, None)
+    row = Approval(
+        request.report_type, request.period, request.unit.code, request.caller, request.at
+    )
+    return Outcome(row, entry)
+
+
+def _unapprove(request: Request, own: Approval, entry: LogEntry) -> Outcome:
+    if own.accepted_by is not None:
+        raise StepRefused(
+            "accepted_by_central",
+            f"{_what(request)} was accepted by {own.accepted_by}"
+            f" ({_at(own.accepted_at)}); Central must unaccept it first",
+        )
+    return Outcome(None, entry)
+
+
+def _accept(request: Request, own: Approval, entry: LogEntry) -> Outcome:
+    if own.accepted_by is not None:
+        return Outcome(own, None)
+    return Outcome(replace(own, accepted_by=request.caller, accepted_at=request.at), entry)
+
+
+def _unaccept(request: Request, own: Approval, entry: LogEntry) -> Outcome:
     if own.accepted_by is None:
-        raise Refusal("not_accepted", f"{_what(request)} is not accepted")
+        raise StepRefused("not_accepted", f"{_what(request)} is not accepted")
     return Outcome(replace(own, accepted_by=None, accepted_at=None), entry)
+
+
+# The steps that need the unit's row to stand already.
+_STEPS_ON_A_ROW: dict[Step, Callable[[Request, Approval, LogEntry], Outcome]] = {
+    Step.UNAPPROVE: _unapprove,
+    Step.ACCEPT: _accept,
+    Step.UNACCEPT: _unaccept,
+}
 
 
 def _may_act(request: Request) -> None:
@@ -153,17 +174,26 @@ def _may_act(request: Request) -> None:
     accepts, and only a province's data."""
     unit = request.unit
     if unit.level not in (Level.PROVINCE, Level.COMMUNE):
-        raise Refusal("not_approvable", f"{unit.code} is not a province or a commune")
+        raise StepRefused(
+            "not_approvable", f"{unit.code} is not a province or a commune", kind=Kind.INVALID
+        )
     if request.step in (Step.ACCEPT, Step.UNACCEPT):
         if request.caller != CENTRAL_CODE:
-            raise Refusal("not_central", f"only {CENTRAL_CODE} may {request.step}")
+            raise StepRefused(
+                "not_central", f"only {CENTRAL_CODE} may {request.step}", kind=Kind.FORBIDDEN
+            )
         if unit.level != Level.PROVINCE:
-            raise Refusal("not_a_province", f"Central accepts a province's data, not {unit.code}'s")
+            raise StepRefused(
+                "not_a_province",
+                f"Central accepts a province's data, not {unit.code}'s",
+                kind=Kind.INVALID,
+            )
         return
     if request.caller not in (CENTRAL_CODE, unit.province):
-        raise Refusal(
+        raise StepRefused(
             "not_the_province",
             f"only {unit.province} or {CENTRAL_CODE} may {request.step} {unit.code}",
+            kind=Kind.FORBIDDEN,
         )
 
 
@@ -181,6 +211,10 @@ def covering(unit: str, province: str | None, report_type: str, period: str) -> 
     if province is not None and province != unit:
         keys.append((province, report_type, period))
     return keys
+
+
+# (the unit's own row, its province's row for a commune) -> what the step does.
+Decision = Callable[[Approval | None, Approval | None], Outcome]
 
 
 class ApprovalsChanged(Exception):

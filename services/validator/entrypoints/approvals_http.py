@@ -1,26 +1,17 @@
-"""Approval and acceptance over HTTP: provinces approve, Central accepts, undoing needs a reason."""
+"""Approval and acceptance over HTTP: provinces approve, Central accepts, undoing needs a reason.
+
+Thin: each route takes the caller from shared.identity, calls usecases/approvals.py and
+shapes the answer; refusals are rendered by shared/problems.py.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request, Response
 
-from services.validator import metrics
-from services.validator.adapters.approval_store import ApprovalStore
-from services.validator.domain.approvals import (
-    Approval,
-    LogEntry,
-    Refusal,
-    Step,
-    decide,
-)
-from services.validator.domain.approvals import (
-    Request as StepRequest,
-)
-from services.validator.entrypoints.http import Refused
+from services.validator.domain.approvals import Approval, LogEntry, Step
 from services.validator.entrypoints.models import (
     ApprovalState,
     LogEntryOut,
@@ -30,110 +21,34 @@ from services.validator.entrypoints.models import (
     UndoRequest,
     UnitApprovals,
 )
-from shared.catalog import Catalog, Level
-from shared.clock import Clock
-from shared.identity import Grant, Role, caller_of, require_reach, require_role, within_reach
-from shared.logging import get_logger
-from shared.periods import InvalidPeriod, Period
-from shared.registry import Registry, Unit
+from services.validator.usecases.approvals import Approvals
+from shared.identity import caller_of
 from shared.schemas import Problem
 
-log = get_logger(__name__)
-
-STATUS_OF_REFUSAL = {
-    "not_the_province": 403,
-    "not_central": 403,
-    "reason_required": 400,
-    "not_approvable": 400,
-    "not_a_province": 400,
-}  # any other refusal is a conflict with the state: 409
-
 PREFIX = "/v1/approvals/{report_type}/{period}"
-
-
-def routes(
-    store_of: Callable[[], ApprovalStore],
-    registry_of: Callable[[], Registry],
-    catalog: Catalog,
-    clock: Clock,
-) -> APIRouter:
-    router = APIRouter(tags=["approvals"])
-    context = _Context(store_of, registry_of, catalog, clock)
-    _add_steps(router, context)
-    _add_reads(router, context)
-    return router
-
 
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     code: {"model": Problem} for code in (400, 401, 403, 404, 409)
 }
 
 
-@dataclass(frozen=True)
-class _Context:
-    store_of: Callable[[], ApprovalStore]
-    registry_of: Callable[[], Registry]
-    catalog: Catalog
-    clock: Clock
-
-    def period_of(self, report_type: str, label: str) -> Period:
-        found = self.catalog.get(report_type)
-        if found is None:
-            raise Refused(404, "unknown_report_type", f"no report type {report_type!r}")
-        try:
-            return found.period_of(label)
-        except (InvalidPeriod, ValueError) as error:
-            raise Refused(404, "invalid_period", str(error)) from error
-
-    def unit_of(self, code: str) -> Unit:
-        unit = self.registry_of().get(code)
-        if unit is None:
-            raise Refused(404, "unknown_unit", f"no unit has code {code}")
-        return unit
+def routes(approvals_of: Callable[[], Approvals]) -> APIRouter:
+    router = APIRouter(tags=["approvals"])
+    _add_steps(router, approvals_of)
+    _add_reads(router, approvals_of)
+    return router
 
 
-def _add_steps(router: APIRouter, context: _Context) -> None:
-    clock, store_of = context.clock, context.store_of
-    period_of, unit_of = context.period_of, context.unit_of
-
+def _add_steps(router: APIRouter, approvals_of: Callable[[], Approvals]) -> None:
     async def take(
-        step: Step, report_type: str, label: str, code: str, request: Request, reason: str | None
+        step: Step, report_type: str, period: str, unit: str, request: Request, reason: str | None
     ) -> StepResult:
-        caller = caller_of(request)
-        require_role(caller, Role.APPROVER)
-        period = period_of(report_type, label)
-        unit = unit_of(code)
-        now = clock.now()
-        if step == Step.APPROVE and now < period.opens_at():
-            raise Refused(409, "period_not_open", f"period {label} has not opened yet")
-        wanted = StepRequest(step, caller.unit, unit, report_type, label, now, reason)
-        try:
-            outcome = await store_of().act(
-                report_type,
-                label,
-                unit.code,
-                unit.province or unit.code,
-                lambda own, province: decide(wanted, own, province),
-            )
-        except Refusal as refusal:
-            metrics.approval_refusals.labels(step.value, refusal.reason).inc()
-            status = STATUS_OF_REFUSAL.get(refusal.reason, 409)
-            raise Refused(status, refusal.reason, refusal.message) from refusal
-        if outcome.changed:
-            metrics.approval_steps.labels(step.value, unit.level.value).inc()
-            log.info(
-                "approval step",
-                step=step.value,
-                unit=unit.code,
-                report_type=report_type,
-                period=label,
-                actor=caller.unit,
-                subject=caller.subject,
-                reason=reason,
-            )
+        taken = await approvals_of().take(
+            caller_of(request), step, report_type, period, unit, reason
+        )
         return StepResult(
-            **_state(report_type, label, unit.code, outcome.after).model_dump(),
-            changed=outcome.changed,
+            **_state(report_type, period, taken.unit.code, taken.outcome.after).model_dump(),
+            changed=taken.outcome.changed,
         )
 
     @router.post(
@@ -196,10 +111,7 @@ def _add_steps(router: APIRouter, context: _Context) -> None:
         return await take(Step.UNACCEPT, report_type, period, unit, request, why)
 
 
-def _add_reads(router: APIRouter, context: _Context) -> None:
-    store_of, registry_of = context.store_of, context.registry_of
-    period_of, unit_of = context.period_of, context.unit_of
-
+def _add_reads(router: APIRouter, approvals_of: Callable[[], Approvals]) -> None:
     @router.get(
         PREFIX,
         response_model=PeriodApprovals,
@@ -207,28 +119,17 @@ def _add_reads(router: APIRouter, context: _Context) -> None:
         summary="Where every province stands: approved, accepted or open, with who and when",
     )
     async def by_province(report_type: str, period: str, request: Request) -> PeriodApprovals:
-        caller = caller_of(request)
-        found = period_of(report_type, period)
-        registry = registry_of()
-        rows = {a.unit: a for a in await store_of().standing(report_type, period)}
-        communes: dict[str, list[ApprovalState]] = {}
-        for approval in rows.values():
-            unit = registry.get(approval.unit)
-            if unit is not None and unit.level == Level.COMMUNE and unit.province:
-                communes.setdefault(unit.province, []).append(
-                    _state(report_type, period, unit.code, approval)
-                )
+        standing = await approvals_of().by_province(caller_of(request), report_type, period)
         return PeriodApprovals(
             report_type=report_type,
             period=period,
             provinces=[
                 ProvinceApprovals(
-                    **_state(report_type, period, p.code, rows.get(p.code)).model_dump(),
-                    name=p.name,
-                    communes=communes.get(p.code, []),
+                    **_state(report_type, period, p.province.code, p.own).model_dump(),
+                    name=p.province.name,
+                    communes=[_state(report_type, period, c.unit, c) for c in p.communes],
                 )
-                for p in registry.provinces(found.cutoff_end)
-                if Grant.NATIONAL in caller.grants or within_reach(caller, p)
+                for p in standing
             ],
         )
 
@@ -239,30 +140,18 @@ def _add_reads(router: APIRouter, context: _Context) -> None:
         summary="One unit's approval, what locks it, and the audit trail of every step",
     )
     async def of_unit(report_type: str, period: str, unit: str, request: Request) -> UnitApprovals:
-        caller = caller_of(request)
-        found = period_of(report_type, period)
-        subject = unit_of(unit)
-        require_reach(caller, subject)
-        store = store_of()
-        province = subject.province if subject.level == Level.COMMUNE else None
-        rows = {
-            a.unit: a
-            for a in await store.standing(report_type, period, [subject.code, province or ""])
-        }
-        logged = [subject.code]
-        if subject.level == Level.PROVINCE:
-            logged += [c.code for c in registry_of().children(subject.code, found.cutoff_end)]
-        covering = rows.get(province) if province else None
+        standing = await approvals_of().of_unit(caller_of(request), report_type, period, unit)
+        covering = standing.covered_by
         return UnitApprovals(
             report_type=report_type,
             period=period,
-            unit=subject.code,
-            name=subject.name,
-            level=subject.level.value,
-            locked=subject.code in rows or covering is not None,
-            own=_state(report_type, period, subject.code, rows.get(subject.code)),
+            unit=standing.unit.code,
+            name=standing.unit.name,
+            level=standing.unit.level.value,
+            locked=standing.locked,
+            own=_state(report_type, period, standing.unit.code, standing.own),
             covered_by=_state(report_type, period, covering.unit, covering) if covering else None,
-            log=[_entry(e) for e in await store.log(report_type, period, logged)],
+            log=[_entry(e) for e in standing.log],
         )
 
 

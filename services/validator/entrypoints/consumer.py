@@ -3,36 +3,52 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable
 
+from faststream.nats import NatsBroker
 from nats.aio.msg import Msg
 
 from services.validator.domain.incoming import IncomingSubmission
 from services.validator.service import ValidationService, unreadable
 from shared import subjects, telemetry
-from shared.consuming import BatchConsumer, DeadLetter, handling, message_id, span_of, stored_at
+from shared.consuming import (
+    Batch,
+    BatchSubscriber,
+    DeadLetter,
+    batch_subscriber,
+    consumer_config,
+    handling,
+    message_id,
+    span_of,
+    stored_at,
+)
 from shared.logging import get_logger
-from shared.schemas import Verdict
+from shared.nats_permissions import VALIDATOR_DURABLE
+from shared.schemas import Submission, Verdict
 
-DURABLE = "validator"
+DURABLE = VALIDATOR_DURABLE
 log = get_logger(__name__)
 
 
-def build(service: ValidationService, *, batch_size: int) -> BatchConsumer:
-    async def handle(messages: Sequence[Msg]) -> list[DeadLetter]:
-        judged = await service.process(
-            [
-                IncomingSubmission(
-                    subject=m.subject,
-                    data=m.data,
-                    msg_id=message_id(m),
-                    stream_seq=m.metadata.sequence.stream,
-                    stored_at=stored_at(m),
-                    trace_carrier=telemetry.carrier_of(span_of(m)),
-                )
-                for m in messages
-            ]
-        )
+def subscribe(
+    broker: NatsBroker, service: Callable[[], ValidationService | None], *, batch_size: int
+) -> BatchSubscriber:
+    """Declare the validator's consumer on ``broker``; ``service`` is asked for at each
+    batch (it is built when the service starts, after the broker has declared its subscribers)."""
+
+    @batch_subscriber(
+        broker,
+        topic=subjects.SUBMITTED,
+        durable=DURABLE,
+        config=consumer_config(DURABLE, f"{subjects.SUBMITTED}.>", batch_size),
+        batch_size=batch_size,
+    )
+    async def judge(submissions: Batch[Submission]) -> list[DeadLetter]:
+        """The validator judges each submission against the catalog and the registry, records
+        one verdict per submission id, and publishes it. Local systems publish here directly
+        (Nats-Msg-Id = submission_id), or intake does on their behalf."""
+        messages = submissions.messages
+        judged = await _started(service).process([_incoming(m) for m in messages])
         for message, verdict in zip(messages, judged, strict=True):
             _describe(message, verdict)
         # The sender already has its rejection; operators get the original bytes too.
@@ -41,8 +57,17 @@ def build(service: ValidationService, *, batch_size: int) -> BatchConsumer:
             for index, detail in unreadable(judged)
         ]
 
-    return BatchConsumer(
-        subject=f"{subjects.SUBMITTED}.>", durable=DURABLE, handler=handle, batch_size=batch_size
+    return judge
+
+
+def _incoming(message: Msg) -> IncomingSubmission:
+    return IncomingSubmission(
+        subject=message.subject,
+        data=message.data,
+        msg_id=message_id(message),
+        stream_seq=message.metadata.sequence.stream,
+        stored_at=stored_at(message),
+        trace_carrier=telemetry.carrier_of(span_of(message)),
     )
 
 
@@ -70,3 +95,9 @@ def _describe(message: Msg, verdict: Verdict) -> None:
             timeliness=verdict.timeliness,
             reasons=[r.code for r in verdict.reasons],
         )
+
+
+def _started(service: Callable[[], ValidationService | None]) -> ValidationService:
+    running = service()
+    assert running is not None, "a batch arrived before the service started"
+    return running

@@ -231,15 +231,16 @@ async def test_a_notifier_shutting_down_gives_back_the_deliveries_it_has_not_beg
     move_to(clock, MORNING)
     notifier = service.service
     assert notifier is not None
-    notifier.policy = replace(notifier.policy, concurrency=1)
+    delivery = notifier.delivery
+    delivery.policy = replace(delivery.policy, concurrency=1)
     await notifier.schedule()
-    send = notifier.nats.send
+    send = delivery.nats.send
 
     async def send_then_stop(*args: Any) -> None:
         notifier.claiming = False  # SIGTERM arrives while the first message is on its way
         await send(*args)
 
-    monkeypatch.setattr(notifier.nats, "send", send_then_stop)
+    monkeypatch.setattr(delivery.nats, "send", send_then_stop)
     sent = await notifier.relay(channels=["nats"])
 
     assert sent == 1  # the one in flight was finished and recorded

@@ -84,7 +84,9 @@ async def test_a_unit_its_province_and_central_manage_its_contacts_no_one_else(
     assert created.json()["webhook_secret_set"] is True
     assert "webhook_secret" not in created.json()
     assert created.json()["nats_subject"] == "notify.00070"
-    assert again.status_code == 409
+    assert (again.status_code, again.json()["reason"]) == (409, "contacts_exist")
+    assert again.headers["content-type"] == "application/problem+json"  # RFC 9457, as everywhere
+    assert again.json()["type"] == "urn:baocao:problem:contacts_exist"
     assert by_province.status_code == 200
     assert (other_province.status_code, other_province.json()["reason"]) == (403, "not_your_unit")
     assert neighbour.status_code == 403
@@ -93,10 +95,35 @@ async def test_a_unit_its_province_and_central_manage_its_contacts_no_one_else(
     assert half_webhook.status_code == 400
     assert (bad_port.status_code, bad_port.json()["reason"]) == (400, "invalid_request")
     assert "webhook URL" in bad_port.text
-    assert unknown.status_code == 404
+    assert (unknown.status_code, unknown.json()["reason"]) == (404, "unknown_unit")
     assert shown.json()["emails"] == ["a@b.vn"]
     assert shown.json()["webhook_url"] is None
     assert shown.json()["updated_by"] == "01"
+
+
+async def test_removed_contacts_are_gone_and_removing_them_again_is_not_found(
+    api: httpx.AsyncClient,
+) -> None:
+    await api.put("/v1/contacts/00070", json={"emails": ["a@b.vn"]}, headers=bearer("00070"))
+
+    removed = await api.delete("/v1/contacts/00070", headers=bearer("00070"))
+    again = await api.delete("/v1/contacts/00070", headers=bearer("00070"))
+    shown = await api.get("/v1/contacts/00070", headers=bearer("00070"))
+
+    assert removed.status_code == 204
+    assert (again.status_code, again.json()["reason"]) == (404, "no_contacts")
+    assert shown.json()["emails"] == []
+
+
+async def test_a_webhook_on_a_private_address_is_refused_with_the_rule_that_refuses_it(
+    api: httpx.AsyncClient,
+) -> None:
+    body = {"webhook_url": "https://10.1.2.3:5432/", "webhook_secret": SECRET}
+
+    refused = await api.put("/v1/contacts/00070", json=body, headers=bearer("00070"))
+
+    assert (refused.status_code, refused.json()["reason"]) == (400, "webhook_host_private")
+    assert refused.json()["status"] == 400
 
 
 async def test_contacts_seeded_from_a_file_and_the_history_of_each_attempt(

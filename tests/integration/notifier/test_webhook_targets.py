@@ -16,11 +16,13 @@ from cryptography.fernet import Fernet
 
 from baocao.embedded import EmbeddedNats
 from services.notifier.adapters.channels import Resolver, WebhookChannel
-from services.notifier.adapters.contacts import Contact
+from services.notifier.adapters.notice_history import PostgresNoticeHistory
 from services.notifier.bootstrap import Notifier
 from services.notifier.domain.delivery import DELIVERY_HEADER
+from services.notifier.ports import Contact
 from services.notifier.service import NotificationService
 from shared.clock import ScheduledClock
+from shared.db import create_pool
 from tests.integration.notifier.conftest import SECRETS_KEY, WEBHOOK_SECRET, WebhookReceiver
 from tests.integration.notifier.helpers import (
     all_units,
@@ -67,7 +69,7 @@ async def start(
             )
             started.append(running)
             assert running.service is not None
-            running.service.webhook = WebhookChannel(
+            running.service.delivery.webhook = WebhookChannel(
                 client, running.settings.webhook_policy(), name_resolving_to_loopback()
             )
             return running.service
@@ -75,6 +77,14 @@ async def start(
         yield begin
         for running in started:
             await running.stop()
+
+
+async def notice_history(database_url: str, unit: str) -> list[dict[str, Any]]:
+    pool = await create_pool(database_url, min_size=1, max_size=1)
+    try:
+        return await PostgresNoticeHistory(pool).history(unit, 10)
+    finally:
+        await pool.close()
 
 
 async def attempts(database_url: str) -> list[dict[str, Any]]:
@@ -110,7 +120,7 @@ async def test_a_webhook_whose_name_resolves_to_loopback_is_refused_when_sent(
     assert attempt["outcome"] == "dead"
     assert attempt["error"].startswith("webhook_host_loopback: ")
     assert "127.0.0.1" not in attempt["error"]
-    [record] = await service.outbox.history(UNIT, 10)  # what GET /v1/notifications shows
+    [record] = await notice_history(database_url, UNIT)  # what GET /v1/notifications shows
     shown = {d["channel"]: d for d in record["deliveries"]}
     assert shown["webhook"]["last_error"].startswith("webhook_host_loopback: ")
     assert shown["nats"]["status"] == "sent"
@@ -144,7 +154,7 @@ async def test_a_secret_is_stored_encrypted_and_a_plaintext_one_is_sealed_when_n
     start: Start, database_url: str, webhook_receiver: WebhookReceiver
 ) -> None:
     service = await start()
-    contacts = service.contacts
+    contacts = service.delivery.contacts
     await give_contacts(database_url, [UNIT], webhook_receiver.url)  # plaintext, as before
 
     before = await contacts.get(UNIT)

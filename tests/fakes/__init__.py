@@ -1,0 +1,1 @@
+"""In-memory fakes of the services' stores, kept honest by the contract tests."""
