@@ -15,8 +15,8 @@ from services.aggregator.adapters.feed_publisher import FeedPublisher
 from services.aggregator.adapters.rollup_store import RollupStore
 from services.aggregator.bootstrap import feed_summaries_of
 from services.aggregator.rebuild import Rebuilt, rebuild
-from services.aggregator.service import AggregationService
 from services.aggregator.settings import AggregatorSettings
+from services.aggregator.usecases.aggregation import AggregationService
 from shared.clock import SystemClock
 from shared.db import create_pool
 from shared.periods import Period

@@ -44,7 +44,7 @@ async def run_round(stack: Stack) -> bool:
         progress=lambda m: say(f"  {m}"),
         notifier_url=stack.url("notifier"),
     )
-    say(f"\nSimulated national round for {period.label} on a shared clock (see README):")
+    say(f"\nSimulated national round for {period.label} on a shared clock (docs/commands.md):")
     result = await driver.run(period)
     say("")
     say(summary(result))

@@ -13,8 +13,8 @@ from services.aggregator.entrypoints import consumer, exports, feed, http
 from services.aggregator.entrypoints.bodies import feed_summaries
 from services.aggregator.entrypoints.gauges import CompletenessGauges
 from services.aggregator.entrypoints.http import Readers
-from services.aggregator.service import AggregationService
 from services.aggregator.settings import AggregatorSettings
+from services.aggregator.usecases.aggregation import AggregationService
 from services.aggregator.usecases.read_lists import UnitListReader
 from services.aggregator.usecases.read_rollups import RollupReader
 from shared.catalog import Catalog

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterable, Callable
 from dataclasses import dataclass
 
 from services.aggregator.domain.latest import latest_per_report
-from services.aggregator.service import AggregationService
+from services.aggregator.usecases.aggregation import AggregationService
 from shared.schemas import Verdict
 
 

@@ -10,8 +10,8 @@ from services.intake.adapters.publisher import SubmissionPublisher
 from services.intake.adapters.receipts import ReceiptStore
 from services.intake.adapters.status import StatusReader
 from services.intake.entrypoints import catalog_routes, http
-from services.intake.service import IntakeService
 from services.intake.settings import IntakeSettings
+from services.intake.usecases.submissions import IntakeService
 from shared.clock import Clock
 from shared.registry.store import load_registry
 from shared.runtime import Runtime, load_catalog, make_broker, service_app

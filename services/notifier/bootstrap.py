@@ -25,10 +25,10 @@ from services.notifier.adapters.secrets_key import load_keys
 from services.notifier.domain.delivery import DeliveryPolicy, QuietHours
 from services.notifier.entrypoints import consumers, http
 from services.notifier.entrypoints.ticker import Ticker
-from services.notifier.service import NotificationService
 from services.notifier.settings import NotifierSettings
 from services.notifier.usecases.contacts import Contacts
 from services.notifier.usecases.delivery import Delivery
+from services.notifier.usecases.notifications import NotificationService
 from services.notifier.usecases.rejection_notices import RejectionNotices
 from services.notifier.usecases.reminders import ReminderPolicy, Reminders
 from shared.clock import Clock

@@ -14,11 +14,11 @@ from services.validator.adapters.verdict_publisher import VerdictPublisher
 from services.validator.adapters.verdict_store import VerdictStore
 from services.validator.entrypoints import approvals_http, consumer, history_http, http
 from services.validator.entrypoints.dry_run import DryRuns
-from services.validator.service import ValidationService
 from services.validator.settings import ValidatorSettings
 from services.validator.usecases.approvals import Approvals
 from services.validator.usecases.history import Audit
 from services.validator.usecases.lock_exceptions import LockExceptions
+from services.validator.usecases.validation import ValidationService
 from shared.clock import Clock
 from shared.registry import Registry
 from shared.registry.store import load_registry

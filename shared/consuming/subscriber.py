@@ -3,7 +3,8 @@
 ``batch_subscriber(broker, ...)`` declares the subscriber with FastStream's own options
 (``stream``, ``durable``, ``PullSub(batch=True)``, ``AckPolicy.MANUAL``) and returns it as a
 :class:`BatchSubscriber`, which changes three things FastStream 0.7.8 does differently
-(docs/adr/0020-consumers-on-faststream.md; tests/unit/test_subscribers_faststream.py shows each):
+(docs/adr/0020-consumers-on-faststream.md; the strict-xfail tests in
+tests/integration/test_subscribers_on_nats.py show each):
 
 - **Bind, never create.** FastStream's ``pull_subscribe`` creates a durable it does not find;
   a service's NATS user may not, and a missing durable must say "run `baocao nats provision`".

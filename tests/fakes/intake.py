@@ -1,6 +1,6 @@
 """In-memory fakes of intake's stores, stream and dry-run judge, for fast use-case tests.
 
-The stores keep the promises of their protocols in ``services/intake/ports.py``; the contract
+The stores keep the promises of their protocols in ``services/intake/usecases/ports.py``; the contract
 tests (``tests/integration/contracts/test_intake_stores.py``) run the same cases against these
 fakes and against PostgreSQL. The stream and the judge stand in for NATS: they have no
 PostgreSQL twin, and their behaviour (a re-sent id is a duplicate of the first unit's message)
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from services.intake.domain.receipt import Stored, StoredReceipt
-from services.intake.ports import ValidatorUnavailable
+from services.intake.usecases.ports import ValidatorUnavailable
 from shared.schemas import Submission, SubmissionStatus, Verdict
 
 ReportKey = tuple[str, str, str]  # report type, period, unit
@@ -30,7 +30,7 @@ class InMemoryIntakeTables:
 
 
 class InMemoryReceiptStore:
-    """:class:`~services.intake.ports.ReceiptRecords`."""
+    """:class:`~services.intake.usecases.ports.ReceiptRecords`."""
 
     def __init__(self, tables: InMemoryIntakeTables | None = None) -> None:
         self.tables = tables or InMemoryIntakeTables()
@@ -43,7 +43,7 @@ class InMemoryReceiptStore:
 
 
 class InMemoryStatusReader:
-    """:class:`~services.intake.ports.StatusRecords`, with ``judged`` and ``made_current`` to
+    """:class:`~services.intake.usecases.ports.StatusRecords`, with ``judged`` and ``made_current`` to
     stand for the validator and the aggregator."""
 
     def __init__(self, tables: InMemoryIntakeTables | None = None) -> None:
@@ -86,7 +86,7 @@ class InMemoryStatusReader:
 
 @dataclass
 class InMemoryStream:
-    """:class:`~services.intake.ports.SubmissionStream`: JetStream's deduplication by
+    """:class:`~services.intake.usecases.ports.SubmissionStream`: JetStream's deduplication by
     submission id, with no window (a re-sent id is always the first message). ``failure``,
     when set, is raised by the next publish, as a stream out of reach would."""
 
@@ -109,7 +109,7 @@ class InMemoryStream:
 
 @dataclass
 class FixedJudge:
-    """:class:`~services.intake.ports.DryRunJudge` answering each unit with a verdict given,
+    """:class:`~services.intake.usecases.ports.DryRunJudge` answering each unit with a verdict given,
     or as a validator that does not answer."""
 
     verdicts: dict[str, Verdict] = field(default_factory=dict)

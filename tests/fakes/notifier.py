@@ -1,6 +1,6 @@
 """In-memory fakes of the notifier's stores and channels, for fast use-case tests.
 
-Each store fake keeps the promises of its protocol in ``services/notifier/ports.py``; the
+Each store fake keeps the promises of its protocol in ``services/notifier/usecases/ports.py``; the
 contract tests (``tests/integration/contracts/test_notifier_stores.py``) run the same cases
 against these fakes and against PostgreSQL. Leases and retry delays run on ``real_clock`` (the
 wall clock by default; a :class:`~shared.clock.FixedClock` lets a test move it), as PostgreSQL's
@@ -18,15 +18,15 @@ from typing import Any
 
 from services.notifier.domain.delivery import DeliveryPolicy
 from services.notifier.domain.schedule import SubmittedKey
-from services.notifier.ports import (
+from services.notifier.usecases.delivery import Delivery
+from services.notifier.usecases.notifications import NotificationService
+from services.notifier.usecases.ports import (
     Cancelled,
     Claimed,
     Contact,
     DeliveryFailed,
     NewNotice,
 )
-from services.notifier.service import NotificationService
-from services.notifier.usecases.delivery import Delivery
 from services.notifier.usecases.rejection_notices import RejectionNotices
 from services.notifier.usecases.reminders import ReminderPolicy, Reminders
 from shared.catalog import Catalog, Level
@@ -40,7 +40,7 @@ KL226 = "kl226-quarterly"
 
 
 class InMemoryAcceptedReports:
-    """:class:`~services.notifier.ports.AcceptedReports`, with :meth:`accept` to record one."""
+    """:class:`~services.notifier.usecases.ports.AcceptedReports`, with :meth:`accept` to record one."""
 
     def __init__(self) -> None:
         self.keys: set[SubmittedKey] = set()
@@ -54,7 +54,7 @@ class InMemoryAcceptedReports:
 
 
 class InMemoryContactStore:
-    """:class:`~services.notifier.ports.ContactStore`."""
+    """:class:`~services.notifier.usecases.ports.ContactStore`."""
 
     def __init__(self) -> None:
         self.contacts: dict[str, Contact] = {}
@@ -115,7 +115,7 @@ class _Attempt:
 
 @dataclass
 class InMemoryOutbox:
-    """:class:`~services.notifier.ports.Outbox` and :class:`~services.notifier.ports.
+    """:class:`~services.notifier.usecases.ports.Outbox` and :class:`~services.notifier.usecases.ports.
     NoticeHistory`, reading the recipients' contacts and the accepted reports as the real
     outbox reads their tables."""
 

@@ -40,7 +40,7 @@ from nats.js import JetStreamContext
 
 from baocao.nats_identities import ops_options
 from services.validator.domain.incoming import IncomingSubmission
-from services.validator.service import ValidationService
+from services.validator.usecases.validation import ValidationService
 from shared import subjects
 from shared.schemas import DryRunResult, Problem, Receipt, Verdict
 from tests.integration.conftest import SystemFactory
@@ -57,7 +57,7 @@ MAX_BODY = 64 * 1024  # INTAKE_MAX_BODY_BYTES
 MAX_MESSAGE = 1024 * 1024  # the REPORTS stream's, and nats-server's, limit
 
 UNREADABLE = {"malformed_json", "invalid_envelope"}
-# Every reason code a rejection may carry (README, "Validator reason codes", and the cap).
+# Every reason code a rejection may carry (docs/submitting.md, "Reason codes", and the cap).
 VERDICT_REASONS = UNREADABLE | {
     "subject_mismatch",
     "unknown_unit",
@@ -78,7 +78,7 @@ VERDICT_REASONS = UNREADABLE | {
     "period_locked",
     "too_many_reasons",
 }
-# The status of each refusal intake may answer a caller with a valid token (README, intake).
+# The status of each refusal intake may answer a caller with a valid token (docs/submitting.md).
 INTAKE_REFUSALS = {
     "malformed_json": 400,
     "invalid_envelope": 400,

@@ -12,7 +12,7 @@ import pytest
 
 from baocao.nats_identities import ops_options
 from services.notifier.domain.schedule import Planned
-from services.notifier.ports import NewNotice
+from services.notifier.usecases.ports import NewNotice
 from services.notifier.usecases.reminders import notice_of
 from shared import subjects
 from shared.schemas import Notice

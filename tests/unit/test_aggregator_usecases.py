@@ -13,7 +13,7 @@ import pytest
 from services.aggregator.adapters.totals_cache import InMemoryTotals
 from services.aggregator.domain.latest import StoredReport
 from services.aggregator.domain.refusals import NotFound
-from services.aggregator.service import AggregationService
+from services.aggregator.usecases.aggregation import AggregationService
 from services.aggregator.usecases.ports import RollupKey
 from services.aggregator.usecases.read_lists import UnitListReader
 from services.aggregator.usecases.read_rollups import RollupReader

@@ -13,7 +13,7 @@ import pytest
 from services.intake import metrics
 from services.intake.domain.receipt import StoredReceipt
 from services.intake.domain.refusals import Unavailable
-from services.intake.service import IntakeService
+from services.intake.usecases.submissions import IntakeService
 from shared.clock import FixedClock
 from shared.identity import Caller, Forbidden, Role
 from shared.refusals import Kind, Refusal

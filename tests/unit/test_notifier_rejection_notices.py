@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from services.notifier.ports import Contact
+from services.notifier.usecases.ports import Contact
 from shared.clock import FixedClock
 from shared.periods import VIETNAM
 from shared.schemas import Reason, Verdict

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from services.notifier.domain.delivery import DeliveryPolicy, QuietHours
-from services.notifier.ports import Contact
+from services.notifier.usecases.ports import Contact
 from shared.clock import FixedClock
 from shared.periods import VIETNAM
 from tests.fakes.notifier import KL226, FakeNotifier, small_world

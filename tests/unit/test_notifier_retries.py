@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from services.notifier.domain.delivery import DeliveryPolicy
-from services.notifier.ports import Contact, DeliveryFailed
+from services.notifier.usecases.ports import Contact, DeliveryFailed
 from shared.clock import FixedClock
 from shared.periods import VIETNAM
 from tests.fakes.notifier import FakeNotifier, small_world

@@ -7,7 +7,7 @@ import asyncio
 from typing import Any, cast
 
 from services.notifier.entrypoints.ticker import Ticker
-from services.notifier.service import NotificationService
+from services.notifier.usecases.notifications import NotificationService
 
 
 class SlowRelay:

@@ -12,12 +12,12 @@ from faststream.nats import NatsBroker, TestNatsBroker
 from faststream.nats.testing import build_message
 
 from services.aggregator.entrypoints import consumer as aggregator
-from services.aggregator.service import AggregationService
+from services.aggregator.usecases.aggregation import AggregationService
 from services.notifier.entrypoints import consumers as notifier
-from services.notifier.service import NotificationService
+from services.notifier.usecases.notifications import NotificationService
 from services.validator.domain.incoming import IncomingSubmission
 from services.validator.entrypoints import consumer as validator
-from services.validator.service import ValidationService
+from services.validator.usecases.validation import ValidationService
 from shared.consuming import BatchSubscriber, DeadLetter
 from shared.schemas import Reason, Verdict
 

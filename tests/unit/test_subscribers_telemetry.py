@@ -20,7 +20,7 @@ from opentelemetry.trace import SpanKind
 from prometheus_client import CollectorRegistry
 
 from services.aggregator.entrypoints import consumer as aggregator
-from services.aggregator.service import AggregationService
+from services.aggregator.usecases.aggregation import AggregationService
 from shared.consuming import Batch, DeadLetter
 from shared.consuming.faststream_metrics import prometheus_middleware
 from shared.schemas import Verdict

@@ -1,4 +1,4 @@
-"""The judging use case (services/validator/service.py) on in-memory stores: judged once,
+"""The judging use case (services/validator/usecases/validation.py) on in-memory stores: judged once,
 recorded once, published as often as redelivered, and judged again when an approval is
 committed between its judgement and its recording (no NATS, no database)."""
 
@@ -14,7 +14,7 @@ import pytest
 from services.validator.domain.approvals import Approval
 from services.validator.domain.incoming import IncomingSubmission
 from services.validator.domain.judgement import LockKey, Locks
-from services.validator.service import ValidationService
+from services.validator.usecases.validation import ValidationService
 from shared.catalog import Catalog
 from shared.clock import FixedClock
 from shared.registry import Registry

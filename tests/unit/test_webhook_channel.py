@@ -17,7 +17,7 @@ from services.notifier.adapters.channels import (
 from services.notifier.domain import webhook_targets as targets
 from services.notifier.domain.delivery import SIGNATURE_HEADER
 from services.notifier.domain.webhook_targets import WebhookPolicy
-from services.notifier.ports import DeliveryFailed
+from services.notifier.usecases.ports import DeliveryFailed
 from shared.schemas import Notice
 
 NOTICE = Notice(

@@ -10,7 +10,7 @@ from nats.aio.msg import Msg
 from pydantic import ValidationError
 
 from services.aggregator.adapters.feed_publisher import traced_by
-from services.aggregator.service import AggregationService
+from services.aggregator.usecases.aggregation import AggregationService
 from shared import subjects, telemetry
 from shared.consuming import (
     Batch,

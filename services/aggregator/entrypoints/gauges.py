@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 
 from services.aggregator import metrics
-from services.aggregator.service import AggregationService
+from services.aggregator.usecases.aggregation import AggregationService
 from shared.logging import get_logger
 
 log = get_logger(__name__)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from nats.aio.client import Client
 
-from services.intake.ports import ValidatorUnavailable
+from services.intake.usecases.ports import ValidatorUnavailable
 from shared import subjects
 from shared.schemas import Verdict
 

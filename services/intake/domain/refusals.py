@@ -1,7 +1,7 @@
 """Intake's refusals: a kind and a stable reason code, never an HTTP status.
 
 shared/problems.py renders them for every service; the reason codes and details are part of
-the contract (README, intake; tests/integration/test_bad_input.py).
+the contract (docs/submitting.md; tests/integration/test_bad_input.py).
 """
 
 from __future__ import annotations

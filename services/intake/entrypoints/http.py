@@ -1,7 +1,7 @@
 """Intake's HTTP API: POST /v1/submissions and GET /v1/submissions/{id}.
 
 Thin: each route takes the caller from shared.identity, reads the body, calls the use case
-(services/intake/service.py) and shapes the answer; refusals are rendered by
+(services/intake/usecases/submissions.py) and shapes the answer; refusals are rendered by
 shared/problems.py for every service.
 """
 
@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 
 from services.intake import metrics
 from services.intake.domain.refusals import Unavailable
-from services.intake.service import IntakeService
+from services.intake.usecases.submissions import IntakeService
 from shared.identity import caller_of
 from shared.logging import get_logger
 from shared.problems import MEDIA_TYPE, problem

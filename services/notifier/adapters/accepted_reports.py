@@ -12,7 +12,7 @@ from services.notifier.domain.schedule import SubmittedKey
 
 
 class PostgresAcceptedReports:
-    """:class:`~services.notifier.ports.AcceptedReports` in PostgreSQL."""
+    """:class:`~services.notifier.usecases.ports.AcceptedReports` in PostgreSQL."""
 
     def __init__(self, pool: asyncpg.Pool[Any]) -> None:
         self._pool = pool

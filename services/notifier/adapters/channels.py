@@ -22,7 +22,7 @@ from nats.js import JetStreamContext
 
 from services.notifier.domain import delivery, webhook_targets
 from services.notifier.domain.webhook_targets import TargetRefusal, WebhookPolicy
-from services.notifier.ports import DeliveryFailed
+from services.notifier.usecases.ports import DeliveryFailed
 from shared import cloudevents, subjects, telemetry
 from shared.consuming import is_transient
 from shared.logging import get_logger

@@ -13,7 +13,7 @@ from typing import Any
 import asyncpg
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
-from services.notifier.ports import Contact
+from services.notifier.usecases.ports import Contact
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -46,7 +46,7 @@ class SecretCipher:
 
 
 class PostgresContactStore:
-    """:class:`~services.notifier.ports.ContactStore` in PostgreSQL, secrets sealed."""
+    """:class:`~services.notifier.usecases.ports.ContactStore` in PostgreSQL, secrets sealed."""
 
     def __init__(self, pool: asyncpg.Pool[Any], cipher: SecretCipher) -> None:
         self._pool = pool

@@ -9,7 +9,7 @@ import asyncpg
 
 
 class PostgresNoticeHistory:
-    """:class:`~services.notifier.ports.NoticeHistory` in PostgreSQL."""
+    """:class:`~services.notifier.usecases.ports.NoticeHistory` in PostgreSQL."""
 
     def __init__(self, pool: asyncpg.Pool[Any]) -> None:
         self._pool = pool

@@ -27,12 +27,12 @@ from typing import Any
 
 import asyncpg
 
-from services.notifier.ports import Cancelled, Claimed, NewNotice
+from services.notifier.usecases.ports import Cancelled, Claimed, NewNotice
 from shared.schemas import Notice
 
 
 class PostgresOutbox:
-    """The outbox in PostgreSQL (:class:`~services.notifier.ports.Outbox`)."""
+    """The outbox in PostgreSQL (:class:`~services.notifier.usecases.ports.Outbox`)."""
 
     def __init__(self, pool: asyncpg.Pool[Any]) -> None:
         self._pool = pool

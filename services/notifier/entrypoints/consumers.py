@@ -15,7 +15,7 @@ from nats.aio.msg import Msg
 from nats.js.api import DeliverPolicy
 from pydantic import BaseModel, ValidationError
 
-from services.notifier.service import NotificationService
+from services.notifier.usecases.notifications import NotificationService
 from shared import subjects, telemetry
 from shared.consuming import (
     Batch,

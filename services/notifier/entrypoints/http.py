@@ -16,8 +16,8 @@ import httpx
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from services.notifier.ports import Contact
 from services.notifier.usecases.contacts import Contacts as ContactsUseCase
+from services.notifier.usecases.ports import Contact
 from shared import subjects
 from shared.identity import caller_of
 from shared.schemas import Notice, Problem

@@ -8,7 +8,7 @@ import contextlib
 import time
 
 from services.notifier import metrics
-from services.notifier.service import NotificationService
+from services.notifier.usecases.notifications import NotificationService
 from shared.logging import get_logger
 
 log = get_logger(__name__)

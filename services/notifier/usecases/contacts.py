@@ -11,7 +11,7 @@ from typing import Any
 
 from services.notifier.domain import webhook_targets
 from services.notifier.domain.webhook_targets import WebhookPolicy
-from services.notifier.ports import Contact, ContactStore, NoticeHistory
+from services.notifier.usecases.ports import Contact, ContactStore, NoticeHistory
 from shared.clock import Clock
 from shared.identity import Caller, Role, require_reach, require_role
 from shared.logging import get_logger

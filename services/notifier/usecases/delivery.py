@@ -14,7 +14,7 @@ from datetime import datetime
 
 from services.notifier import metrics
 from services.notifier.domain.delivery import EMAIL, NATS, WEBHOOK, DeliveryPolicy
-from services.notifier.ports import (
+from services.notifier.usecases.ports import (
     Claimed,
     Contact,
     ContactStore,

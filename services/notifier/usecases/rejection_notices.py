@@ -12,8 +12,8 @@ from datetime import datetime
 from services.notifier import metrics
 from services.notifier.domain.delivery import NATS
 from services.notifier.domain.messages import render_rejection
-from services.notifier.ports import NewNotice, Outbox
 from services.notifier.usecases.delivery import Delivery
+from services.notifier.usecases.ports import NewNotice, Outbox
 from shared.catalog import Catalog
 from shared.clock import Clock
 from shared.logging import get_logger

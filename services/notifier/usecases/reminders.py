@@ -15,8 +15,8 @@ from datetime import datetime
 from services.notifier import metrics
 from services.notifier.domain.messages import render_planned
 from services.notifier.domain.schedule import Planned, candidate_periods, plan
-from services.notifier.ports import AcceptedReports, NewNotice, Outbox
 from services.notifier.usecases.delivery import count_cancelled
+from services.notifier.usecases.ports import AcceptedReports, NewNotice, Outbox
 from shared.catalog import Catalog
 from shared.clock import Clock
 from shared.logging import get_logger

@@ -4,7 +4,7 @@ A province approves its data for a (report type, period): a row for the province
 communes' reports and its own, a row for one commune covers that commune. Central then accepts a
 province's approved data. While a row stands the validator refuses revisions (``period_locked``).
 
-Decisions (docs/approvals.md):
+Decisions (docs/adr/0010-approvals-and-locking.md):
 - approving or accepting again what already is is a no-op, not a refusal, logged once: a client
   retrying after a lost answer must not get an error, nor write the log twice;
 - a commune's row cannot be added or removed while its province's approval stands (it would

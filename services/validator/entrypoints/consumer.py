@@ -9,7 +9,7 @@ from faststream.nats import NatsBroker
 from nats.aio.msg import Msg
 
 from services.validator.domain.incoming import IncomingSubmission
-from services.validator.service import ValidationService, unreadable
+from services.validator.usecases.validation import ValidationService, unreadable
 from shared import subjects, telemetry
 from shared.consuming import (
     Batch,

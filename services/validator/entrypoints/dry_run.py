@@ -15,7 +15,7 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
 from services.validator.domain.incoming import IncomingSubmission
-from services.validator.service import ValidationService
+from services.validator.usecases.validation import ValidationService
 from shared import subjects
 from shared.consuming import is_transient
 from shared.logging import get_logger

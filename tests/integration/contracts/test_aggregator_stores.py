@@ -21,7 +21,7 @@ from services.aggregator.adapters.rollup_store import RollupStore as PostgresRol
 from services.aggregator.domain.latest import Change, latest_per_report
 from services.aggregator.domain.rollup import Completeness, Rollup
 from services.aggregator.exports.model import Approval
-from services.aggregator.service import AggregationService
+from services.aggregator.usecases.aggregation import AggregationService
 from services.aggregator.usecases.ports import (
     ApprovalStatus,
     RollupKey,

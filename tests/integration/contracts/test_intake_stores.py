@@ -19,7 +19,7 @@ import pytest
 from services.intake.adapters.receipts import ReceiptStore
 from services.intake.adapters.status import StatusReader
 from services.intake.domain.receipt import StoredReceipt
-from services.intake.ports import ReceiptRecords, StatusRecords
+from services.intake.usecases.ports import ReceiptRecords, StatusRecords
 from services.validator.adapters.verdict_store import VerdictStore
 from shared.db import create_pool
 from shared.schemas import Verdict

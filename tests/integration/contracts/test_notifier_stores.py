@@ -20,7 +20,7 @@ from services.notifier.adapters.accepted_reports import PostgresAcceptedReports
 from services.notifier.adapters.contacts import PostgresContactStore, SecretCipher
 from services.notifier.adapters.notice_history import PostgresNoticeHistory
 from services.notifier.adapters.outbox import PostgresOutbox
-from services.notifier.ports import (
+from services.notifier.usecases.ports import (
     AcceptedReports,
     Contact,
     ContactStore,

@@ -108,7 +108,7 @@ async def test_a_reminder_reaches_nats_email_and_the_webhook_once_each(
     }
     request = webhook_receiver.requests[0]
     assert request.signature_valid
-    # What a receiver written from the README computes, without the project's code.
+    # What a receiver written from docs/notifications.md computes, without the project's code.
     signed = request.headers[TIMESTAMP_HEADER].encode() + b"." + request.body
     expected = hmac.new(WEBHOOK_SECRET.encode(), signed, hashlib.sha256).hexdigest()
     assert request.headers[SIGNATURE_HEADER] == f"sha256={expected}"

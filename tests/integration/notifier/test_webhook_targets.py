@@ -19,8 +19,8 @@ from services.notifier.adapters.channels import Resolver, WebhookChannel
 from services.notifier.adapters.notice_history import PostgresNoticeHistory
 from services.notifier.bootstrap import Notifier
 from services.notifier.domain.delivery import DELIVERY_HEADER
-from services.notifier.ports import Contact
-from services.notifier.service import NotificationService
+from services.notifier.usecases.notifications import NotificationService
+from services.notifier.usecases.ports import Contact
 from shared.clock import ScheduledClock
 from shared.db import create_pool
 from tests.integration.notifier.conftest import SECRETS_KEY, WEBHOOK_SECRET, WebhookReceiver

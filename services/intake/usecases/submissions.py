@@ -19,7 +19,7 @@ from services.intake.domain.refusals import (
     SubmissionIdTaken,
     Unavailable,
 )
-from services.intake.ports import (
+from services.intake.usecases.ports import (
     DryRunJudge,
     ReceiptRecords,
     StatusRecords,

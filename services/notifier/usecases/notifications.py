@@ -11,8 +11,8 @@ from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 
 from services.notifier import metrics
-from services.notifier.ports import Outbox
 from services.notifier.usecases.delivery import Delivery
+from services.notifier.usecases.ports import Outbox
 from services.notifier.usecases.rejection_notices import RejectionNotices
 from services.notifier.usecases.reminders import Reminders
 from shared.schemas import Verdict

@@ -1,4 +1,4 @@
-"""What intake's use case (service.py) needs from PostgreSQL and NATS, as protocols.
+"""What intake's use case (submissions.py) needs from PostgreSQL and NATS, as protocols.
 
 The asyncpg and NATS adapters implement them; tests/fakes/intake.py holds in-memory fakes, and
 tests/integration/contracts/test_intake_stores.py runs one set of contract tests against the
