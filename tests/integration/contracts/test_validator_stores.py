@@ -81,15 +81,6 @@ class Stores:
     admin: SigningAdmin
 
 
-@pytest.fixture(params=["memory", "postgres"])
-def backend(request: pytest.FixtureRequest) -> str | None:
-    """The owner's URL of a fresh database for PostgreSQL; None for the fakes (no server)."""
-    if request.param == "postgres":
-        url: str = request.getfixturevalue("database_url")
-        return url
-    return None
-
-
 @pytest.fixture
 async def stores(backend: str | None) -> AsyncIterator[Stores]:
     if backend is None:
