@@ -5,7 +5,8 @@ here they are declared on one broker that is never connected, so FastStream docu
 handlers the services run: their subjects, durables, descriptions (the handlers' docstrings) and
 payloads (``Batch[Submission]`` documents one ``Submission`` per message). The events Baocao
 publishes go out through nats-py adapters, not FastStream publishers, so each is declared below
-with its subject and payload model from ``shared.schemas``.
+with its subject and payload model: from ``shared.schemas``, or for the live feed the body the
+aggregator's feed publisher is typed with.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from typing import Any
 
 from faststream.nats import JStream, NatsBroker
 from faststream.specification import AsyncAPI
+from pydantic import RootModel
 
 from services.aggregator.entrypoints import consumer as aggregator
+from services.aggregator.entrypoints.bodies import RollupUpdate
 from services.notifier.entrypoints import consumers as notifier
 from services.validator.entrypoints import consumer as validator
 from shared import subjects
@@ -32,6 +35,12 @@ EVENT_HEADERS = (
 
 REPORT_SUBJECT = "{province}.{unit}"
 DOCUMENTED_BATCH_SIZE = 256  # each service's *_BATCH_SIZE default
+
+
+# A model around the TypedDict rather than the TypedDict itself: FastStream 0.7.8 documents a
+# payload that is not a pydantic model as the first schema it refers to (here CompletenessBody).
+class RollupUpdated(RootModel[RollupUpdate]):
+    """A rollup update as the live feed publishes it: a RollupUpdate."""
 
 
 def broker() -> NatsBroker:
@@ -103,7 +112,7 @@ def broker() -> NatsBroker:
         ),
         (
             f"{subjects.ROLLUPS_UPDATED}.{{report_type}}.{{period}}.{{unit}}",
-            dict,
+            RollupUpdated,
             "aggregator: rollups.updated",
             "The new state of a province's rollup (unit = province code) or the nation's (VN)"
             " after a change: the read API's body without children, plus updated_at. Central"

@@ -11,7 +11,6 @@ This module is the only place that maps a :class:`~shared.refusals.Kind` to an H
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from typing import Any, Final
 
@@ -21,6 +20,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from shared.refusals import Kind, Refusal
+from shared.schemas import Problem
 
 MEDIA_TYPE: Final = "application/problem+json"
 TYPE_PREFIX: Final = "urn:baocao:problem:"
@@ -73,11 +73,6 @@ def problem(
     return body
 
 
-def problem_bytes(status: int, reason: str, message: str) -> bytes:
-    """The same body as bytes, for ASGI middleware that answers before any route runs."""
-    return json.dumps(problem(status, reason, message), ensure_ascii=False).encode()
-
-
 def response_for(refusal: Refusal, instance: str | None = None) -> JSONResponse:
     status = STATUS[refusal.kind]
     headers = {"Retry-After": str(refusal.retry_after)} if refusal.retry_after else None
@@ -122,3 +117,46 @@ def add_problem_handlers(app: FastAPI, on_refusal: Callable[[str], None] | None 
         return JSONResponse(
             body, status_code=error.status_code, headers=error.headers, media_type=MEDIA_TYPE
         )
+
+
+def document_problems(app: FastAPI) -> None:
+    """Make the OpenAPI document say what the service sends: every route answers a problem body
+    as ``application/problem+json``, 400 for an invalid request (never FastAPI's 422), 401 and
+    403 from the authentication in front of every route, 404 where the path names something,
+    and a bearer JWT as its security."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = generate()
+        components = schema.setdefault("components", {})
+        definitions = components.setdefault("schemas", {})
+        definitions["Problem"] = Problem.model_json_schema(
+            ref_template="#/components/schemas/{model}"
+        )
+        definitions.pop("HTTPValidationError", None)
+        definitions.pop("ValidationError", None)
+        components["securitySchemes"] = {
+            "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+        }
+        schema["security"] = [{"bearer": []}]
+        for path, operations in schema.get("paths", {}).items():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                if "{" in path:  # a path that names something may name nothing there
+                    responses.setdefault("404", {"description": TITLES[404]})
+                _problem_responses(responses)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _problem_responses(responses: dict[str, Any]) -> None:
+    responses.pop("422", None)
+    for code in (400, 401, 403):
+        responses.setdefault(str(code), {"description": TITLES[code]})
+    for status, response in responses.items():
+        if status.isdigit() and int(status) >= 400:
+            response["content"] = {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}

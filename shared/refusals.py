@@ -59,3 +59,27 @@ def _plain(detail: Mapping[str, Any] | BaseModel) -> dict[str, Any]:
     if isinstance(detail, BaseModel):
         return detail.model_dump(exclude_none=True)
     return dict(detail)
+
+
+class Invalid(Refusal):
+    """The request is wrong as sent (an unknown name in its body, an unreadable value)."""
+
+    kind = Kind.INVALID
+
+
+class NotFound(Refusal):
+    """Nothing by that name within the caller's reach: a report type, period, unit, submission."""
+
+    kind = Kind.NOT_FOUND
+
+
+class Conflict(Refusal):
+    """Valid, but the current state does not allow it."""
+
+    kind = Kind.CONFLICT
+
+
+class Unavailable(Refusal):
+    """A dependency or a limit stops it now; the same request works later (``retry_after``)."""
+
+    kind = Kind.UNAVAILABLE

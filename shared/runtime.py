@@ -27,7 +27,7 @@ from shared.http_observability import TELEMETRY, RequestMetrics
 from shared.identity import Authentication, verifier_from
 from shared.logging import configure_logging, get_logger
 from shared.messaging import connection_options
-from shared.problems import add_problem_handlers
+from shared.problems import add_problem_handlers, document_problems
 from shared.settings import CommonSettings
 from shared.telemetry import configure_tracing
 
@@ -151,6 +151,7 @@ def service_app(
     app.add_middleware(RequestMetrics)
     add_health_routes(app, runtime)
     add_problem_handlers(app, on_refusal)
+    document_problems(app)
     return app
 
 

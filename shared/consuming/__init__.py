@@ -17,7 +17,6 @@ from shared.consuming.policy import (
     ConsumerNotProvisioned,
     DeadLetter,
     consumer_config,
-    is_transient,
 )
 from shared.consuming.subscriber import BatchSubscriber, batch_subscriber
 from shared.consuming.tracing import (
@@ -40,7 +39,6 @@ __all__ = [
     "batch_subscriber",
     "consumer_config",
     "handling",
-    "is_transient",
     "message_id",
     "span_of",
     "stored_at",

@@ -2,7 +2,8 @@
 
 Kept apart from the FastStream subscriber (:mod:`shared.consuming.subscriber`) and the batch
 settlement (:mod:`shared.consuming.settling`) so the durables ops provisions
-(``baocao nats provision``) and the code that settles messages read the same numbers.
+(``baocao nats provision``) and the code that settles messages read the same numbers. What is an
+outage and what is the message's fault is decided once, in :mod:`shared.outages`.
 """
 
 from __future__ import annotations
@@ -10,9 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
-import nats.errors
-import nats.js.errors
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from pydantic import GetCoreSchemaHandler
@@ -26,43 +24,9 @@ FETCH_WAIT_SECONDS = 2.0
 MAX_BACKOFF_SECONDS = 5.0
 WATCH_SECONDS = 5.0  # how often lag and the oldest message's age are read for /metrics
 
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    OSError,
-    TimeoutError,
-    nats.errors.Error,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.exceptions.OperatorInterventionError,  # admin shutdown, cannot connect now
-    asyncpg.exceptions.InsufficientResourcesError,  # too many connections
-    asyncpg.exceptions.TransactionRollbackError,  # deadlock, serialization failure
-    asyncpg.exceptions.ReadOnlySQLTransactionError,  # a failover in progress
-)
-
-
-# Errors from NATS that are about the message, not the server: retrying cannot help.
-MESSAGE_ERRORS: tuple[type[BaseException], ...] = (
-    nats.errors.MaxPayloadError,
-    nats.errors.BadSubjectError,
-)
-
 
 class ConsumerNotProvisioned(Exception):
     """The durable consumer a service binds to does not exist: ops has not provisioned NATS."""
-
-
-def is_transient(error: BaseException) -> bool:
-    """Whether ``error`` is about the infrastructure rather than the message."""
-    if isinstance(error, MESSAGE_ERRORS):
-        return False
-    if isinstance(error, nats.js.errors.APIError):
-        # A JetStream API error names the request's fault unless the service is unavailable.
-        return (
-            isinstance(
-                error, nats.js.errors.ServiceUnavailableError | nats.js.errors.NoStreamResponseError
-            )
-            or (error.code or 0) >= 500
-        )
-    return isinstance(error, TRANSIENT_ERRORS)
 
 
 @dataclass(frozen=True)

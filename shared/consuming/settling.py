@@ -26,9 +26,10 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
 from shared import cloudevents, metrics, subjects, telemetry
-from shared.consuming.policy import POISON_AFTER, RETRY_DELAY_SECONDS, DeadLetter, is_transient
+from shared.consuming.policy import POISON_AFTER, RETRY_DELAY_SECONDS, DeadLetter
 from shared.consuming.tracing import handling, record_failure, span_of, submission_id_of
 from shared.logging import get_logger
+from shared.outages import is_transient
 from shared.subjects import REPORTS_STREAM
 
 log = get_logger(__name__)

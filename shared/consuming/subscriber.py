@@ -14,7 +14,8 @@ tests/integration/test_subscribers_on_nats.py show each):
 - **Settle by Baocao's policy.** Every batch goes through FastStream's own pipeline
   (middlewares, decoder, the handler) and is then settled by :mod:`shared.consuming.settling`:
   acknowledged after the effects are committed, retried one by one, or parked. The loop never
-  dies on an error; it backs off.
+  dies on an error; it backs off. If it or the lag watcher ends all the same while the consumer
+  runs, that is logged at ERROR; a loop left dead (not restarted by FastStream) fails /healthz.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import asyncio
 import contextlib
 import inspect
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any, cast, get_args, get_type_hints
 
 import nats.js.errors
@@ -118,6 +119,32 @@ class BatchSubscriber(BatchPullStreamSubscriber):
                 subject=self.filter_subject,
             ),
             name=f"lag {self.durable}",
+        )
+        self._lag.add_done_callback(self._ended)
+
+    def add_task(
+        self,
+        func: Callable[..., Coroutine[Any, Any, Any]],
+        func_args: tuple[Any, ...] | None = None,
+        func_kwargs: dict[str, Any] | None = None,
+        *,
+        restart_on_failure: bool = True,
+    ) -> None:
+        # FastStream's supervisor restarts a loop that raised through this method too: every
+        # fetch loop, the first or a restarted one, is named and watched.
+        super().add_task(func, func_args, func_kwargs, restart_on_failure=restart_on_failure)
+        self.tasks[-1].set_name(f"fetch {self.durable}")
+        self.tasks[-1].add_done_callback(self._ended)
+
+    def _ended(self, task: asyncio.Task[Any]) -> None:
+        """Log a task that ended while the consumer runs: neither the loop nor the watcher should."""
+        if task.cancelled() or not self.running:  # stopping: stop() cancels both
+            return
+        log.error(
+            "consumer task ended unexpectedly",
+            consumer=self.durable,
+            task=task.get_name(),
+            error=repr(task.exception()),
         )
 
     async def _consume_pull(self) -> None:

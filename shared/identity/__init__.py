@@ -5,7 +5,10 @@ from shared.identity.caller import CENTRAL, Caller, Grant, Role
 from shared.identity.config import verifier_from
 from shared.identity.scopes import (
     Forbidden,
+    oversees,
+    reaches_nation,
     require_national,
+    require_oversight,
     require_reach,
     require_role,
     require_submitter_for,
@@ -23,7 +26,10 @@ __all__ = [
     "TokenVerifier",
     "Unauthenticated",
     "caller_of",
+    "oversees",
+    "reaches_nation",
     "require_national",
+    "require_oversight",
     "require_reach",
     "require_role",
     "require_submitter_for",

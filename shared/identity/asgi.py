@@ -15,7 +15,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from shared import metrics
 from shared.identity.caller import Caller
 from shared.identity.verifier import TokenVerifier, Unauthenticated
-from shared.problems import MEDIA_TYPE, problem_bytes
+from shared.problems import response_for
+from shared.refusals import Kind, Refusal
 
 # Probes and scrapes stay open for the cluster (deploy keeps them off the Ingress); the API
 # documents describe the interface, not anyone's data.
@@ -48,7 +49,12 @@ class Authentication:
             )
         except Unauthenticated as error:
             metrics.auth_refusals.labels(error.reason).inc()
-            await _problem(send, 401, error.reason, error.message, bearer_error=True)
+            answer = response_for(error, scope["path"])
+            # RFC 6750: a refused bearer token says why in WWW-Authenticate too.
+            answer.headers["www-authenticate"] = (
+                f'Bearer realm="baocao", error="invalid_token", error_description="{error.reason}"'
+            )
+            await answer(scope, receive, send)
             return
         scope.setdefault("state", {})["caller"] = caller
         if scope["method"] not in _BODY_METHODS:
@@ -56,7 +62,7 @@ class Authentication:
             return
         declared = headers.get(b"content-length", b"")
         if declared.isdigit() and int(declared) > self.max_body_bytes:
-            await self._too_large(send)
+            await self._too_large(scope, receive, send)
             return
         body = bytearray()
         more = True
@@ -68,13 +74,16 @@ class Authentication:
             body += message.get("body", b"")
             more = message.get("more_body", False)
             if len(body) > self.max_body_bytes:
-                await self._too_large(send)
+                await self._too_large(scope, receive, send)
                 return
         await self.app(scope, _replay(bytes(body), receive), send)
 
-    async def _too_large(self, send: Send) -> None:
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         metrics.auth_refusals.labels("body_too_large").inc()
-        await _problem(send, 413, "body_too_large", f"the body is over {self.max_body_bytes} bytes")
+        refusal = Refusal(
+            "body_too_large", f"the body is over {self.max_body_bytes} bytes", kind=Kind.TOO_LARGE
+        )
+        await response_for(refusal, scope["path"])(scope, receive, send)
 
 
 def _replay(body: bytes, receive: Receive, first: Message | None = None) -> Receive:
@@ -88,22 +97,3 @@ def _replay(body: bytes, receive: Receive, first: Message | None = None) -> Rece
         return await receive()
 
     return replayed
-
-
-async def _problem(
-    send: Send, status: int, reason: str, message: str, *, bearer_error: bool = False
-) -> None:
-    payload = problem_bytes(status, reason, message)
-    headers = [
-        (b"content-type", MEDIA_TYPE.encode()),
-        (b"content-length", str(len(payload)).encode()),
-    ]
-    if bearer_error:
-        headers.append(
-            (
-                b"www-authenticate",
-                f'Bearer realm="baocao", error="invalid_token", error_description="{reason}"'.encode(),
-            )
-        )
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": payload})

@@ -3,6 +3,10 @@
 The hierarchy decides reach: Central sees everything; a province sees itself and its
 communes; a commune sees itself. Roles decide the kind of act within that reach. Every HTTP
 route of every service asks here, so the rule is written once.
+
+One thing is everyone's: the report catalog (``GET /v1/catalog``), the nationally unified forms
+and their rules, which every verified caller reads so that a clerk can fill them in; the
+authentication in front of every route is its only check.
 """
 
 from __future__ import annotations
@@ -18,11 +22,21 @@ class Forbidden(Refusal):
     kind = Kind.FORBIDDEN
 
 
+def oversees(caller_unit: str, unit: Unit) -> bool:
+    """Whether ``caller_unit`` answers for ``unit``'s data: Central for every unit, a province for
+    itself and its communes, a commune never (not even for itself). Approving a unit's data and
+    reopening it need this; reading it needs only reach."""
+    return caller_unit == CENTRAL or (unit.province is not None and caller_unit == unit.province)
+
+
 def within_reach(caller: Caller, unit: Unit) -> bool:
     """Central reaches every unit; a province itself and its communes; a unit itself."""
-    return caller.unit in (CENTRAL, unit.code) or (
-        unit.province is not None and caller.unit == unit.province
-    )
+    return caller.unit == unit.code or oversees(caller.unit, unit)
+
+
+def reaches_nation(caller: Caller) -> bool:
+    """Central, or a caller Central granted the national table, sees every province."""
+    return caller.is_central or Grant.NATIONAL in caller.grants
 
 
 def require_reach(caller: Caller, unit: Unit) -> None:
@@ -38,11 +52,18 @@ def require_role(caller: Caller, *roles: Role) -> None:
 
 def require_national(caller: Caller) -> None:
     """The table of every province's figures: Central, or a caller Central granted it."""
-    if not (caller.is_central or Grant.NATIONAL in caller.grants):
+    if not reaches_nation(caller):
         raise Forbidden(
             "national_scope_required",
             "the national table is for Central; ask for your own province instead",
         )
+
+
+def require_oversight(caller: Caller, unit: Unit, act: str) -> None:
+    """``act`` on ``unit`` as the one who answers for it: its province, or Central."""
+    if not oversees(caller.unit, unit):
+        above = f"{unit.province} or {CENTRAL}" if unit.province else CENTRAL
+        raise Forbidden("not_the_province", f"only {above} may {act} {unit.code}")
 
 
 def require_submitter_for(caller: Caller, unit_code: str) -> None:

@@ -102,6 +102,19 @@ async def test_no_endpoint_answers_without_a_valid_token(start_system: SystemFac
     assert await tried(system, attempts, forbidden=True) == []
 
 
+async def test_the_catalog_is_every_verified_callers_and_no_anonymous_ones(
+    start_system: SystemFactory,
+) -> None:
+    system = await start_system()
+    attempts = [
+        Attempt(f"{who} reads the catalog", "intake", "GET", path, bearer(who), 200, "")
+        for who in (HOAN_KIEM, HO_CHI_MINH, "VN")
+        for path in ("/v1/catalog", "/v1/catalog/kl226-quarterly")
+    ]
+
+    assert await tried(system, attempts, forbidden=False) == []
+
+
 async def test_a_province_reads_itself_and_its_communes_and_nothing_else(
     start_system: SystemFactory,
 ) -> None:

@@ -12,14 +12,13 @@ import pytest
 
 from services.aggregator.adapters.totals_cache import InMemoryTotals
 from services.aggregator.domain.latest import StoredReport
-from services.aggregator.domain.refusals import NotFound
 from services.aggregator.usecases.aggregation import AggregationService
 from services.aggregator.usecases.ports import RollupKey
 from services.aggregator.usecases.read_lists import UnitListReader
 from services.aggregator.usecases.read_rollups import RollupReader
 from shared.catalog import Catalog
 from shared.clock import FixedClock
-from shared.refusals import Kind
+from shared.refusals import Kind, NotFound
 from shared.registry import Registry
 from shared.registry.seed import units_from_package
 from shared.schemas import Verdict

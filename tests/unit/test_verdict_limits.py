@@ -12,7 +12,7 @@ import nats.js.errors
 from services.validator.domain.incoming import IncomingSubmission
 from services.validator.domain.verdicts import MAX_REASONS, verdict_for
 from shared.catalog import Catalog
-from shared.consuming import is_transient
+from shared.outages import is_transient
 from shared.registry import Registry
 from shared.registry.seed import units_from_package
 

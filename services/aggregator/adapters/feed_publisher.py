@@ -27,7 +27,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from nats.js import JetStreamContext
 from nats.js.api import Header
@@ -37,6 +37,10 @@ from services.aggregator import metrics
 from shared import cloudevents, subjects, telemetry
 from shared.clock import Clock
 from shared.metrics import events_published
+
+if TYPE_CHECKING:
+    # Types only: the bodies module shapes the summaries this publisher is given.
+    from services.aggregator.entrypoints.bodies import RollupSummary, RollupUpdate
 
 ROLLUP_UPDATED: Final = f"{cloudevents.TYPE_PREFIX}.rollup.updated.v1"
 CONTENT_HASH: Final = "Baocao-Content-Hash"
@@ -51,9 +55,9 @@ RollupKey = tuple[str, str, str]  # report type, period, province
 
 @dataclass(frozen=True)
 class Versioned:
-    """A rollup body and the version of the rows it was read from: higher is newer."""
+    """A rollup summary and the version of the rows it was read from: higher is newer."""
 
-    body: dict[str, Any]
+    body: RollupSummary
     version: int
 
 
@@ -165,7 +169,8 @@ class FeedPublisher:
             headers[CONTENT_HASH] = digest
             headers[VERSION] = str(read.version)
             headers[Header.EXPECTED_LAST_SUBJECT_SEQUENCE.value] = str(last_sequence)
-            payload = _encode({**body, "updated_at": _timestamp(now)})
+            update: RollupUpdate = {**body, "updated_at": _timestamp(now)}
+            payload = _encode(update)
             span = telemetry.send_span(
                 subjects.ROLLUPS_UPDATED,
                 subject,

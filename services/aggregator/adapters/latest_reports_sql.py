@@ -21,7 +21,7 @@ from shared.db import to_json
 # Subscripted for the type checker only: asyncpg's classes are not generic at run time.
 Connection: TypeAlias = "asyncpg.pool.PoolConnectionProxy[Any] | asyncpg.Connection[Any]"
 
-_ORDER = ("received_at", "stream_seq", "submission_id")  # domain.latest.order_of
+_ORDER = ("received_at", "stream_seq", "submission_id")  # shared.report_order.report_order
 _NEWER = (
     f"(latest_reports.{', latest_reports.'.join(_ORDER)}) < (excluded.{', excluded.'.join(_ORDER)})"
 )

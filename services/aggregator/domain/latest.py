@@ -15,6 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol, TypeVar
 
+from shared.report_order import report_order
 from shared.schemas import Verdict
 
 ReportKey = tuple[str, str, str]  # report type, period, unit
@@ -37,12 +38,6 @@ class Ordered(Protocol):
 R = TypeVar("R", bound=Ordered)
 
 
-def order_of(report: Ordered) -> tuple[datetime, int, str]:
-    """Later is newer. The later intake receipt wins; on an exact tie, the later-stored message
-    (JetStream's sequence), then the submission id, so every replica and every replay agrees."""
-    return (report.received_at, report.stream_seq, report.submission_id)
-
-
 def is_on_time(timeliness: str | None) -> bool:
     return (timeliness or ON_TIME) == ON_TIME
 
@@ -53,7 +48,7 @@ def merged(current: R | None, incoming: R, on_time: Callable[[R], R]) -> R:
     keeps the date of the first completion). ``on_time`` marks a report on time."""
     if current is None:
         return incoming
-    newer = incoming if order_of(incoming) > order_of(current) else current
+    newer = incoming if report_order(incoming) > report_order(current) else current
     if not is_on_time(newer.timeliness) and (
         is_on_time(current.timeliness) or is_on_time(incoming.timeliness)
     ):

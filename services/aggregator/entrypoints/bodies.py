@@ -31,6 +31,8 @@ from services.aggregator.usecases.readings import (
 )
 
 Figure = float | int | None
+# An instant in UTC written with ``Z`` (2026-12-10T02:00:00Z), as the live feed writes it.
+Timestamp = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
 # Instants as Python writes them (``+00:00``, not ``Z``), the form clients have always had.
 Instant = Annotated[
     datetime,
@@ -77,6 +79,13 @@ class RollupSummary(TypedDict):
     completeness: CompletenessBody
     targets: dict[str, TargetBody]
     periods: NotRequired[list[str]]  # a period total's parts
+
+
+class RollupUpdate(RollupSummary):
+    """What the live feed publishes on ``rollups.updated.<report_type>.<period>.<unit>``: a
+    province's or the nation's summary, and when it was published."""
+
+    updated_at: Timestamp
 
 
 class YearBeforeBody(TypedDict):
@@ -242,8 +251,7 @@ def feed_summaries(read: ReadSummaries) -> Summaries:
     ) -> dict[str, Versioned]:
         found = await read(report_type, period, provinces)
         return {
-            code: Versioned(dict(summary(figures)), version)
-            for code, (figures, version) in found.items()
+            code: Versioned(summary(figures), version) for code, (figures, version) in found.items()
         }
 
     return summaries

@@ -19,17 +19,13 @@ from nats.js import JetStreamContext
 
 from services.aggregator import metrics
 from services.aggregator.adapters.feed_subscription import FeedSubscription
-from services.aggregator.domain.refusals import BadRequest, NotFound, Unavailable
 from services.aggregator.entrypoints.scope import authorise_read
+from services.aggregator.usecases.feed_filter import feed_filter
 from services.aggregator.usecases.read_rollups import RollupReader
-from shared import subjects
-from shared.catalog import Level
 from shared.logging import get_logger
-from shared.periods import InvalidPeriod, Period
-from shared.registry import CENTRAL_CODE
+from shared.refusals import Invalid, Unavailable
 
 RETRY_MILLISECONDS = 3000  # how soon a browser reconnects after losing the stream
-ANY = "*"
 
 log = get_logger(__name__)
 
@@ -80,8 +76,9 @@ def routes(
             ),
         ] = None,
     ) -> AsyncIterator[FeedSubscription]:
-        filter_subject = _filter(reader_of(), report_type, period, unit)
-        authorise_read(request, reader_of().registry, unit)
+        reader = reader_of()
+        asked = feed_filter(reader.catalog, reader.registry, report_type, period, unit)
+        authorise_read(request, reader.registry, unit)
         resume = _sequence(last_event_id if last_event_id is not None else after)
         if clients.count >= settings.max_clients:
             metrics.feed_refusals.inc()
@@ -93,7 +90,7 @@ def routes(
         clients.count += 1  # the slot is taken before the await, so opens at once cannot pass
         try:
             try:
-                opened = await FeedSubscription.open(js_of(), filter_subject, resume)
+                opened = await FeedSubscription.open(js_of(), asked.subject, resume)
             except Exception as error:
                 log.warning("opening a feed consumer failed", error=repr(error))
                 raise Unavailable(
@@ -135,34 +132,11 @@ def routes(
     return router
 
 
-def _filter(
-    reader: RollupReader, report_type: str | None, period: str | None, unit: str | None
-) -> str:
-    """The subject filter for the query, each part checked so that it is one subject token."""
-    if report_type is not None and reader.catalog.get(report_type) is None:
-        raise NotFound("unknown_report_type", f"no report type {report_type!r}")
-    if period is not None:
-        try:
-            parsed = Period.parse(period)
-        except InvalidPeriod as error:
-            raise NotFound("invalid_period", str(error)) from error
-        known = reader.catalog.get(report_type) if report_type else None
-        if known is not None and parsed.periodicity != known.periodicity:
-            raise NotFound("invalid_period", f"{period} is not a {known.periodicity} period")
-    if unit is not None and unit != CENTRAL_CODE:
-        found = reader.registry.get(unit)
-        if found is None or found.level != Level.PROVINCE:
-            raise NotFound(
-                "unknown_province", f"the feed carries provinces and VN; {unit!r} is neither"
-            )
-    return subjects.rollups_updated(report_type or ANY, period or ANY, unit or ANY)
-
-
 def _sequence(value: str | None) -> int | None:
     if value is None or value == "":
         return None
     if not (value.isascii() and value.isdigit()) or len(value) > 19:
-        raise BadRequest(
+        raise Invalid(
             "invalid_last_event_id", f"Last-Event-ID must be a stream sequence, not {value!r}"
         )
     return int(value)

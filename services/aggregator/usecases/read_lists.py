@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.aggregator.domain.figures import indicator_values, published_number
-from services.aggregator.domain.refusals import NotFound
 from services.aggregator.usecases.ports import RollupStore
 from services.aggregator.usecases.readings import (
     LateList,
@@ -16,6 +15,7 @@ from services.aggregator.usecases.readings import (
 )
 from services.aggregator.usecases.unit_rollups import UnitRollups, resolve
 from shared.catalog import Catalog, Level
+from shared.refusals import NotFound
 from shared.registry import Registry
 
 

@@ -21,7 +21,6 @@ from services.aggregator.domain.period_totals import (
     over_parts,
     units_judged,
 )
-from services.aggregator.domain.refusals import NotFound
 from services.aggregator.domain.rollup import Completeness, Rollup, combine
 from services.aggregator.domain.tally import Tally
 from services.aggregator.usecases.ports import RollupStore, StoredRollup, TotalsCache
@@ -33,6 +32,7 @@ from services.aggregator.usecases.readings import (
 )
 from services.aggregator.usecases.unit_rollups import UnitRollups, resolve
 from shared.catalog import Catalog, Level
+from shared.refusals import NotFound
 from shared.registry import CENTRAL_CODE, Registry, Unit
 
 

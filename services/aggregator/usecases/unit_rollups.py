@@ -7,11 +7,11 @@ from collections.abc import Mapping
 
 from services.aggregator.domain.latest import StoredReport
 from services.aggregator.domain.period_totals import AskedPeriod, unit_total
-from services.aggregator.domain.refusals import NotFound
 from services.aggregator.domain.rollup import Completeness, Rollup, combine, roll_up, unit_report
 from services.aggregator.usecases.readings import UnitFigures, unit_figures
 from shared.catalog import Catalog
 from shared.periods import InvalidPeriod, Period
+from shared.refusals import NotFound
 from shared.registry import Registry, Unit
 
 # Per part of the asked period, each unit that reported with the rollup of its own report.

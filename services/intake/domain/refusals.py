@@ -36,12 +36,6 @@ class SubmissionIdTaken(Refusal):
         )
 
 
-class NotFound(Refusal):
-    """No submission, or no report type, by that name within the caller's reach."""
-
-    kind = Kind.NOT_FOUND
-
-
 class Unavailable(Refusal):
     """PostgreSQL, NATS or the validator could not be reached: the same request may simply be
     sent again. ``cause`` says what failed, for the log, not for the caller."""

@@ -7,9 +7,9 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from services.intake.domain.refusals import NotFound
 from shared.catalog import Catalog
 from shared.catalog.schema import json_schema
+from shared.refusals import NotFound
 from shared.schemas import Problem
 
 

@@ -13,12 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from services.intake.domain.receipt import StoredReceipt
-from services.intake.domain.refusals import (
-    NotASubmission,
-    NotFound,
-    SubmissionIdTaken,
-    Unavailable,
-)
+from services.intake.domain.refusals import NotASubmission, SubmissionIdTaken, Unavailable
 from services.intake.usecases.ports import (
     DryRunJudge,
     ReceiptRecords,
@@ -27,11 +22,11 @@ from services.intake.usecases.ports import (
     ValidatorUnavailable,
 )
 from shared.clock import Clock
-from shared.consuming import is_transient
 from shared.decoding import decode_submission
 from shared.identity import Caller, require_reach, require_submitter_for
 from shared.logging import get_logger
-from shared.refusals import Refusal
+from shared.outages import is_transient
+from shared.refusals import NotFound, Refusal
 from shared.registry import Registry
 from shared.schemas import Submission, SubmissionStatus, Verdict
 
@@ -62,8 +57,9 @@ class IntakeService:
             return await self.dry_runs.judge(body, submission.unit)
 
     async def status(self, submission_id: str, caller: Caller) -> SubmissionStatus:
-        """Where a submission stands, for its unit, its province or Central; to anyone else it
-        is as unknown as one never sent."""
+        """Where a submission stands, for its unit, its province or Central; anyone else is
+        refused (not_your_unit) and learns nothing of its content. Submission ids are random
+        UUIDs the unit chose, so saying that one exists gives nothing away."""
         with _outage_is_unavailable():
             found = await self.statuses.status(submission_id)
         unit = self.registry.get(found.unit) if found is not None else None

@@ -24,8 +24,8 @@ from services.notifier.domain import delivery, webhook_targets
 from services.notifier.domain.webhook_targets import TargetRefusal, WebhookPolicy
 from services.notifier.usecases.ports import DeliveryFailed
 from shared import cloudevents, subjects, telemetry
-from shared.consuming import is_transient
 from shared.logging import get_logger
+from shared.outages import is_transient
 from shared.schemas import Notice, NoticeDeadLettered
 
 log = get_logger(__name__)

@@ -21,6 +21,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from shared.catalog import Level
+from shared.identity.scopes import oversees
 from shared.refusals import Kind, Refusal
 from shared.registry import CENTRAL_CODE, Unit
 
@@ -189,7 +190,7 @@ def _may_act(request: Request) -> None:
                 kind=Kind.INVALID,
             )
         return
-    if request.caller not in (CENTRAL_CODE, unit.province):
+    if not oversees(request.caller, unit):
         raise StepRefused(
             "not_the_province",
             f"only {unit.province} or {CENTRAL_CODE} may {request.step} {unit.code}",

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from shared.report_order import OrderKey, report_order
 from shared.schemas import IndicatorValue
 
 ReportKey = tuple[str, str]  # report type, period
@@ -29,11 +30,10 @@ class Accepted:
     values: Mapping[str, IndicatorValue]
 
     @property
-    def order(self) -> tuple[datetime, int, str]:
-        """The aggregator's order (services/aggregator/domain/latest.py): the later intake
-        receipt, then the later-stored message, then the id. Kept identical, so the history
-        names as current the report the rollups hold."""
-        return (self.received_at, self.stream_seq, self.submission_id)
+    def order(self) -> OrderKey:
+        """The order the aggregator's merge rule keeps reports by, so the history names as
+        current the report the rollups hold."""
+        return report_order(self)
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ from nats.aio.subscription import Subscription
 from services.validator.domain.incoming import IncomingSubmission
 from services.validator.usecases.validation import ValidationService
 from shared import subjects
-from shared.consuming import is_transient
 from shared.logging import get_logger
+from shared.outages import is_transient
 
 log = get_logger(__name__)
 

@@ -20,12 +20,19 @@ from services.validator.domain.approvals import (
     decide,
 )
 from services.validator.usecases.ports import ApprovalRecords
-from services.validator.usecases.refusals import NotFound
 from shared.catalog import Catalog, Level
 from shared.clock import Clock
-from shared.identity import Caller, Grant, Role, require_reach, require_role, within_reach
+from shared.identity import (
+    Caller,
+    Role,
+    reaches_nation,
+    require_reach,
+    require_role,
+    within_reach,
+)
 from shared.logging import get_logger
 from shared.periods import InvalidPeriod, Period
+from shared.refusals import NotFound
 from shared.registry import Registry, Unit
 
 log = get_logger(__name__)
@@ -125,7 +132,7 @@ class Approvals:
         return [
             ProvinceStanding(p, rows.get(p.code), communes.get(p.code, []))
             for p in self.registry.provinces(period.cutoff_end)
-            if Grant.NATIONAL in caller.grants or within_reach(caller, p)
+            if reaches_nation(caller) or within_reach(caller, p)
         ]
 
     async def of_unit(

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from services.validator.domain.history import Cursor, Links, links
 from services.validator.usecases.ports import HistoryPages
-from services.validator.usecases.refusals import Invalid, NotFound
 from shared.identity import Caller, require_reach
+from shared.refusals import Invalid, NotFound
 from shared.registry import Registry
 from shared.schemas import Verdict
 

@@ -8,12 +8,19 @@ or is revoked.
 from __future__ import annotations
 
 from services.validator.usecases.ports import LockExceptionRecords
-from services.validator.usecases.refusals import Invalid, NotFound, NotTheProvince
 from shared.catalog import Catalog
 from shared.clock import Clock
-from shared.identity import CENTRAL, Caller, Role, require_reach, require_role, within_reach
+from shared.identity import (
+    Caller,
+    Role,
+    require_oversight,
+    require_reach,
+    require_role,
+    within_reach,
+)
 from shared.logging import get_logger
 from shared.periods import InvalidPeriod
+from shared.refusals import Invalid, NotFound
 from shared.registry import Registry
 from shared.schemas import LockException, LockExceptionRequest
 
@@ -98,7 +105,4 @@ class LockExceptions:
         unit = self.registry.get(unit_code)
         if unit is None:
             raise Invalid("unknown_unit", f"no unit has code {unit_code}")
-        if caller.unit not in (CENTRAL, unit.province):
-            raise NotTheProvince(
-                "not_the_province", f"only {unit.province} or {CENTRAL} may reopen {unit_code}"
-            )
+        require_oversight(caller, unit, "reopen")
