@@ -14,11 +14,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from faststream.message import StreamMessage
+from faststream.nats import NatsBroker
 from faststream.nats.prometheus.provider import BaseNatsMetricsSettingsProvider
 from faststream.prometheus import ConsumeAttrs, PrometheusMiddleware
 from faststream.response import PublishCommand
 from nats.aio.msg import Msg
-from prometheus_client import CollectorRegistry
+from prometheus_client import REGISTRY, CollectorRegistry
 
 
 def topic_of(subject: str) -> str:
@@ -54,3 +55,9 @@ def bounded_metrics(msg: Any) -> BoundedNatsMetrics | None:
 
 def prometheus_middleware(registry: CollectorRegistry) -> PrometheusMiddleware[Any, Any]:
     return PrometheusMiddleware(settings_provider_factory=bounded_metrics, registry=registry)
+
+
+def observe(broker: NatsBroker) -> None:
+    """FastStream's Prometheus middleware, once per broker, on the registry /metrics serves."""
+    if not any(isinstance(m, PrometheusMiddleware) for m in broker.middlewares):
+        broker.add_middleware(prometheus_middleware(REGISTRY))

@@ -32,23 +32,22 @@ from faststream import AckPolicy
 from faststream.nats import JStream, NatsBroker, PullSub
 from faststream.nats.subscriber.specification import NatsSubscriberSpecification
 from faststream.nats.subscriber.usecases import BatchPullStreamSubscriber
-from faststream.prometheus import PrometheusMiddleware
 from faststream.specification.asyncapi.message import get_model_schema
 from faststream.specification.asyncapi.utils import to_camelcase
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
-from nats.js.api import ConsumerConfig
-from prometheus_client import REGISTRY
+from nats.js.api import DeliverPolicy
 from pydantic import BaseModel, create_model
 
 from shared import metrics
 from shared.consuming.batch import as_batch
-from shared.consuming.faststream_metrics import prometheus_middleware
+from shared.consuming.faststream_metrics import observe
 from shared.consuming.lag import watch_lag
 from shared.consuming.policy import (
     FETCH_WAIT_SECONDS,
     ConsumerNotProvisioned,
     DeadLetter,
+    consumer_config,
     next_backoff,
 )
 from shared.consuming.settling import Settlement
@@ -213,25 +212,25 @@ def batch_subscriber(
     *,
     topic: str,
     durable: str,
-    config: ConsumerConfig,
     batch_size: int,
+    deliver_policy: DeliverPolicy = DeliverPolicy.ALL,
     stream: str = REPORTS_STREAM,
 ) -> Callable[[Handler], BatchSubscriber]:
     """Declare the consumer ``durable`` of ``topic``.> on ``broker`` with the handler decorated.
 
     The handler takes a :class:`shared.consuming.batch.Batch` of the event its subject
     carries and returns the messages to park on the dead-letter subject; its docstring is the
-    channel's description in the AsyncAPI document. ``config`` is the durable as ops
-    provisions it (``baocao nats provision``); the subscriber binds to it, never creates it.
+    channel's description in the AsyncAPI document. The durable is ``consumer_config``'s, as
+    ops provisions it; the subscriber binds to it, never creates it.
     """
-    _observe(broker)
+    observe(broker)
 
     def register(handler: Handler) -> BatchSubscriber:
         declared = broker.subscriber(
             f"{topic}.{REPORT_PATH}",
             stream=JStream(stream, declare=False),
             durable=durable,
-            config=config,
+            config=consumer_config(durable, f"{topic}.>", batch_size, deliver_policy),
             pull_sub=PullSub(batch_size, timeout=FETCH_WAIT_SECONDS, batch=True),
             # Acknowledged by shared.consuming.settling only: FastStream's default
             # (REJECT_ON_ERROR) would terminate a message on a database outage, and lose it.
@@ -292,9 +291,3 @@ def event_of(handler: Handler) -> type[BaseModel]:
     if not (isinstance(event, type) and issubclass(event, BaseModel)):
         raise TypeError(f"{handler.__name__}: a batch handler takes Batch[<a pydantic model>]")
     return event
-
-
-def _observe(broker: NatsBroker) -> None:
-    """FastStream's Prometheus middleware, once per broker, on the registry /metrics serves."""
-    if not any(isinstance(m, PrometheusMiddleware) for m in broker.middlewares):
-        broker.add_middleware(prometheus_middleware(REGISTRY))

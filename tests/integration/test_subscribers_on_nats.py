@@ -28,7 +28,6 @@ from shared.consuming import (
     ConsumerNotProvisioned,
     DeadLetter,
     batch_subscriber,
-    consumer_config,
 )
 from shared.schemas import Submission
 
@@ -91,7 +90,6 @@ def ours(broker: NatsBroker, handler: Recorder) -> BatchSubscriber:
         broker,
         topic=subjects.SUBMITTED,
         durable=DURABLE,
-        config=consumer_config(DURABLE, f"{subjects.SUBMITTED}.>", 16),
         batch_size=16,
     )(judge)
 

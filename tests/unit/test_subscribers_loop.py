@@ -22,7 +22,7 @@ from fastapi import FastAPI
 from faststream.nats import NatsBroker, TestNatsBroker
 from structlog.testing import capture_logs
 
-from shared.consuming import Batch, BatchSubscriber, DeadLetter, batch_subscriber, consumer_config
+from shared.consuming import Batch, BatchSubscriber, DeadLetter, batch_subscriber
 from shared.consuming import subscriber as subscriber_module
 from shared.runtime import Runtime, add_health_routes
 from shared.schemas import Verdict
@@ -138,7 +138,6 @@ async def running(
         broker,
         topic="reports.accepted",
         durable=DURABLE,
-        config=consumer_config(DURABLE, "reports.accepted.>", 10),
         batch_size=10,
     )
     async def roll_up(accepted: Batch[Verdict]) -> list[DeadLetter]:

@@ -17,7 +17,6 @@ from shared.consuming import (
     BatchSubscriber,
     DeadLetter,
     batch_subscriber,
-    consumer_config,
     handling,
     span_of,
 )
@@ -39,7 +38,6 @@ def subscribe(
         broker,
         topic=subjects.ACCEPTED,
         durable=DURABLE,
-        config=consumer_config(DURABLE, f"{subjects.ACCEPTED}.>", batch_size),
         batch_size=batch_size,
     )
     async def roll_up(accepted: Batch[Verdict]) -> list[DeadLetter]:

@@ -22,7 +22,6 @@ from shared.consuming import (
     BatchSubscriber,
     DeadLetter,
     batch_subscriber,
-    consumer_config,
     span_of,
 )
 from shared.nats_permissions import NOTIFIER_ACCEPTED_DURABLE, NOTIFIER_REJECTED_DURABLE
@@ -77,9 +76,7 @@ def subscribe(
         broker,
         topic=subjects.ACCEPTED,
         durable=ACCEPTED_DURABLE,
-        config=consumer_config(
-            ACCEPTED_DURABLE, f"{subjects.ACCEPTED}.>", batch_size, DeliverPolicy.NEW
-        ),
+        deliver_policy=DeliverPolicy.NEW,
         batch_size=batch_size,
     )
     async def cancel_reminders(accepted: Batch[Verdict]) -> list[DeadLetter]:
@@ -93,9 +90,7 @@ def subscribe(
         broker,
         topic=subjects.REJECTED,
         durable=REJECTED_DURABLE,
-        config=consumer_config(
-            REJECTED_DURABLE, f"{subjects.REJECTED}.>", batch_size, DeliverPolicy.NEW
-        ),
+        deliver_policy=DeliverPolicy.NEW,
         batch_size=batch_size,
     )
     async def explain_rejections(rejected: Batch[Verdict]) -> list[DeadLetter]:

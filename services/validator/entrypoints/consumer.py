@@ -16,7 +16,6 @@ from shared.consuming import (
     BatchSubscriber,
     DeadLetter,
     batch_subscriber,
-    consumer_config,
     handling,
     message_id,
     span_of,
@@ -40,7 +39,6 @@ def subscribe(
         broker,
         topic=subjects.SUBMITTED,
         durable=DURABLE,
-        config=consumer_config(DURABLE, f"{subjects.SUBMITTED}.>", batch_size),
         batch_size=batch_size,
     )
     async def judge(submissions: Batch[Submission]) -> list[DeadLetter]:
