@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from baocao.issuer import LocalIssuer
+from shared.identity.issuer import LocalIssuer
 
 DEFAULT_VALIDATOR = "http://127.0.0.1:8082"  # ValidatorSettings.port
 CENTRAL = "VN"

@@ -19,7 +19,7 @@ DEFAULT_INTAKE = "http://127.0.0.1:8080"
 
 def _token(unit: str, given: str | None) -> str:
     """--token, else BAOCAO_TOKEN, else one minted by the local issuer (development)."""
-    from baocao.issuer import LocalIssuer
+    from shared.identity.issuer import LocalIssuer
 
     return given or os.environ.get("BAOCAO_TOKEN") or LocalIssuer.of().mint(unit)
 
@@ -31,9 +31,9 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from baocao.issuer import LocalIssuer
     from baocao.nats_identities import NatsIdentities
     from baocao.simulate import Target, simulate_command
+    from shared.identity.issuer import LocalIssuer
 
     target = None
     if not args.start:
@@ -217,7 +217,12 @@ def parser() -> argparse.ArgumentParser:
 
 
 # Command groups that live in modules of their own, each with ``add_commands(subparsers)``.
-_COMMAND_MODULES = ("baocao.rebuild", "baocao.approvals", "baocao.contacts")
+_COMMAND_MODULES = (
+    "baocao.rebuild",
+    "baocao.approvals",
+    "baocao.contacts",
+    "baocao.accounts_cli",
+)
 
 
 def _add_operator_commands(commands: Any) -> None:

@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from baocao.issuer import LocalIssuer
+from shared.identity.issuer import LocalIssuer
 
 DEFAULT_NOTIFIER = "http://127.0.0.1:8083"
 

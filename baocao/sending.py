@@ -16,12 +16,12 @@ from typing import Any
 import aiohttp
 import nats
 
-from baocao.issuer import LocalIssuer
 from baocao.load import Planned
 from baocao.local_systems import LocalSystems
 from baocao.nats_identities import NatsIdentities
 from baocao.unit_keys import UnitKeys
 from shared import subjects
+from shared.identity.issuer import LocalIssuer
 
 RETRY_PAUSE = 0.5
 

@@ -1,4 +1,5 @@
-"""The four services as processes: their modules, ports, database logins and NATS users.
+"""The four services (and the web app) as processes: their modules, ports, database logins and
+NATS users.
 
 What :class:`baocao.stack.Stack` starts, the deploy manifests are checked against, and the
 chaos run kills, one service at a time.
@@ -36,6 +37,11 @@ SERVICES = (
     ServiceSpec("notifier", "services.notifier", "NOTIFIER_PORT", 8083),
 )
 SERVICE_BY_NAME = {spec.name: spec for spec in SERVICES}
+# The web app: a fifth process with no database login and no NATS user, which calls the four
+# services' HTTP APIs with the signed-in person's token (ADR 0021). Not among SERVICES, which
+# the chaos run kills and the database roles are made for.
+WEB = ServiceSpec("web", "services.web", "WEB_PORT", 8090)
+PROCESS_BY_NAME = {**SERVICE_BY_NAME, WEB.name: WEB}
 SERVICE_NAMES = tuple(spec.name for spec in SERVICES)
 DATABASE_VARIABLES = frozenset({"DATABASE_URL", *(spec.database_variable for spec in SERVICES)})
 # Logins a service process must not inherit: the owner's, other services', ops' NATS user.

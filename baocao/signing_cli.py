@@ -20,10 +20,10 @@ import asyncio
 from datetime import date, datetime
 from typing import Any
 
-from baocao.issuer import LocalIssuer
 from baocao.signature_audit import verify
 from baocao.unit_key_admin import add_key, list_keys, revoke, set_policy
 from baocao.unit_keys import UnitKeys
+from shared.identity.issuer import LocalIssuer
 from shared.periods import start_of_day
 from shared.settings import CommonSettings
 

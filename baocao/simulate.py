@@ -13,7 +13,6 @@ from typing import Any
 
 import httpx
 
-from baocao.issuer import LocalIssuer
 from baocao.load import LoadPlan, Mix, latest_open_periods, plan_national, synthetic_communes
 from baocao.nats_identities import NatsIdentities
 from baocao.sending import Sender
@@ -21,6 +20,7 @@ from baocao.stack import Stack
 from baocao.watching import wait_drained, wait_for_central
 from shared.catalog import Catalog
 from shared.identity import CENTRAL, Role
+from shared.identity.issuer import LocalIssuer
 from shared.periods import VIETNAM, Period
 from shared.registry import Registry, Unit
 from shared.registry.seed import units_from_package

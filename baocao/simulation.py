@@ -18,7 +18,6 @@ from typing import Any
 import httpx
 import nats
 
-from baocao.issuer import LocalIssuer
 from baocao.local_systems import LocalSystems
 from baocao.nats_identities import NatsIdentities
 from baocao.round_plan import REPORT_TYPE, Plan, Planned, Wave, oracle_totals, plan_round
@@ -30,6 +29,7 @@ from shared.catalog import Catalog
 from shared.clock import ClockSegment
 from shared.clock_sync import append_segment
 from shared.identity import CENTRAL, Role
+from shared.identity.issuer import LocalIssuer
 from shared.periods import VIETNAM, Period
 from shared.registry import Registry
 

@@ -1,4 +1,5 @@
-"""The whole system as processes on loopback: nats-server, PostgreSQL and the four services.
+"""The whole system as processes on loopback: nats-server, PostgreSQL, the four services and,
+when asked, the web app.
 
 `baocao up`, `make bench` and the fault-injection tests all run the system through this one
 class, so what the benchmarks measure and what the fault tests kill is what `make run` starts.
@@ -20,11 +21,18 @@ import httpx
 
 from baocao.embedded_nats import EmbeddedNats
 from baocao.embedded_postgres import EmbeddedPostgres
-from baocao.issuer import LocalIssuer
 from baocao.nats_identities import NatsIdentities, ops_options
 from baocao.processes import free_port
-from baocao.service_specs import PRIVATE_VARIABLES, SERVICE_BY_NAME, SERVICES, ServiceSpec
+from baocao.service_specs import (
+    PRIVATE_VARIABLES,
+    PROCESS_BY_NAME,
+    SERVICE_BY_NAME,
+    SERVICES,
+    WEB,
+    ServiceSpec,
+)
 from baocao.stack_preparation import migrate_and_seed, provision_as_ops
+from shared.identity.issuer import LocalIssuer
 from shared.registry import Unit
 
 
@@ -41,6 +49,7 @@ class Stack:
         env: dict[str, str] | None = None,
         *,
         random_ports: bool = False,
+        web: bool = False,
         say: Callable[[str], None] = _quiet,
     ) -> None:
         self.run_dir = run_dir
@@ -54,15 +63,16 @@ class Stack:
         self.nats: EmbeddedNats | None = None
         self.postgres: EmbeddedPostgres | None = None
         self.children: dict[str, subprocess.Popen[bytes]] = {}
+        self.web = web
         if random_ports:
-            for spec in SERVICES:
+            for spec in (*SERVICES, WEB):
                 self.env[spec.port_variable] = str(free_port())
             self.env["BAOCAO_NATS_PORT"] = str(free_port())
             self.env["BAOCAO_PG_PORT"] = str(free_port())
 
     # --- addresses -------------------------------------------------------------------------
     def port(self, service: str) -> int:
-        spec = SERVICE_BY_NAME[service]
+        spec = PROCESS_BY_NAME[service]
         return int(self.env.get(spec.port_variable, spec.default_port))
 
     def url(self, service: str) -> str:
@@ -190,7 +200,7 @@ class Stack:
 
     # --- services --------------------------------------------------------------------------
     def start_service(self, name: str) -> None:
-        spec = SERVICE_BY_NAME[name]
+        spec = PROCESS_BY_NAME[name]
         self.logs.mkdir(parents=True, exist_ok=True)
         with open(self.logs / f"{name}.log", "ab") as log:
             self.children[name] = subprocess.Popen(
@@ -204,6 +214,11 @@ class Stack:
         """The environment of ``name``'s process: DATABASE_URL is its own role's, and no other
         login (the owner's or another service's) is passed on."""
         env = {k: v for k, v in self.env.items() if k not in PRIVATE_VARIABLES}
+        if name == WEB.name:
+            # No database, no NATS: only the services' public APIs, as any client.
+            for spec in SERVICES:
+                env.setdefault(f"WEB_{spec.name.upper()}_URL", self.url(spec.name))
+            return env
         env["DATABASE_URL"] = self.service_database_url(name)
         creds = self.service_nats_creds(name)
         if creds:
@@ -236,7 +251,10 @@ class Stack:
         for spec in SERVICES:
             self.start_service(spec.name)
         self.wait_ready()
-        for spec in SERVICES:
+        if self.web:
+            self.start_service(WEB.name)
+            self.wait_ready([WEB.name])
+        for spec in (*SERVICES, WEB) if self.web else SERVICES:
             self.say(
                 f"{spec.name:<25} {self.url(spec.name)}   log {self.logs / (spec.name + '.log')}"
             )

@@ -13,9 +13,9 @@ from typing import Any
 import asyncpg
 import nats
 
-from baocao.issuer import LocalIssuer
 from baocao.nats_provisioning import provision
 from shared.db import migrate
+from shared.identity.issuer import LocalIssuer
 from shared.registry import Unit
 from shared.registry.seed import units_from_package
 from shared.registry.store import upsert_units

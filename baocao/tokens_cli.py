@@ -14,8 +14,8 @@ from typing import Any
 
 import jwt
 
-from baocao.issuer import LocalIssuer
 from shared.identity import Grant, Role
+from shared.identity.issuer import LocalIssuer
 
 
 def add_commands(commands: Any) -> None:

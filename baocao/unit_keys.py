@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from shared.signing import PUBLIC_KEY_BYTES, decode_value, encode_value, sign
 
 if TYPE_CHECKING:
-    from baocao.issuer import LocalIssuer
+    from shared.identity.issuer import LocalIssuer
 
 CURRENT = "current"
 SUFFIX = ".key"

@@ -11,9 +11,12 @@ from pathlib import Path
 
 import asyncpg
 
+from baocao.accounts_cli import signing_in
 from baocao.contracts import CONTRACTS
+from baocao.dev_accounts import DEV_ACCOUNTS, ensure_dev_accounts
 from baocao.simulation import RoundDriver, summary
 from baocao.stack import SERVICES, Stack
+from services.web.settings import WebSettings
 from shared.catalog import Catalog
 from shared.periods import VIETNAM, Period, Periodicity
 from shared.registry.store import load_registry
@@ -51,15 +54,29 @@ async def run_round(stack: Stack) -> bool:
     return result.oracle_holds
 
 
+def print_web_app(stack: Stack) -> None:
+    """The web app's address and the development accounts to sign in with."""
+    settings = WebSettings.model_validate(stack.env)
+    passwords = ensure_dev_accounts(signing_in(settings), Path(settings.identity_dir))
+    say(f"\nWeb app                   {stack.url('web')}   (sign in with one of these)")
+    for account in DEV_ACCOUNTS:
+        say(
+            f"  {account.name:<24} user {account.username:<10} password"
+            f" {passwords[account.username]}   ({account.unit})"
+        )
+    say("  more accounts: .venv/bin/baocao account add USER --unit CODE (docs/web.md)\n")
+
+
 def up(*, once: bool, simulate: bool) -> int:
     env = dict(os.environ)
     if simulate:
         env["BAOCAO_CLOCK"] = "shared"
         env.setdefault("NOTIFIER_TICK_SECONDS", "0.5")
-    stack = Stack(RUN_DIR, env, say=say)
+    stack = Stack(RUN_DIR, env, web=True, say=say)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         stack.start()
+        print_web_app(stack)
         say(
             f"Central read API          {stack.url('aggregator')}/v1/rollups/kl226-quarterly/<period>"
         )

@@ -22,7 +22,7 @@ from shared.settings import CommonSettings
 PLACEHOLDER = "CHANGE-ME"
 # Where `make run` keeps its keys, passwords and users; nothing there is fit for production.
 DEVELOPMENT_DIRECTORY = ".run"
-# Where `baocao keys` keeps the issuer's private keys (baocao/issuer.py): only the minting
+# Where `baocao keys` keeps the issuer's private keys (shared/identity/issuer.py): only the minting
 # machine needs them, the services verify with the public JWKS.
 SIGNING_KEYS_DIRECTORY = "signing-keys"
 # `require` encrypts but trusts any certificate; `verify-ca` and `verify-full` check it.

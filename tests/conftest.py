@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from baocao.issuer import LocalIssuer
+from shared.identity.issuer import LocalIssuer
 from baocao.nats_authority import NatsAuthority
 from tests.ledger import LEDGER
 
@@ -19,6 +19,7 @@ _OWN_VARIABLES = (
     "VALIDATOR_",
     "AGGREGATOR_",
     "NOTIFIER_",
+    "WEB_",
 )
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import nats
 
-from baocao.issuer import LocalIssuer
+from shared.identity.issuer import LocalIssuer
 from baocao.nats_identities import ops_options
 from services.aggregator.bootstrap import Aggregator
 from services.intake.bootstrap import Intake

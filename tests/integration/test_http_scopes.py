@@ -14,7 +14,7 @@ import httpx
 import jwt
 import pytest
 
-from baocao.issuer import LocalIssuer
+from shared.identity.issuer import LocalIssuer
 from shared.identity import Role
 from tests.integration.conftest import SystemFactory
 from tests.integration.system import System, bearer, submission

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic_settings import BaseSettings
 
-from baocao.issuer import LocalIssuer
+from shared.identity.issuer import LocalIssuer
 from baocao.nats_authority import NatsAuthority
 from baocao.stack import SERVICES, ServiceSpec
 from services.aggregator.entrypoints import consumer as aggregator_consumer

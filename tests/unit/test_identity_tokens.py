@@ -14,7 +14,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from baocao.issuer import LocalIssuer
+from shared.identity.issuer import LocalIssuer
 from shared.identity import Caller, Grant, Role, TokenVerifier, Unauthenticated, verifier_from
 from shared.identity.keys import JwksFile, RevocationList, parse_jwks
 from shared.identity.verifier import ClaimMapping, TrustedIssuer

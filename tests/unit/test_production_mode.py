@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from baocao.issuer import LocalIssuer
+from shared.identity.issuer import LocalIssuer
 from shared import production
 from shared.production import RefusedToStart
 from shared.runtime import make_broker

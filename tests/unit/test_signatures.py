@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from baocao.issuer import LocalIssuer
+from shared.identity.issuer import LocalIssuer
 from baocao.load import Planned
 from baocao.unit_keys import UnitKeys
 from services.validator.domain import signatures as signatures_module

@@ -1,0 +1,129 @@
+"""The four services' public HTTP APIs, called with the signed-in person's token.
+
+Nothing here decides who may see what: the services do, and a refusal comes back as
+:class:`ServiceRefused` carrying their status and reason, which the page shows as is.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from services.web.usecases.ports import ServiceRefused
+from shared.outages import is_transient
+
+TIMEOUT = httpx.Timeout(10.0, connect=3.0)
+
+
+class ServicesApi:
+    def __init__(
+        self,
+        *,
+        intake: str,
+        aggregator: str,
+        validator: str,
+        notifier: str,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._clients = {
+            name: httpx.AsyncClient(base_url=url, timeout=TIMEOUT, transport=transport)
+            for name, url in (
+                ("intake", intake),
+                ("aggregator", aggregator),
+                ("validator", validator),
+                ("notifier", notifier),
+            )
+        }
+
+    async def close(self) -> None:
+        for client in self._clients.values():
+            await client.aclose()
+
+    def client(self, service: str) -> httpx.AsyncClient:
+        return self._clients[service]
+
+    async def get(
+        self, service: str, path: str, token: str, params: Mapping[str, str] | None = None
+    ) -> Any:
+        return await self._call(service, "GET", path, token, params=params)
+
+    async def get_bytes(self, service: str, path: str, token: str) -> tuple[bytes, str]:
+        response = await self._send(service, "GET", path, token)
+        return response.content, response.headers.get("content-type", "application/octet-stream")
+
+    async def post(
+        self,
+        service: str,
+        path: str,
+        token: str,
+        body: Mapping[str, Any] | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> Any:
+        return await self._call(service, "POST", path, token, body=body, params=params)
+
+    async def delete(
+        self, service: str, path: str, token: str, body: Mapping[str, Any] | None = None
+    ) -> Any:
+        return await self._call(service, "DELETE", path, token, body=body)
+
+    async def _call(
+        self,
+        service: str,
+        method: str,
+        path: str,
+        token: str,
+        *,
+        body: Mapping[str, Any] | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> Any:
+        response = await self._send(service, method, path, token, body=body, params=params)
+        if not response.content:
+            return None
+        return response.json()
+
+    async def _send(
+        self,
+        service: str,
+        method: str,
+        path: str,
+        token: str,
+        *,
+        body: Mapping[str, Any] | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token}"}
+        content = None
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+            content = json.dumps(body, ensure_ascii=False).encode()
+        try:
+            response = await self._clients[service].request(
+                method, path, headers=headers, content=content, params=params
+            )
+        except httpx.HTTPError as error:
+            if is_transient(error) or isinstance(error, httpx.TransportError):
+                raise ServiceRefused(
+                    503, "service_unavailable", f"{service} did not answer", {}
+                ) from error
+            raise
+        if response.status_code >= 400:
+            raise _refusal(response)
+        return response
+
+
+def _refusal(response: httpx.Response) -> ServiceRefused:
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    if not isinstance(body, dict):
+        body = {}
+    return ServiceRefused(
+        response.status_code,
+        str(body.get("reason", "error")),
+        str(body.get("message") or body.get("detail") or response.reason_phrase),
+        body,
+    )
