@@ -7,10 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from services.web.domain.formatting import Language
-from services.web.texts import common
+from services.web.texts import common, commune, national, province
 
 TEXTS: dict[str, tuple[str, str]] = {}
-for _table in (common.TEXTS,):
+for _table in (common.TEXTS, national.TEXTS, province.TEXTS, commune.TEXTS):
     overlap = TEXTS.keys() & _table.keys()
     assert not overlap, f"text keys defined twice: {sorted(overlap)}"
     TEXTS.update(_table)

@@ -1,0 +1,7 @@
+"""The commune pages and their fragments."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,7 @@
+"""The province pages and their fragments."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

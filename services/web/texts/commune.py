@@ -1,0 +1,3 @@
+"""Texts of the commune pages."""
+
+TEXTS: dict[str, tuple[str, str]] = {}

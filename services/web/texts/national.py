@@ -1,0 +1,3 @@
+"""Texts of the national pages."""
+
+TEXTS: dict[str, tuple[str, str]] = {}

@@ -1,0 +1,3 @@
+"""Texts of the province pages."""
+
+TEXTS: dict[str, tuple[str, str]] = {}
