@@ -4,8 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
+# Root installs packages itself; anyone else through sudo.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run once test unit integration lint typecheck check bench chaos profile contracts clean
+.PHONY: run once test unit integration browser chromium screenshots lint typecheck check bench chaos profile contracts clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,9 +23,25 @@ run: $(STAMP)
 once: $(STAMP)
 	$(BIN)/baocao up --once $(ARGS)
 
-## The whole suite: unit, integration and end-to-end tests against a real nats-server and PostgreSQL.
-test: $(STAMP)
+## The whole suite: unit, integration, end-to-end and browser tests against a real nats-server,
+## PostgreSQL and Chromium (installed first if missing).
+test: $(STAMP) chromium
 	$(BIN)/python -m pytest $(ARGS)
+
+## Debian's Chromium and a font with Vietnamese diacritics, for the browser tests (once, ~20 s).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium and fonts-dejavu-core for the browser tests (docs/web.md) ..."; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends \
+	    chromium fonts-dejavu-core >/dev/null; }
+
+browser: $(STAMP) chromium
+	$(BIN)/python -m pytest tests/browser $(ARGS)
+
+## Screenshots of every web view with a simulated round's data, into docs/screenshots/.
+screenshots: $(STAMP) chromium
+	$(BIN)/baocao screenshots docs/screenshots $(ARGS)
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit $(ARGS)

@@ -64,6 +64,8 @@ class Indicator(_Frozen):
     weight: str | None = None
     title: Text
     required: bool = True
+    # What to count and where to find it, shown beside the field of a report form.
+    help: Text | None = None
 
     @model_validator(mode="after")
     def _weight_only_for_weighted_mean(self) -> Indicator:

@@ -92,6 +92,7 @@ def json_schema(report_type: ReportType, schema_id: str) -> dict[str, Any]:
 def _indicator(indicator: Indicator) -> dict[str, Any]:
     kind = "integer" if indicator.type == IndicatorType.INTEGER else "number"
     nullable = [kind] if indicator.required else [kind, "null"]
+    extra = {} if indicator.help is None else {"x-help": indicator.help.model_dump()}
     return {
         "type": nullable if len(nullable) > 1 else kind,
         "minimum": 0,
@@ -100,6 +101,7 @@ def _indicator(indicator: Indicator) -> dict[str, Any]:
         "description": indicator.title.en,
         "x-unit": indicator.unit,
         "x-aggregation": indicator.aggregation.value,
+        **extra,
     }
 
 
