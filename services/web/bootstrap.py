@@ -17,7 +17,7 @@ from services.web.adapters.account_file import AccountFile
 from services.web.adapters.passwords import Argon2Passwords
 from services.web.adapters.person_tokens import LocalPersonTokens
 from services.web.adapters.services_api import ServicesApi
-from services.web.entrypoints import commune, national, province, signing_in
+from services.web.entrypoints import commune, exports, national, province, signing_in
 from services.web.entrypoints.frame import add_frame
 from services.web.entrypoints.pages import STATIC, WebContext, make_templates, render
 from services.web.entrypoints.session import SessionCookies, session_secret
@@ -81,7 +81,7 @@ class WebApp:
         app.add_middleware(RequestMetrics)
         app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
         app.include_router(signing_in.router)
-        for area in (national, province, commune):
+        for area in (national, province, commune, exports):
             app.include_router(area.router)
         _add_errors(app)
         _add_health(app)
