@@ -222,6 +222,7 @@ _COMMAND_MODULES = (
     "baocao.approvals",
     "baocao.contacts",
     "baocao.accounts_cli",
+    "baocao.screenshots",
 )
 
 

@@ -23,6 +23,7 @@ from baocao.bench.history import history_rollups, load_history, read_latency
 from baocao.bench.pipeline import burst, freshness, plan_rollups, rollups_newest_first, throughput
 from baocao.bench.raw import measure_raw
 from baocao.bench.signatures import verify_cost_us
+from baocao.bench.web import national_page
 from baocao.load import Mix, latest_open_periods, plan_national, synthetic_communes
 from baocao.simulate import Target, registry_with
 from baocao.stack import Stack
@@ -188,6 +189,22 @@ class BenchRun:
         self.figure("read_year_cold_ms", figures.first_ms, "ms", "read: Central year total, cold")
         self.figure("read_year_p50_ms", figures.p50_ms, "ms", "read: Central year total p50")
         self.figure("read_year_p99_ms", figures.p99_ms, "ms", "read: Central year total p99")
+        self.web_pages(stack, quarterly.label)
+
+    def web_pages(self, stack: Stack, period: str) -> None:
+        """The web app's national page over the same five years (issue 16: under 1 s)."""
+        page = national_page(
+            stack, f"/national/kl226-quarterly/{period}", 20 if self.quick else 100
+        )
+        self.figure("web_national_first_ms", page.first_ms, "ms", "web: national page, first")
+        self.figure("web_national_p50_ms", page.p50_ms, "ms", "web: national page p50")
+        self.figure("web_national_p99_ms", page.p99_ms, "ms", "web: national page p99")
+        self.figure(
+            "web_first_load_kb",
+            page.first_load_bytes / 1024,
+            "KB",
+            f"web: first load of the national page, gzip ({page.assets} assets)",
+        )
 
     def scale(self) -> None:
         """Both sizes the same way: a fresh system, its notifier's first round done, then the
@@ -220,9 +237,9 @@ def bench_command(args: argparse.Namespace) -> int:
     )
     started = time.perf_counter()
     run_dir = Path(tempfile.mkdtemp(prefix="baocao-bench-"))
-    stack = Stack(run_dir, benchmark_environment(run_dir), random_ports=True)
+    stack = Stack(run_dir, benchmark_environment(run_dir), random_ports=True, web=True)
     try:
-        say("starting nats-server, PostgreSQL and the four services ...")
+        say("starting nats-server, PostgreSQL, the four services and the web app ...")
         stack.start()
         asyncio.run(wait_quiet(stack.url("notifier"), headers=Target.of(stack).central_headers))
         target = Target.of(stack)

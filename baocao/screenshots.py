@@ -1,0 +1,133 @@
+"""`baocao screenshots DIR` (`make screenshots`): every view of the web app with a simulated
+round's data, as PNG files for docs/web.md.
+
+It starts the whole system in a temporary directory (as `make run` does), drives the simulated
+national round of the current quarter, then signs in as Central, a province and a commune in a
+real headless Chromium and photographs each page, at desktop and at phone width.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from baocao.accounts_cli import signing_in
+from baocao.dev_accounts import ensure_dev_accounts
+from baocao.stack import Stack
+from baocao.up import run_round
+from services.web.settings import WebSettings
+from shared.periods import VIETNAM, Period, Periodicity
+
+REPORT_TYPE = "kl226-quarterly"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+@dataclass(frozen=True)
+class Shot:
+    name: str
+    username: str
+    path: str
+    viewport: dict[str, int]
+    act: Callable[[Page], None] | None = None
+
+
+def _check_with_a_mistake(page: Page) -> None:
+    """The commune form after "Kiểm tra" with in-person + online conferences not adding up."""
+    page.get_by_label("Số hội nghị tổ chức trực tiếp", exact=False).first.fill("9")
+    page.get_by_role("button", name="Kiểm tra").click()
+    page.wait_for_selector("[aria-invalid=true]", timeout=15_000)
+
+
+def shots(period: str) -> list[Shot]:
+    national = f"/national/{REPORT_TYPE}/{period}"
+    province = f"/provinces/01/{REPORT_TYPE}/{period}"
+    commune = f"/communes/00004/{REPORT_TYPE}/{period}"
+    return [
+        Shot("sign-in", "", "/sign-in", DESKTOP),
+        Shot("national", "trunguong", national, DESKTOP),
+        Shot("national-phone", "trunguong", national, PHONE),
+        Shot("province", "hanoi", province, DESKTOP),
+        Shot("province-phone", "hanoi", province, PHONE),
+        Shot("commune-form", "badinh", commune, DESKTOP),
+        Shot("commune-check", "badinh", commune, DESKTOP, _check_with_a_mistake),
+        Shot("commune-form-phone", "badinh", commune, PHONE),
+        Shot("commune-history", "badinh", "/communes/00004/history", DESKTOP),
+    ]
+
+
+def _photograph(
+    browser: Browser, base_url: str, passwords: dict[str, str], shot: Shot, out: Path
+) -> None:
+    context = browser.new_context(locale="vi-VN", viewport=shot.viewport)  # type: ignore[arg-type]
+    context.set_default_timeout(20_000)
+    try:
+        page = context.new_page()
+        if shot.username:
+            page.goto(f"{base_url}/sign-in")
+            page.get_by_label("Tên đăng nhập").fill(shot.username)
+            page.get_by_label("Mật khẩu").fill(passwords[shot.username])
+            page.get_by_role("button", name="Đăng nhập").click()
+            page.wait_for_url(lambda url: "/sign-in" not in url)
+        page.goto(f"{base_url}{shot.path}")
+        page.wait_for_load_state("networkidle")
+        if shot.act is not None:
+            shot.act(page)
+        page.screenshot(path=str(out / f"{shot.name}.png"), full_page=True)
+    finally:
+        context.close()
+
+
+def take(out: Path, say: Callable[[str], Any] = print) -> int:
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        say("Chromium is missing: run `make chromium` (docs/web.md)")
+        return 2
+    run_dir = Path(tempfile.mkdtemp(prefix="baocao-screenshots-"))
+    env = dict(os.environ, BAOCAO_CLOCK="shared", NOTIFIER_TICK_SECONDS="0.5")
+    for name in ("NATS_URL", "DATABASE_URL"):
+        env.pop(name, None)
+    stack = Stack(run_dir, env, random_ports=True, web=True, say=say)
+    period = Period.containing(datetime.now(VIETNAM).date(), Periodicity.QUARTERLY).label
+    try:
+        stack.start()
+        if not asyncio.run(run_round(stack)):
+            say("the simulated round did not match its oracle; no screenshots taken")
+            return 1
+        passwords = ensure_dev_accounts(
+            signing_in(WebSettings.model_validate(stack.env)), run_dir / "identity"
+        )
+        out.mkdir(parents=True, exist_ok=True)
+        with sync_playwright() as driver:
+            browser = driver.chromium.launch(executable_path=chromium, headless=True)
+            for shot in shots(period):
+                _photograph(browser, stack.url("web"), passwords, shot, out)
+                say(f"  {out / shot.name}.png")
+            browser.close()
+    finally:
+        stack.stop()
+        shutil.rmtree(run_dir, ignore_errors=True)
+    return 0
+
+
+def add_commands(commands: Any) -> None:
+    command = commands.add_parser(
+        "screenshots",
+        help="photograph every web view with a simulated round's data (make screenshots)",
+    )
+    command.add_argument("directory", nargs="?", default="docs/screenshots")
+    command.set_defaults(run=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    return take(Path(args.directory))
