@@ -14,10 +14,11 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
 from services.web.adapters.account_file import AccountFile
+from services.web.adapters.oidc import OidcClient
 from services.web.adapters.passwords import Argon2Passwords
 from services.web.adapters.person_tokens import LocalPersonTokens
 from services.web.adapters.services_api import ServicesApi
-from services.web.entrypoints import commune, exports, national, province, signing_in
+from services.web.entrypoints import commune, exports, national, oidc, province, signing_in
 from services.web.entrypoints.frame import add_frame
 from services.web.entrypoints.pages import STATIC, WebContext, make_templates, render
 from services.web.entrypoints.session import SessionCookies, session_secret
@@ -26,6 +27,7 @@ from services.web.usecases.catalog import CatalogReader
 from services.web.usecases.signing_in import SigningIn
 from shared import metrics
 from shared.http_observability import TELEMETRY, RequestMetrics
+from shared.identity import verifier_from
 from shared.identity.issuer import LocalIssuer
 
 
@@ -59,6 +61,8 @@ class WebApp:
                 max_age_seconds=int(settings.session_hours * 3600),
             ),
             templates=make_templates(),
+            verifier=verifier_from(settings),
+            oidc=_oidc_client(settings),
         )
 
     def app(self) -> FastAPI:
@@ -81,11 +85,27 @@ class WebApp:
         app.add_middleware(RequestMetrics)
         app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
         app.include_router(signing_in.router)
+        app.include_router(oidc.router)
         for area in (national, province, commune, exports):
             app.include_router(area.router)
         _add_errors(app)
         _add_health(app)
         return app
+
+
+def _oidc_client(settings: WebSettings) -> OidcClient | None:
+    if settings.oidc_client_id is None or settings.oidc_issuer is None:
+        return None
+    secret = None
+    if settings.oidc_client_secret_file:
+        secret = Path(settings.oidc_client_secret_file).read_text(encoding="utf-8").strip()
+    return OidcClient(
+        issuer=settings.oidc_issuer,
+        client_id=settings.oidc_client_id,
+        client_secret=secret,
+        redirect_uri=f"{settings.base_url}/sign-in/oidc/callback",
+        scopes=settings.oidc_scopes,
+    )
 
 
 def _add_errors(app: FastAPI) -> None:

@@ -45,6 +45,29 @@ class WebSettings(CommonSettings):
         description="At most one live refresh of a page part per this many seconds.",
     )
 
+    oidc_client_id: str | None = Field(
+        default=None,
+        alias="WEB_OIDC_CLIENT_ID",
+        description="The web app's client at the OpenID Connect provider (BAOCAO_OIDC_ISSUER);"
+        " set, the sign-in page offers the provider (authorization code flow with PKCE).",
+    )
+    oidc_client_secret_file: str | None = Field(
+        default=None,
+        alias="WEB_OIDC_CLIENT_SECRET_FILE",
+        description="A confidential client's secret, in a file; unset, a public client.",
+    )
+    oidc_scopes: str = Field(default="openid profile", alias="WEB_OIDC_SCOPES")
+    local_accounts: bool = Field(
+        default=True,
+        alias="WEB_LOCAL_ACCOUNTS",
+        description="Offer sign-in with local accounts (the embedded default); production"
+        " turns it off and signs in through the provider.",
+    )
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_client_id and self.oidc_issuer)
+
     @property
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")

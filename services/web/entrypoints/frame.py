@@ -41,6 +41,8 @@ Handler = Callable[[Request], Awaitable[Response]]
 def _current(request: Request, session: Session) -> Session | None:
     """The session as it stands now: ended at once if the account has been disabled or
     removed, with a new token if its token nears its end."""
+    if session.source == "oidc":
+        return None if session.token_expired() else session
     signing_in = web(request).signing_in
     if not signing_in.active(session.username):
         return None

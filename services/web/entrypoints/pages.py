@@ -12,6 +12,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from services.web.adapters.oidc import OidcClient
 from services.web.adapters.services_api import ServicesApi
 from services.web.domain import formatting
 from services.web.entrypoints.session import (
@@ -27,6 +28,7 @@ from services.web.texts import translate
 from services.web.usecases.catalog import CatalogReader
 from services.web.usecases.ports import ServiceRefused
 from services.web.usecases.signing_in import SigningIn
+from shared.identity.verifier import TokenVerifier
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -50,6 +52,8 @@ class WebContext:
     signing_in: SigningIn
     cookies: SessionCookies
     templates: Jinja2Templates
+    verifier: TokenVerifier
+    oidc: OidcClient | None = None
 
 
 def web(request: Request) -> WebContext:

@@ -38,6 +38,10 @@ class Session:
     token: str
     csrf: str
     started: int
+    # "local": a local account, whose token the web app renews; "oidc": the provider's token,
+    # and the session ends with it (signing in again is one redirect while the provider's
+    # own session lasts).
+    source: str = "local"
 
     @property
     def caller(self) -> Caller:
@@ -53,6 +57,9 @@ class Session:
 
     def token_nearly_expired(self, now: float | None = None) -> bool:
         return self.token_expires() - (now or time.time()) < REFRESH_BEFORE_SECONDS
+
+    def token_expired(self, now: float | None = None) -> bool:
+        return self.token_expires() <= (now or time.time())
 
 
 def session_secret(path: Path) -> bytes:
@@ -70,10 +77,12 @@ class SessionCookies:
     def __init__(self, secret: bytes, *, secure: bool, max_age_seconds: int) -> None:
         self._serializer = URLSafeTimedSerializer(secret, salt="baocao.web.session")
         self._sign_in = URLSafeTimedSerializer(secret, salt="baocao.web.sign-in")
+        self._oidc = URLSafeTimedSerializer(secret, salt="baocao.web.oidc")
         self.secure = secure
         self.max_age = max_age_seconds
         self.name = "__Host-baocao" if secure else "baocao_session"
         self.sign_in_name = "__Host-baocao-signin" if secure else "baocao_signin"
+        self.oidc_name = "__Host-baocao-oidc" if secure else "baocao_oidc"
 
     def dump(self, session: Session) -> str:
         return self._serializer.dumps(asdict(session))
@@ -96,6 +105,19 @@ class SessionCookies:
             "path": "/",
         }
 
+    # Between leaving for the provider and coming back: state, nonce and PKCE verifier.
+    def dump_attempt(self, attempt: dict[str, str]) -> str:
+        return self._oidc.dumps(attempt)
+
+    def load_attempt(self, value: str | None) -> dict[str, str] | None:
+        if not value:
+            return None
+        try:
+            attempt = self._oidc.loads(value, max_age=600)
+        except BadSignature:
+            return None
+        return attempt if isinstance(attempt, dict) else None
+
     # The sign-in form has no session yet: its CSRF token is a signed cookie of its own.
     def new_sign_in_token(self) -> tuple[str, str]:
         """(cookie value, form value)."""
@@ -112,8 +134,16 @@ class SessionCookies:
         return isinstance(expected, str) and hmac.compare_digest(expected, submitted)
 
 
-def new_session(username: str, unit: str, roles: frozenset[Role], name: str, token: str) -> Session:
+def new_session(
+    username: str,
+    unit: str,
+    roles: frozenset[Role],
+    name: str,
+    token: str,
+    source: str = "local",
+) -> Session:
     return Session(
+        source=source,
         username=username,
         unit=unit,
         roles=tuple(sorted(r.value for r in roles)),

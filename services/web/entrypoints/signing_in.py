@@ -28,7 +28,7 @@ def home_of(unit: str) -> str:
     return f"/communes/{unit}"
 
 
-def _safe_next(target: str | None) -> str | None:
+def safe_next(target: str | None) -> str | None:
     """Only a path on this site: never a redirect to another origin."""
     if not target:
         return None
@@ -58,7 +58,9 @@ def _sign_in_page(
             "error": error,
             "error_values": values,
             "form_token": form_token,
-            "next": _safe_next(request.query_params.get("next")) or "",
+            "next": safe_next(request.query_params.get("next")) or "",
+            "oidc": web(request).oidc is not None,
+            "local": web(request).settings.local_accounts,
         },
         status_code=status_code,
     )
@@ -81,6 +83,8 @@ async def sign_in(
 ) -> Response:
     context = web(request)
     cookies = context.cookies
+    if not context.settings.local_accounts:
+        return _sign_in_page(request, "sign_in.local_off", status_code=403)
     if not cookies.sign_in_token_matches(request.cookies.get(cookies.sign_in_name), csrf):
         return _sign_in_page(request, "sign_in.expired_form", status_code=400)
     try:
@@ -94,7 +98,7 @@ async def sign_in(
         return _sign_in_page(request, "sign_in.wrong_credentials", status_code=401)
     account = signed.account
     session = new_session(account.username, account.unit, account.roles, account.name, signed.token)
-    target = _safe_next(next) or home_of(account.unit)
+    target = safe_next(next) or home_of(account.unit)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(cookies.name, cookies.dump(session), **cookies.cookie_options())
     response.delete_cookie(cookies.sign_in_name, path="/")
@@ -116,7 +120,7 @@ async def switch_language(
     back: Annotated[str, Form(max_length=2048)] = "/",
 ) -> Response:
     # Not behind CSRF: the worst another site can do is switch someone's language.
-    response = RedirectResponse(_safe_next(back) or "/", status_code=303)
+    response = RedirectResponse(safe_next(back) or "/", status_code=303)
     chosen = formatting.language(language)
     response.set_cookie(
         LANGUAGE_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="lax", path="/", httponly=True

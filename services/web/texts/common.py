@@ -27,6 +27,11 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Biểu mẫu đã hết hạn, vui lòng đăng nhập lại.",
         "The form expired; please sign in again.",
     ),
+    "sign_in.local_off": (
+        "Đăng nhập bằng tài khoản cục bộ đã tắt; hãy dùng tài khoản định danh.",
+        "Local accounts are turned off; sign in with your organisation.",
+    ),
+    "sign_in.or": ("hoặc", "or"),
     "sign_in.oidc": ("Đăng nhập bằng tài khoản định danh", "Sign in with your organisation"),
     "error.title": ("Không thực hiện được", "Not possible"),
     "error.403": (

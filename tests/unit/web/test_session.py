@@ -72,3 +72,10 @@ def test_a_token_near_its_end_asks_to_be_refreshed() -> None:
     ending = new_session("hanoi", "01", frozenset(), "x", _token(60))
     assert not fresh.token_nearly_expired()
     assert ending.token_nearly_expired()
+
+
+def test_a_providers_session_ends_when_its_token_does() -> None:
+    ended = new_session("f3c1", "01", frozenset(), "x", _token(-1), source="oidc")
+    live = new_session("f3c1", "01", frozenset(), "x", _token(60), source="oidc")
+    assert ended.token_expired()
+    assert not live.token_expired()
