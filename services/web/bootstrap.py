@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
+from services.web import production
 from services.web.adapters.account_file import AccountFile
 from services.web.adapters.oidc import OidcClient
 from services.web.adapters.passwords import Argon2Passwords
@@ -33,6 +34,7 @@ from shared.identity.issuer import LocalIssuer
 
 class WebApp:
     def __init__(self, settings: WebSettings, api: ServicesApi | None = None) -> None:
+        production.check(settings)
         self.settings = settings
         self.api = api or ServicesApi(
             intake=settings.intake_url,
