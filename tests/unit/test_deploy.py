@@ -21,8 +21,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic_settings import BaseSettings
 
-from shared.identity.issuer import LocalIssuer
 from baocao.nats_authority import NatsAuthority
+from baocao.service_specs import WEB
 from baocao.stack import SERVICES, ServiceSpec
 from services.aggregator.entrypoints import consumer as aggregator_consumer
 from services.aggregator.settings import AggregatorSettings
@@ -30,7 +30,10 @@ from services.intake.settings import IntakeSettings
 from services.notifier.settings import NotifierSettings
 from services.validator.entrypoints import consumer as validator_consumer
 from services.validator.settings import ValidatorSettings
+from services.web import production as web_production
+from services.web.settings import WebSettings
 from shared import nats_permissions, production
+from shared.identity.issuer import LocalIssuer
 from shared.roles import SERVICE_ROLES
 from shared.settings import CommonSettings
 from shared.subjects import REPORTS_STREAM
@@ -229,8 +232,8 @@ def test_there_is_one_deployment_per_service_running_its_module() -> None:
         d["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"]
         for d in of_kind("Deployment")
     }
-    assert components == {spec.name for spec in SERVICES}
-    for spec in SERVICES:
+    assert components == {spec.name for spec in SERVICES} | {WEB.name}
+    for spec in (*SERVICES, WEB):
         assert container(deployment(spec.name))["command"] == ["python", "-m", spec.module]
 
 
@@ -739,3 +742,25 @@ def test_the_image_is_slim_unprivileged_and_without_dev_extras() -> None:
     images = {container(w)["image"].split(":")[0] for w in of_kind("Deployment") + of_kind("Job")}
     kustomization = load(K8S / "kustomization.yaml")[0]
     assert images == {image["name"] for image in kustomization["images"]}
+
+
+def test_the_web_app_calls_the_services_in_the_cluster_and_signs_in_through_the_provider() -> None:
+    env = {name: value_of(source) for name, source in environment(deployment("web")).items()}
+    for spec in SERVICES:
+        assert env[f"WEB_{spec.name.upper()}_URL"] == (
+            f"http://baocao-{spec.name}.{NAMESPACE}.svc.cluster.local:{spec.default_port}"
+        )
+    assert "DATABASE_URL" not in env
+    assert "NATS_CREDS" not in env
+    # The provider is the site's own: configmap.yaml shows where to name it.
+    site_specific = ["WEB_OIDC_CLIENT_ID and BAOCAO_OIDC_ISSUER are needed to sign people in"]
+    assert web_production.problems(WebSettings.model_validate(env)) == site_specific
+    env["BAOCAO_OIDC_ISSUER"] = "https://sso.example.gov.vn/realms/baocao"
+    assert web_production.problems(WebSettings.model_validate(env)) == []
+
+
+def test_the_web_apps_secrets_are_placeholders_mounted_read_only() -> None:
+    secret = one("Secret", "baocao-web")
+    assert set(secret["stringData"].values()) == {"CHANGE-ME"}
+    mounts = {m["name"]: m for m in container(deployment("web"))["volumeMounts"]}
+    assert mounts["web-secrets"]["readOnly"] is True
