@@ -9,7 +9,8 @@ deadline of 17/12 for 2026-Q4), advancing in real time. Seeded before any test:
 - accepted kl226-quarterly 2026-Q4 reports, on time, from the communes in ``SEEDED`` (five of
   Hà Nội, 01, and five of TP Hồ Chí Minh, 79);
 - one rejected report from 00073 (Hà Nội): in-person plus online conferences do not add up.
-Every other unit is missing, 00004 (badinh) and 00070 (hoankiem) included.
+Every other unit is missing, 00004 (badinh) and 00070 (hoankiem) included; the commune tests
+then send 00070's report through the form, so no test may count on 00070 missing.
 
 The system, the accounts and the browser are shared by the package's tests and torn down after
 it, so Playwright's own event loop is gone before the async tests of other packages run.

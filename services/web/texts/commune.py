@@ -1,3 +1,177 @@
 """Texts of the commune pages."""
 
-TEXTS: dict[str, tuple[str, str]] = {}
+TEXTS: dict[str, tuple[str, str]] = {
+    "commune.title": ("Báo cáo của đơn vị {unit}", "Reports of unit {unit}"),
+    "commune.deadline": ("Hạn gửi: {day}", "Due: {day}"),
+    "commune.deadline_note": (
+        "(hết ngày, giờ Việt Nam)",
+        "(end of the day, Vietnam time)",
+    ),
+    "commune.form.title": ("Nhập số liệu báo cáo", "Enter the report's figures"),
+    "commune.form.intro": (
+        "Nhập số theo cách viết tiếng Việt (ví dụ 1.234,5) hoặc không có dấu phân cách"
+        " (1234,5). Bấm «Kiểm tra» để biết báo cáo có hợp lệ không trước khi gửi.",
+        "Type figures the Vietnamese way (1.234,5) or without separators (1234.5)."
+        " Press “Check” to learn whether the report is valid before sending it.",
+    ),
+    "commune.required": ("bắt buộc", "required"),
+    "commune.optional": ("không bắt buộc", "optional"),
+    "commune.unit_of_measure": ("Đơn vị tính: {unit}", "Unit: {unit}"),
+    "commune.rule": ("Quy tắc", "Rule"),
+    "commune.rule_warning": ("Lưu ý", "Note"),
+    "commune.check": ("Kiểm tra", "Check"),
+    "commune.submit": ("Gửi báo cáo", "Send the report"),
+    "commune.error_prefix": ("Lỗi:", "Error:"),
+    "commune.warning_prefix": ("Cảnh báo:", "Warning:"),
+    "commune.errors.title": ("Báo cáo chưa hợp lệ", "There is a problem"),
+    "commune.warnings.title": ("Cảnh báo (báo cáo vẫn được chấp nhận)", "Warnings (accepted)"),
+    "commune.checked.ok": (
+        "Không phát hiện lỗi: báo cáo sẽ được chấp nhận nếu gửi ngay bây giờ.",
+        "No problems found: the report would be accepted if sent now.",
+    ),
+    "commune.checked.on_time": ("Gửi bây giờ được tính là đúng hạn.", "Sent now, it is on time."),
+    "commune.checked.late": ("Gửi bây giờ sẽ bị tính là trễ hạn.", "Sent now, it is late."),
+    "commune.correction": (
+        "Đây là bản điều chỉnh của báo cáo đã gửi ngày {day}. Khi được chấp nhận, bản này"
+        " thay thế bản trước.",
+        "This corrects the report sent on {day}. Once accepted, it replaces that one.",
+    ),
+    "commune.current": (
+        "Đơn vị đã gửi báo cáo kỳ này lúc {time}.",
+        "The unit sent this period's report at {time}.",
+    ),
+    "commune.current.none": (
+        "Đơn vị chưa có báo cáo được chấp nhận cho kỳ này.",
+        "The unit has no accepted report for this period yet.",
+    ),
+    "commune.correct": ("Điều chỉnh báo cáo", "Correct the report"),
+    "commune.history": ("Lịch sử gửi báo cáo", "Submission history"),
+    "commune.read_only": (
+        "Bạn đang xem báo cáo của đơn vị {unit} (chỉ xem). Chỉ đơn vị {unit} được gửi báo"
+        " cáo của mình; việc nhập thay báo cáo giấy chưa được hỗ trợ.",
+        "You are viewing unit {unit}'s report (read only). Only unit {unit} may send its"
+        " report; keying in a paper report on its behalf is not supported yet.",
+    ),
+    "commune.values.title": ("Số liệu hiện hành", "Current figures"),
+    "commune.period_status": ("Tình trạng báo cáo kỳ này", "This period's report"),
+    "commune.values.indicator": ("Chỉ tiêu", "Indicator"),
+    "commune.values.value": ("Giá trị", "Value"),
+    "commune.values.unit": ("Đơn vị tính", "Unit"),
+    "commune.refused": (
+        "Hệ thống từ chối yêu cầu ({status}, {reason}): {detail}",
+        "The request was refused ({status}, {reason}): {detail}",
+    ),
+    "commune.refused.unit_mismatch": (
+        "Đơn vị của bạn không được gửi báo cáo thay cho đơn vị {unit} (unit_mismatch). Chỉ"
+        " đơn vị {unit} được gửi báo cáo của mình.",
+        "Your unit may not send a report for unit {unit} (unit_mismatch). Only unit {unit}"
+        " sends its own report.",
+    ),
+    "commune.error.not_a_number": (
+        "Không đọc được số này. Ví dụ cách viết đúng: 1234 hoặc 1.234,5",
+        "This is not a number. For example: 1234 or 1234.5",
+    ),
+    "commune.error.not_whole": ("Chỉ tiêu này phải là số nguyên", "This must be a whole number"),
+    "commune.error.missing_value": (
+        "Chưa nhập giá trị cho chỉ tiêu bắt buộc này",
+        "Enter a value: this indicator is required",
+    ),
+    "commune.error.negative_value": ("Giá trị không được âm", "The value cannot be negative"),
+    "commune.error.too_many_decimals": (
+        "Tối đa 4 chữ số thập phân",
+        "At most 4 decimal places",
+    ),
+    "commune.error.value_too_large": ("Giá trị quá lớn", "The value is too large"),
+    "commune.error.too_many_digits": (
+        "Số có quá 15 chữ số có nghĩa",
+        "The number has more than 15 significant digits",
+    ),
+    "commune.csv.title": ("Nhập từ tệp CSV", "Fill from a CSV file"),
+    "commune.csv.intro": (
+        "Tệp CSV (UTF-8) có dòng tiêu đề «indicator,value» (mã chỉ tiêu hoặc tên chỉ tiêu, giá"
+        " trị); ngăn cách bằng dấu phẩy hoặc chấm phẩy. Số liệu được điền vào biểu mẫu và"
+        " kiểm tra, chưa gửi đi.",
+        "A CSV file (UTF-8) with the header “indicator,value” (the indicator's code or"
+        " Vietnamese title, its value), separated by commas or semicolons. The figures fill"
+        " the form and are checked, not sent.",
+    ),
+    "commune.csv.file": ("Chọn tệp CSV", "Choose a CSV file"),
+    "commune.csv.upload": ("Điền từ tệp", "Fill from the file"),
+    "commune.csv.template": ("Tải tệp mẫu CSV", "Download the CSV template"),
+    "commune.csv.line": ("Dòng {line}: ", "Line {line}: "),
+    "commune.csv.too_large": ("Tệp quá lớn (tối đa 64 KB).", "The file is too large (64 KB)."),
+    "commune.csv.not_utf8": (
+        "Tệp không phải mã UTF-8. Trong Excel, chọn «CSV UTF-8» khi lưu.",
+        "The file is not UTF-8. In Excel, save as “CSV UTF-8”.",
+    ),
+    "commune.csv.no_header": (
+        "Thiếu dòng tiêu đề có cột «indicator» và «value».",
+        "No header line with the columns “indicator” and “value”.",
+    ),
+    "commune.csv.unknown_indicator": (
+        "Chỉ tiêu «{indicator}» không có trong biểu mẫu.",
+        "“{indicator}” is not an indicator of this form.",
+    ),
+    "commune.csv.bad_number": (
+        "Giá trị của {indicator} không đọc được là số.",
+        "The value of {indicator} is not a number.",
+    ),
+    "commune.csv.duplicate": (
+        "Chỉ tiêu {indicator} xuất hiện nhiều lần.",
+        "{indicator} appears more than once.",
+    ),
+    "commune.receipt.title": ("Đã nhận báo cáo", "Report received"),
+    "commune.receipt.id": ("Mã báo cáo", "Submission id"),
+    "commune.receipt.time": ("Thời điểm nhận chính thức", "Official time received"),
+    "commune.receipt.keep": (
+        "Giữ lại mã này: gửi lại cùng mã không tạo báo cáo mới.",
+        "Keep this id: sending again under it does not make a new report.",
+    ),
+    "commune.verdict.waiting": ("Đang chờ kiểm tra…", "Waiting for the verdict…"),
+    "commune.verdict.refresh": ("Tải lại kết quả", "Refresh the verdict"),
+    "commune.verdict.accepted": (
+        "Báo cáo đã được chấp nhận.",
+        "The report was accepted.",
+    ),
+    "commune.verdict.superseded": (
+        "Báo cáo đã được chấp nhận, sau đó được thay bằng bản điều chỉnh {id}.",
+        "The report was accepted, then replaced by the correction {id}.",
+    ),
+    "commune.verdict.rejected": (
+        "Báo cáo bị từ chối. Sửa các lỗi dưới đây và gửi lại (với mã báo cáo mới).",
+        "The report was rejected. Fix the problems below and send it again (under a new id).",
+    ),
+    "commune.status.received": ("Đang xử lý", "Received"),
+    "commune.status.accepted": ("Chấp nhận", "Accepted"),
+    "commune.status.rejected": ("Từ chối", "Rejected"),
+    "commune.status.superseded": ("Đã thay thế", "Superseded"),
+    "commune.timeliness.on_time": ("Đúng hạn", "On time"),
+    "commune.timeliness.late": ("Trễ hạn", "Late"),
+    "commune.history.title": ("Lịch sử gửi báo cáo của đơn vị {unit}", "Submissions of {unit}"),
+    "commune.history.empty": ("Chưa có báo cáo nào.", "No submissions yet."),
+    "commune.history.id": ("Mã báo cáo", "Submission id"),
+    "commune.history.period": ("Kỳ", "Period"),
+    "commune.history.received": ("Thời điểm nhận", "Received"),
+    "commune.history.status": ("Kết quả", "Verdict"),
+    "commune.history.timeliness": ("Thời hạn", "Timeliness"),
+    "commune.history.reasons": ("Lý do, cảnh báo", "Reasons, warnings"),
+    "commune.history.superseded_by": ("Thay bằng {id}", "Replaced by {id}"),
+    "commune.history.supersedes": ("Điều chỉnh {id}", "Corrects {id}"),
+    "commune.history.all_types": ("Tất cả", "All"),
+    "commune.history.more": ("Xem các báo cáo cũ hơn", "Older submissions"),
+    "commune.history.back": ("Về biểu mẫu báo cáo", "Back to the report form"),
+    "commune.unit.document": ("văn bản", "documents"),
+    "commune.unit.conference": ("hội nghị", "conferences"),
+    "commune.unit.procedure": ("thủ tục, hồ sơ", "procedures"),
+    "commune.unit.report": ("báo cáo", "reports"),
+    "commune.unit.person": ("người", "people"),
+    "commune.unit.million_vnd": ("triệu đồng", "million VND"),
+    "commune.unit.percent": ("phần trăm (%)", "percent (%)"),
+    "commune.unit.day": ("ngày", "days"),
+    "commune.unit.hour": ("giờ", "hours"),
+    "commune.unit.mbps": ("Mbps (megabit/giây)", "Mbps (megabits a second)"),
+    "commune.unit.building": ("trụ sở", "buildings"),
+    "commune.unit.certificate": ("chứng thư", "certificates"),
+    "commune.unit.post": ("vị trí", "posts"),
+    "commune.unit.session": ("lớp", "sessions"),
+}
