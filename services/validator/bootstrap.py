@@ -9,15 +9,23 @@ from fastapi import FastAPI
 from services.validator.adapters.approval_store import ApprovalStore
 from services.validator.adapters.history_store import HistoryStore
 from services.validator.adapters.lock_exceptions import LockExceptionStore
+from services.validator.adapters.report_status_store import ReportStatusStore
 from services.validator.adapters.signing_keys import SigningKeyStore
 from services.validator.adapters.verdict_publisher import VerdictPublisher
 from services.validator.adapters.verdict_store import VerdictStore
-from services.validator.entrypoints import approvals_http, consumer, history_http, http
+from services.validator.entrypoints import (
+    approvals_http,
+    consumer,
+    history_http,
+    http,
+    report_status_http,
+)
 from services.validator.entrypoints.dry_run import DryRuns
 from services.validator.settings import ValidatorSettings
 from services.validator.usecases.approvals import Approvals
 from services.validator.usecases.history import Audit
 from services.validator.usecases.lock_exceptions import LockExceptions
+from services.validator.usecases.report_status import ReportStatuses
 from services.validator.usecases.validation import ValidationService
 from shared.clock import Clock
 from shared.registry import Registry
@@ -41,6 +49,7 @@ class Validator:
         self.lock_exceptions: LockExceptions | None = None
         self.approvals: Approvals | None = None
         self.audit: Audit | None = None
+        self.report_statuses: ReportStatuses | None = None
 
     async def start(self) -> None:
         await self.runtime.open()
@@ -53,6 +62,9 @@ class Validator:
             ApprovalStore(self.runtime.db), self.registry, self.catalog, clock
         )
         self.audit = Audit(HistoryStore(self.runtime.db), self.registry)
+        self.report_statuses = ReportStatuses(
+            ReportStatusStore(self.runtime.db), self.registry, self.catalog
+        )
         service = ValidationService(
             catalog=self.catalog,
             registry=self.registry,
@@ -89,9 +101,14 @@ class Validator:
         assert self.audit is not None, "the validator has not started"
         return self.audit
 
+    def _report_statuses(self) -> ReportStatuses:
+        assert self.report_statuses is not None, "the validator has not started"
+        return self.report_statuses
+
     def app(self) -> FastAPI:
         app = service_app("Baocao validator", self.runtime, self.start, self.stop)
         app.include_router(http.routes(self._lock_exceptions))
         app.include_router(approvals_http.routes(self._approvals))
         app.include_router(history_http.routes(self._audit))
+        app.include_router(report_status_http.routes(self._report_statuses))
         return app
