@@ -1,3 +1,160 @@
 """Texts of the province pages."""
 
-TEXTS: dict[str, tuple[str, str]] = {}
+TEXTS: dict[str, tuple[str, str]] = {
+    "province.title": ("{name}: {report} {period}", "{name}: {report} {period}"),
+    "province.sections": ("Các phần của trang", "Sections of the page"),
+    "province.late.short": ("Đơn vị chưa nộp hoặc nộp muộn", "Units not submitted or late"),
+    "province.back": ("Quay lại trang của tỉnh", "Back to the province's page"),
+    "province.refresh": ("Làm mới", "Refresh"),
+    "province.own_report": ("báo cáo của tỉnh", "the province's own report"),
+    # Its communes' status
+    "province.communes.title": ("Tình hình nộp báo cáo của các xã", "Communes' reporting status"),
+    "province.communes.rate": (
+        "Tỷ lệ nộp báo cáo {rate} ({submitted}/{expected} đơn vị); tỷ lệ đúng hạn {on_time_rate}"
+        " ({on_time} đúng hạn, {late} muộn).",
+        "Reporting rate {rate} ({submitted} of {expected} units); on time {on_time_rate}"
+        " ({on_time} on time, {late} late).",
+    ),
+    "province.communes.filter": ("Lọc theo trạng thái", "Filter by status"),
+    "province.communes.all": ("Tất cả ({count})", "All ({count})"),
+    "province.communes.shown": (
+        "Đang hiển thị {shown}/{total} đơn vị.",
+        "Showing {shown} of {total} units.",
+    ),
+    "province.communes.none": ("Không có đơn vị nào.", "No unit."),
+    "province.communes.verdicts_unavailable": (
+        "Chưa lấy được trạng thái “bị từ chối” và “đã sửa” từ dịch vụ kiểm tra ({reason});"
+        " các trạng thái khác vẫn đúng.",
+        "“Rejected” and “corrected” could not be read from the validator ({reason}); the other"
+        " statuses stand.",
+    ),
+    "province.communes.latest_rejected": (
+        "Bản gửi gần nhất bị từ chối:",
+        "Its latest submission was rejected:",
+    ),
+    "province.col.code": ("Mã", "Code"),
+    "province.col.unit": ("Đơn vị", "Unit"),
+    "province.col.status": ("Trạng thái", "Status"),
+    "province.col.received": ("Thời điểm nhận", "Received"),
+    "province.col.deadline": ("Hạn nộp", "Deadline"),
+    "province.col.reminders": ("Nhắc nhở đã gửi", "Reminders sent"),
+    "province.col.contacts": ("Liên hệ", "Contacts"),
+    "province.status.on_time": ("Đúng hạn", "On time"),
+    "province.status.late": ("Nộp muộn", "Late"),
+    "province.status.corrected": ("Đã sửa", "Corrected"),
+    "province.status.rejected": ("Bị từ chối", "Rejected"),
+    "province.status.missing": ("Chưa nộp", "Not submitted"),
+    # The late list
+    "province.late.title": (
+        "Đơn vị chưa nộp hoặc nộp muộn ({count})",
+        "Units not submitted or late ({count})",
+    ),
+    "province.late.none": (
+        "Tất cả đơn vị đã nộp đúng hạn.",
+        "Every unit has submitted on time.",
+    ),
+    "province.late.no_reminder": ("Chưa gửi", "None yet"),
+    "province.late.show_contacts": ("Xem liên hệ và nhắc nhở", "Contacts and reminders"),
+    "province.late.open_contacts": ("Mở liên hệ", "Open contacts"),
+    "province.notices.unavailable": (
+        "Chưa lấy được lịch sử nhắc nhở từ dịch vụ thông báo ({reason}).",
+        "The reminders sent could not be read from the notifier ({reason}).",
+    ),
+    "province.notice.reminder": ("Nhắc nhở {stage}", "Reminder {stage}"),
+    "province.notice.escalation": (
+        "Tổng hợp {stage} gửi {recipient}",
+        "Digest {stage} to {recipient}",
+    ),
+    "province.notice.rejection": ("Thông báo báo cáo bị từ chối", "Rejection notice"),
+    "province.notice.cancelled": ("đã hủy", "cancelled"),
+    "province.notice.via": ("qua {channels}", "via {channels}"),
+    "province.notice.pending": ("đang chờ gửi", "waiting to be sent"),
+    "province.contacts.emails": ("Thư điện tử", "E-mail"),
+    "province.contacts.webhook": ("Webhook", "Webhook"),
+    "province.contacts.nats": ("Kênh NATS", "NATS subject"),
+    "province.contacts.none": ("Chưa đăng ký", "None registered"),
+    "province.contacts.refused": (
+        "Không xem được liên hệ của đơn vị này: cần quyền vận hành ({reason}).",
+        "This unit's contacts need the operations role ({reason}).",
+    ),
+    "province.contacts.unavailable": (
+        "Chưa lấy được liên hệ ({reason}).",
+        "The contacts could not be read ({reason}).",
+    ),
+    "province.contacts.reminders": ("Thông báo đã gửi cho đơn vị", "Notices sent to the unit"),
+    # Targets
+    "province.targets.title": ("Chỉ tiêu", "Targets"),
+    "province.targets.none": ("Loại báo cáo này không có chỉ tiêu.", "This report has no targets."),
+    "province.col.indicator": ("Chỉ tiêu", "Indicator"),
+    "province.col.target": ("Mục tiêu", "Target"),
+    "province.col.value": ("Số liệu của tỉnh", "Province's figure"),
+    "province.col.met": ("Kết quả", "Result"),
+    "province.col.units": ("Đạt / không đạt / chưa đánh giá", "Met / missed / unjudged"),
+    "province.col.missing_units": ("Đơn vị không đạt", "Units missing it"),
+    "province.target.met": ("Đạt", "Met"),
+    "province.target.missed": ("Không đạt", "Missed"),
+    "province.target.none": ("Chưa có số liệu", "No data"),
+    "province.target.no_units": ("Không có", "None"),
+    "province.target.units_missing": ("{count} đơn vị", "{count} units"),
+    # Approvals
+    "province.approvals.title": ("Phê duyệt số liệu", "Approval"),
+    "province.approval.open": ("Chưa phê duyệt", "Not approved"),
+    "province.approval.approved": ("Đã phê duyệt", "Approved"),
+    "province.approval.accepted": ("Trung ương đã chấp nhận", "Accepted by Central"),
+    "province.approval.approved_by": (
+        "Phê duyệt bởi {unit} lúc {at}",
+        "Approved by {unit} at {at}",
+    ),
+    "province.approval.accepted_by": (
+        "Chấp nhận bởi {unit} lúc {at}",
+        "Accepted by {unit} at {at}",
+    ),
+    "province.approval.locked": (
+        "Số liệu đã khóa: báo cáo sửa đổi sẽ bị từ chối.",
+        "Locked: revisions are refused.",
+    ),
+    "province.approval.approve": ("Phê duyệt", "Approve"),
+    "province.approval.unapprove": ("Hủy phê duyệt", "Withdraw approval"),
+    "province.approval.accept": ("Chấp nhận", "Accept"),
+    "province.approval.unaccept": ("Hủy chấp nhận", "Withdraw acceptance"),
+    "province.approval.reason_unapprove": ("Lý do hủy phê duyệt", "Why the approval is withdrawn"),
+    "province.approval.reason_unaccept": ("Lý do hủy chấp nhận", "Why the acceptance is withdrawn"),
+    "province.approval.done.approve": ("Đã phê duyệt.", "Approved."),
+    "province.approval.done.unapprove": ("Đã hủy phê duyệt.", "Approval withdrawn."),
+    "province.approval.done.accept": ("Đã chấp nhận.", "Accepted."),
+    "province.approval.done.unaccept": ("Đã hủy chấp nhận.", "Acceptance withdrawn."),
+    "province.approval.refused": ("Không thực hiện được: {detail}", "Refused: {detail}"),
+    "province.approval.log": ("Nhật ký phê duyệt", "Approval log"),
+    "province.approval.no_log": ("Chưa có thao tác nào.", "No step taken yet."),
+    "province.col.at": ("Thời điểm", "When"),
+    "province.col.action": ("Thao tác", "Step"),
+    "province.col.actor": ("Thực hiện bởi", "By"),
+    "province.col.reason": ("Lý do", "Reason"),
+    "province.action.approve": ("Phê duyệt", "Approved"),
+    "province.action.unapprove": ("Hủy phê duyệt", "Approval withdrawn"),
+    "province.action.accept": ("Chấp nhận", "Accepted"),
+    "province.action.unaccept": ("Hủy chấp nhận", "Acceptance withdrawn"),
+    "province.refusal.accepted_by_central": (
+        "Trung ương đã chấp nhận số liệu; cần Trung ương hủy chấp nhận trước.",
+        "Central has accepted the data; Central must withdraw its acceptance first.",
+    ),
+    "province.refusal.not_the_province": (
+        "Chỉ tỉnh của đơn vị hoặc Trung ương được phê duyệt.",
+        "Only the unit's province or Central may approve.",
+    ),
+    "province.refusal.not_central": (
+        "Chỉ Trung ương được chấp nhận.",
+        "Only Central may accept.",
+    ),
+    "province.refusal.reason_required": ("Cần ghi lý do.", "A reason is required."),
+    "province.refusal.not_approved": ("Số liệu chưa được phê duyệt.", "The data is not approved."),
+    "province.refusal.not_accepted": ("Số liệu chưa được chấp nhận.", "The data is not accepted."),
+    "province.refusal.period_not_open": (
+        "Kỳ báo cáo chưa bắt đầu.",
+        "The period has not opened yet.",
+    ),
+    "province.refusal.role_required": (
+        "Tài khoản không có quyền phê duyệt.",
+        "This account may not approve.",
+    ),
+}
