@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from shared.identity.issuer import LocalIssuer
 from baocao.nats_authority import NatsAuthority
+from shared.identity.issuer import LocalIssuer
 from tests.ledger import LEDGER
 
 _OWN_VARIABLES = (

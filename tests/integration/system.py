@@ -13,7 +13,6 @@ from typing import Any
 import httpx
 import nats
 
-from shared.identity.issuer import LocalIssuer
 from baocao.nats_identities import ops_options
 from services.aggregator.bootstrap import Aggregator
 from services.intake.bootstrap import Intake
@@ -22,6 +21,7 @@ from services.validator.bootstrap import Validator
 from shared import subjects
 from shared.clock import ScheduledClock
 from shared.identity import Role
+from shared.identity.issuer import LocalIssuer
 
 CONSUMERS = ("validator", "aggregator", "notifier-accepted", "notifier-rejected")
 

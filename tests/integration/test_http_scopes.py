@@ -14,8 +14,8 @@ import httpx
 import jwt
 import pytest
 
-from shared.identity.issuer import LocalIssuer
 from shared.identity import Role
+from shared.identity.issuer import LocalIssuer
 from tests.integration.conftest import SystemFactory
 from tests.integration.system import System, bearer, submission
 from tests.ledger import LEDGER

@@ -14,8 +14,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from shared.identity.issuer import LocalIssuer
 from shared.identity import Caller, Grant, Role, TokenVerifier, Unauthenticated, verifier_from
+from shared.identity.issuer import LocalIssuer
 from shared.identity.keys import JwksFile, RevocationList, parse_jwks
 from shared.identity.verifier import ClaimMapping, TrustedIssuer
 from shared.settings import CommonSettings

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from shared.identity.issuer import LocalIssuer
 from shared import production
+from shared.identity.issuer import LocalIssuer
 from shared.production import RefusedToStart
 from shared.runtime import make_broker
 from shared.settings import CommonSettings

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from shared.identity.issuer import LocalIssuer
 from baocao.load import Planned
 from baocao.unit_keys import UnitKeys
 from services.validator.domain import signatures as signatures_module
@@ -27,6 +26,7 @@ from services.validator.domain.signatures import (
 from services.validator.domain.verdicts import verdict_for
 from shared.catalog import Catalog
 from shared.decoding import decode_submission
+from shared.identity.issuer import LocalIssuer
 from shared.registry import Registry
 from shared.registry.seed import units_from_package
 from shared.schemas import Submission
