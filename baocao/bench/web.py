@@ -84,7 +84,8 @@ def first_load_bytes(client: httpx.Client, path: str) -> tuple[int, int]:
 
 
 def national_page(stack: Stack, path: str, requests: int) -> PageFigures:
-    with signed_in_client(stack) as client:
+    client = signed_in_client(stack)
+    try:
         weight, assets = first_load_bytes(client, path)
         started = time.perf_counter()
         client.get(path).raise_for_status()
@@ -95,6 +96,8 @@ def national_page(stack: Stack, path: str, requests: int) -> PageFigures:
             response = client.get(path)
             timings.append((time.perf_counter() - started) * 1000)
             response.raise_for_status()
+    finally:
+        client.close()
     return PageFigures(
         p50_ms=percentile(timings, 50),
         p99_ms=percentile(timings, 99),

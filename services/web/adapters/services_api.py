@@ -7,7 +7,7 @@ Nothing here decides who may see what: the services do, and a refusal comes back
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import httpx
@@ -49,6 +49,37 @@ class ServicesApi:
         self, service: str, path: str, token: str, params: Mapping[str, str] | None = None
     ) -> Any:
         return await self._call(service, "GET", path, token, params=params)
+
+    async def open_lines(
+        self,
+        service: str,
+        path: str,
+        token: str,
+        *,
+        params: Mapping[str, str],
+        headers: Mapping[str, str],
+        read_timeout: float,
+    ) -> ResponseLines:
+        """A streamed GET (the live feed), open once the service has answered 2xx."""
+        client = self._clients[service]
+        request = client.build_request(
+            "GET",
+            path,
+            params=params,
+            headers={**headers, "Authorization": f"Bearer {token}"},
+            timeout=httpx.Timeout(10.0, connect=3.0, read=read_timeout),
+        )
+        try:
+            response = await client.send(request, stream=True)
+        except httpx.HTTPError as error:
+            raise ServiceRefused(
+                503, "service_unavailable", f"{service} did not answer", {}
+            ) from error
+        if response.status_code >= 400:
+            await response.aread()
+            await response.aclose()
+            raise refusal_of(response)
+        return ResponseLines(response)
 
     async def get_bytes(self, service: str, path: str, token: str) -> tuple[bytes, str]:
         response = await self._send(service, "GET", path, token)
@@ -110,11 +141,27 @@ class ServicesApi:
                 ) from error
             raise
         if response.status_code >= 400:
-            raise _refusal(response)
+            raise refusal_of(response)
         return response
 
 
-def _refusal(response: httpx.Response) -> ServiceRefused:
+class ResponseLines:
+    def __init__(self, response: httpx.Response) -> None:
+        self._response = response
+
+    async def lines(self) -> AsyncIterator[str]:
+        try:
+            async for line in self._response.aiter_lines():
+                yield line
+        except httpx.HTTPError:
+            return  # cut off: the reader sees the end of the stream
+
+    async def close(self) -> None:
+        await self._response.aclose()
+
+
+def refusal_of(response: httpx.Response) -> ServiceRefused:
+    """A service's problem answer as :class:`ServiceRefused` (its status and reason)."""
     try:
         body = response.json()
     except ValueError:

@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from services.web.adapters.services_api import ServicesApi
-from services.web.usecases.ports import ServiceRefused
+from services.web.usecases.ports import ServiceApis, ServiceRefused
 
 # step -> (method, path suffix after the unit)
 STEPS: dict[str, tuple[str, str]] = {
@@ -26,7 +25,7 @@ def approval_path(report_type: str, period: str, unit: str) -> str:
 
 
 async def approval_of(
-    api: ServicesApi, token: str, report_type: str, period: str, unit: str
+    api: ServiceApis, token: str, report_type: str, period: str, unit: str
 ) -> dict[str, Any]:
     """The unit's approval, what locks it and the log of every step (a province's includes
     its communes' own steps)."""
@@ -44,7 +43,7 @@ class StepOutcome:
 
 
 async def take_step(
-    api: ServicesApi,
+    api: ServiceApis,
     token: str,
     step: str,
     report_type: str,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from services.web.adapters.services_api import ServicesApi
+from services.web.usecases.ports import ServiceApis
 from shared.periods import Period, Periodicity
 
 
@@ -32,7 +32,7 @@ class ReportTypeInfo:
 
 
 class CatalogReader:
-    def __init__(self, api: ServicesApi) -> None:
+    def __init__(self, api: ServiceApis) -> None:
         self._api = api
         self._types: list[ReportTypeInfo] | None = None
         self._schemas: dict[str, dict[str, Any]] = {}

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from services.web.adapters.services_api import ServicesApi
 from services.web.domain.csv_values import CsvProblem
 from services.web.domain.report_form import (
     Field,
@@ -23,7 +22,7 @@ from services.web.domain.report_form import (
 )
 from services.web.texts import translate
 from services.web.usecases.catalog import CatalogReader, ReportTypeInfo
-from services.web.usecases.ports import ServiceRefused
+from services.web.usecases.ports import ServiceApis, ServiceRefused
 from shared.periods import InvalidPeriod, Period
 
 LEVEL = "commune"
@@ -121,7 +120,7 @@ async def blank_form(
     )
 
 
-async def with_history(api: ServicesApi, token: str, view: FormView) -> FormView:
+async def with_history(api: ServiceApis, token: str, view: FormView) -> FormView:
     """The unit's submissions for the form's period (the validator refuses a unit not the
     person's to see: its 403 becomes the page)."""
     body = await api.get(
@@ -181,7 +180,7 @@ def _refused(view: FormView, refused: ServiceRefused) -> FormView:
     return view
 
 
-async def check(api: ServicesApi, token: str, view: FormView) -> FormView:
+async def check(api: ServiceApis, token: str, view: FormView) -> FormView:
     """Intake's dry run on the typed values: the verdict the report would get now."""
     read = read_values(view.fields, view.typed)
     if read.errors:
@@ -203,7 +202,7 @@ async def check(api: ServicesApi, token: str, view: FormView) -> FormView:
 
 
 async def submit(
-    api: ServicesApi, token: str, view: FormView
+    api: ServiceApis, token: str, view: FormView
 ) -> tuple[FormView, dict[str, Any] | None]:
     """Send the report under the form's submission id: (the form, intake's receipt), or the
     form with what stopped it and no receipt."""
@@ -220,7 +219,7 @@ async def submit(
     return view, receipt
 
 
-async def status(api: ServicesApi, token: str, submission_id: str) -> dict[str, Any]:
+async def status(api: ServiceApis, token: str, submission_id: str) -> dict[str, Any]:
     """Intake's view of a submission: received, accepted, rejected or superseded."""
     result: dict[str, Any] = await api.get("intake", f"/v1/submissions/{submission_id}", token)
     return result
@@ -234,7 +233,7 @@ def after_rejection(view: FormView, verdict: Mapping[str, Any]) -> FormView:
 
 
 async def history(
-    api: ServicesApi, token: str, unit: str, params: Mapping[str, str]
+    api: ServiceApis, token: str, unit: str, params: Mapping[str, str]
 ) -> dict[str, Any]:
     wanted = {k: v for k, v in params.items() if k in ("report_type", "period", "cursor") and v}
     body: dict[str, Any] = await api.get(

@@ -17,10 +17,7 @@ import math
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-import httpx
-
-from services.web.adapters.services_api import ServicesApi
-from services.web.usecases.ports import ServiceRefused
+from services.web.usecases.ports import LineStream, ServiceApis
 from shared.periods import Period, Periodicity
 
 # The feed sends a heartbeat after 15 s of silence; three missed means the feed is gone, and the
@@ -122,11 +119,11 @@ class LiveFeed:
 
     def __init__(
         self,
-        response: httpx.Response,
+        stream: LineStream,
         throttle_seconds: float,
         periods: frozenset[str] | None = None,
     ) -> None:
-        self._response = response
+        self._stream = stream
         self._throttle = throttle_seconds
         self._periods = periods
         self._queue: asyncio.Queue[Change | None] = asyncio.Queue()
@@ -135,7 +132,7 @@ class LiveFeed:
     @classmethod
     async def open(
         cls,
-        api: ServicesApi,
+        api: ServiceApis,
         token: str,
         *,
         report_type: str,
@@ -146,32 +143,22 @@ class LiveFeed:
         throttle_seconds: float,
     ) -> LiveFeed:
         """The feed of ``report_type`` in ``period`` (or in the parts of a period total)."""
-        client = api.client("aggregator")
-        headers = {"Authorization": f"Bearer {token}", "Accept": "text/event-stream"}
+        headers = {"Accept": "text/event-stream"}
         if last_event_id:
             headers["Last-Event-ID"] = last_event_id
         asked, parts = feed_periods(period, periodicity)
         params = {"report_type": report_type, "unit": unit}
         if asked is not None:
             params["period"] = asked
-        request = client.build_request(
-            "GET",
+        stream = await api.open_lines(
+            "aggregator",
             "/v1/feed",
+            token,
             params=params,
             headers=headers,
-            timeout=httpx.Timeout(10.0, connect=3.0, read=READ_TIMEOUT_SECONDS),
+            read_timeout=READ_TIMEOUT_SECONDS,
         )
-        try:
-            response = await client.send(request, stream=True)
-        except httpx.HTTPError as error:
-            raise ServiceRefused(
-                503, "service_unavailable", "aggregator did not answer", {}
-            ) from error
-        if response.status_code >= 400:
-            await response.aread()
-            await response.aclose()
-            raise _refusal(response)
-        return cls(response, throttle_seconds, parts)
+        return cls(stream, throttle_seconds, parts)
 
     def changes(self) -> AsyncIterator[Change]:
         return coalesce(self._queue, self._throttle)
@@ -180,32 +167,16 @@ class LiveFeed:
         self._pump.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._pump
-        await self._response.aclose()
+        await self._stream.close()
 
     async def _read(self) -> None:
         parser = EventParser()
         try:
-            async for line in self._response.aiter_lines():
+            # When the feed breaks off, the page's stream ends and the browser reconnects.
+            async for line in self._stream.lines():
                 event = parser.feed(line)
                 change = change_of(*event, self._periods) if event is not None else None
                 if change is not None:
                     self._queue.put_nowait(change)
-        except httpx.HTTPError:
-            pass  # the feed broke off: the page's stream ends and the browser reconnects
         finally:
             self._queue.put_nowait(None)
-
-
-def _refusal(response: httpx.Response) -> ServiceRefused:
-    try:
-        body = response.json()
-    except ValueError:
-        body = {}
-    if not isinstance(body, dict):
-        body = {}
-    return ServiceRefused(
-        response.status_code,
-        str(body.get("reason", "error")),
-        str(body.get("message") or body.get("detail") or response.reason_phrase),
-        body,
-    )

@@ -12,10 +12,9 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from services.web.adapters.services_api import ServicesApi
 from services.web.domain import national
 from services.web.usecases.catalog import CatalogReader, ReportTypeInfo
-from services.web.usecases.ports import ServiceRefused
+from services.web.usecases.ports import ServiceApis, ServiceRefused
 from shared.periods import InvalidPeriod, Period
 
 TREND_PERIODS = 6
@@ -56,7 +55,7 @@ def period_choices(report_type: ReportTypeInfo, current: str, shown: str) -> lis
 
 
 class NationalReader:
-    def __init__(self, api: ServicesApi, catalog: CatalogReader) -> None:
+    def __init__(self, api: ServiceApis, catalog: CatalogReader) -> None:
         self._api = api
         self._catalog = catalog
 

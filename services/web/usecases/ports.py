@@ -3,7 +3,7 @@ the four services' public APIs."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Any, Protocol
 
 from services.web.domain.accounts import Account
@@ -48,3 +48,46 @@ class ServiceRefused(Exception):
         self.reason = reason
         self.detail = detail
         self.body = body
+
+
+class LineStream(Protocol):
+    """A streamed answer read line by line (Server-Sent Events); ends quietly if cut off."""
+
+    def lines(self) -> AsyncIterator[str]: ...
+
+    async def close(self) -> None: ...
+
+
+class ServiceApis(Protocol):
+    """The four services' public HTTP APIs, called with the person's token. A 4xx or 5xx
+    answer raises :class:`ServiceRefused`; so does a service that does not answer (503)."""
+
+    async def get(
+        self, service: str, path: str, token: str, params: Mapping[str, str] | None = None
+    ) -> Any: ...
+
+    async def get_bytes(self, service: str, path: str, token: str) -> tuple[bytes, str]: ...
+
+    async def post(
+        self,
+        service: str,
+        path: str,
+        token: str,
+        body: Mapping[str, Any] | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> Any: ...
+
+    async def delete(
+        self, service: str, path: str, token: str, body: Mapping[str, Any] | None = None
+    ) -> Any: ...
+
+    async def open_lines(
+        self,
+        service: str,
+        path: str,
+        token: str,
+        *,
+        params: Mapping[str, str],
+        headers: Mapping[str, str],
+        read_timeout: float,
+    ) -> LineStream: ...

@@ -16,11 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-from services.web.adapters.services_api import ServicesApi
 from services.web.domain import province as domain
 from services.web.usecases.approvals import approval_of
 from services.web.usecases.catalog import CatalogReader, ReportTypeInfo
-from services.web.usecases.ports import ServiceRefused
+from services.web.usecases.ports import ServiceApis, ServiceRefused
 
 T = TypeVar("T")
 NOTICES_READ = 200  # the province's newest notices: a quarter's digests and its own reminders
@@ -55,7 +54,7 @@ def landing_report_type(types: Sequence[ReportTypeInfo]) -> ReportTypeInfo | Non
 class ProvinceReads:
     """The aggregator's and the notifier's answers about one province and period."""
 
-    def __init__(self, api: ServicesApi, token: str, report_type: str, period: str, unit: str):
+    def __init__(self, api: ServiceApis, token: str, report_type: str, period: str, unit: str):
         self.api, self.token = api, token
         self.report_type, self.period, self.unit = report_type, period, unit
 
