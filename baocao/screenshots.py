@@ -46,7 +46,7 @@ def _check_with_a_mistake(page: Page) -> None:
     """The commune form after "Kiểm tra" with in-person + online conferences not adding up."""
     page.get_by_label("Số hội nghị tổ chức trực tiếp", exact=False).first.fill("9")
     page.get_by_role("button", name="Kiểm tra").click()
-    page.wait_for_selector("[aria-invalid=true]", timeout=15_000)
+    page.wait_for_selector("#commune-errors, [aria-invalid=true]", timeout=15_000)
 
 
 def shots(period: str) -> list[Shot]:
