@@ -30,6 +30,7 @@ from shared.periods import VIETNAM, Period, Periodicity
 
 REPORT_TYPE = "kl226-quarterly"
 DESKTOP = {"width": 1280, "height": 900}
+TALL = {"width": 1280, "height": 2400}
 PHONE = {"width": 390, "height": 844}
 
 
@@ -40,11 +41,32 @@ class Shot:
     path: str
     viewport: dict[str, int]
     act: Callable[[Page], None] | None = None
+    # The whole page, or what the screen shows (a phone's, or a province's first 130 communes
+    # out of hundreds: a picture of every row would be taller than anyone reads).
+    full_page: bool = True
+
+
+# A clerk's figures, typed the Vietnamese way, with one slip: 4 in person + 7 online is not 10.
+TYPED = {
+    "docs_issued": "80",
+    "docs_issued_prev_year": "100",
+    "conferences_total": "10",
+    "conferences_in_person": "4",
+    "conferences_online": "7",
+    "conferences_over_duration": "1",
+    "procedures_total": "1.200",
+    "procedures_online": "1.150",
+    "reports_total": "20",
+    "reports_over_network": "20",
+    "conference_budget_planned": "50,5",
+    "conference_budget_spent": "40,25",
+}
 
 
 def _check_with_a_mistake(page: Page) -> None:
-    """The commune form after "Kiểm tra" with in-person + online conferences not adding up."""
-    page.get_by_label("Số hội nghị tổ chức trực tiếp", exact=False).first.fill("9")
+    """The commune form after "Kiểm tra", the rule's reason beside the field it concerns."""
+    for code, value in TYPED.items():
+        page.locator(f"#f-{code}").fill(value)
     page.get_by_role("button", name="Kiểm tra").click()
     page.wait_for_selector("#commune-errors, [aria-invalid=true]", timeout=15_000)
 
@@ -56,12 +78,13 @@ def shots(period: str) -> list[Shot]:
     return [
         Shot("sign-in", "", "/sign-in", DESKTOP),
         Shot("national", "trunguong", national, DESKTOP),
-        Shot("national-phone", "trunguong", national, PHONE),
-        Shot("province", "hanoi", province, DESKTOP),
-        Shot("province-phone", "hanoi", province, PHONE),
+        Shot("national-phone", "trunguong", national, PHONE, full_page=False),
+        Shot("province", "hanoi", province, TALL, full_page=False),
+        Shot("province-late", "hanoi", f"{province}?status=late&status=missing", DESKTOP),
+        Shot("province-phone", "hanoi", province, PHONE, full_page=False),
         Shot("commune-form", "badinh", commune, DESKTOP),
         Shot("commune-check", "badinh", commune, DESKTOP, _check_with_a_mistake),
-        Shot("commune-form-phone", "badinh", commune, PHONE),
+        Shot("commune-form-phone", "badinh", commune, PHONE, full_page=False),
         Shot("commune-history", "badinh", "/communes/00004/history", DESKTOP),
     ]
 
@@ -83,7 +106,7 @@ def _photograph(
         page.wait_for_load_state("networkidle")
         if shot.act is not None:
             shot.act(page)
-        page.screenshot(path=str(out / f"{shot.name}.png"), full_page=True)
+        page.screenshot(path=str(out / f"{shot.name}.png"), full_page=shot.full_page)
     finally:
         context.close()
 
