@@ -29,6 +29,7 @@ from shared.periods import VIETNAM, start_of_day
 
 SECONDS_PER_DAY = 4.0
 SHOWN_PER_STAGE_AND_DAY = 3  # a day's 3,321 commune reminders are counted, not all printed
+HEADING_LEAD_SECONDS = 0.05  # a day's heading is printed this much before the day begins
 
 
 async def replay_month(
@@ -66,12 +67,19 @@ async def replay_month(
     subscription = await connection.subscribe(f"{subjects.NOTIFY}.>", cb=show)
     try:
         say(f"Replaying {days} days from {start:%d/%m/%Y}, a day every {seconds_per_day:g} s")
-        await append_segment(js, ClockSegment(datetime.now(VIETNAM), start_of_day(start), speed))
+        began = datetime.now(VIETNAM)
+        await append_segment(js, ClockSegment(began, start_of_day(start), speed))
         for offset in range(days):
+            # Each day's heading goes out just before the shared clock reaches that day, on a
+            # schedule fixed from the segment's start: sleeping a day at a time would add each
+            # sleep's overshoot, and on a busy machine a heading came after its day's notices.
+            turn = began + timedelta(seconds=offset * seconds_per_day - HEADING_LEAD_SECONDS)
+            await asyncio.sleep(max(0.0, (turn - datetime.now(VIETNAM)).total_seconds()))
             day = start + timedelta(days=offset)
             weekday = "weekend" if day.weekday() >= 5 else ""
             say(f"{day:%a %d/%m/%Y} {weekday}".rstrip())
-            await asyncio.sleep(seconds_per_day)
+        last_turn = began + timedelta(seconds=days * seconds_per_day)
+        await asyncio.sleep(max(0.0, (last_turn - datetime.now(VIETNAM)).total_seconds()))
         end = start_of_day(start + timedelta(days=days)) - timedelta(seconds=1)
         await append_segment(js, ClockSegment(datetime.now(VIETNAM), end, 0))
         await asyncio.sleep(2)  # the last deliveries
