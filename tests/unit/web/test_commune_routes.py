@@ -5,20 +5,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
-import jwt
 import pytest
 
-from baocao.accounts_cli import signing_in
-from services.web.bootstrap import WebApp
-from services.web.entrypoints.session import new_session
-from services.web.settings import WebSettings
 from shared.identity import Role
 
+from .people import CSRF_HEADER_FOR_TESTS, Browser, browser_for, unit_of
 from .test_commune_usecases import TYPED, catalog_answer
 
 BASE = "/communes/00070/kl226-quarterly/2026-Q4"
@@ -29,11 +24,6 @@ PEOPLE = {
     "hanoi": ("01", frozenset({Role.READER, Role.SUBMITTER})),
 }
 RECEIVED_AT = "2026-12-10T02:12:03.418207Z"  # 09:12:03 in Vietnam
-
-
-def token_for(unit: str) -> str:
-    """A token the session can read the end of; the fake services read its unit."""
-    return jwt.encode({"unit": unit, "exp": 4_102_444_800}, "k" * 32, algorithm="HS256")
 
 
 class FakeServices:
@@ -59,8 +49,7 @@ class FakeServices:
         if known is not None:
             return known
         self.requests.append(request)
-        token = request.headers["Authorization"].removeprefix("Bearer ")
-        unit = jwt.decode(token, options={"verify_signature": False})["unit"]
+        unit = unit_of(request)
         if request.url.host == "validator":
             return self.history(unit, request)
         if request.method == "POST":
@@ -110,9 +99,6 @@ class FakeServices:
         return httpx.Response(202, json=receipt)
 
 
-Browser = Callable[[str], httpx.AsyncClient]
-
-
 @pytest.fixture
 def fake() -> FakeServices:
     return FakeServices()
@@ -120,33 +106,13 @@ def fake() -> FakeServices:
 
 @pytest.fixture
 def browser(tmp_path: Path, fake: FakeServices) -> Browser:
-    settings = WebSettings.model_validate({"BAOCAO_IDENTITY_DIR": str(tmp_path)})
-    accounts = signing_in(settings)
-    web = WebApp(settings, api=fake.api())
-    app = web.app()
-
-    created: set[str] = set()
-
-    def as_person(username: str) -> httpx.AsyncClient:
-        unit, roles = PEOPLE[username]
-        if username not in created:
-            accounts.create(username, unit, roles, username, "a long enough password 1")
-            created.add(username)
-        session = new_session(username, unit, roles, username, token_for(unit))
-        client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1"
-        )
-        client.cookies.set(web.context.cookies.name, web.context.cookies.dump(session))
-        client.headers["X-Test-Csrf"] = session.csrf
-        return client
-
-    return as_person
+    return browser_for(tmp_path, fake.api(), PEOPLE)
 
 
 def form_data(client: httpx.AsyncClient, **overrides: str) -> dict[str, str]:
     typed = {**TYPED, **overrides}
     return {
-        "csrf": client.headers["X-Test-Csrf"],
+        "csrf": client.headers[CSRF_HEADER_FOR_TESTS],
         "submission_id": "form-id-0001",
         **{f"v.{code}": value for code, value in typed.items()},
     }
@@ -263,7 +229,7 @@ async def test_a_csv_upload_fills_the_form_and_checks_it_without_sending(
     content = "\ufeffindicator;value\r\n" + "".join(f"{k};{v}\r\n" for k, v in TYPED.items())
     response = await client.post(
         f"{BASE}/csv",
-        data={"csrf": client.headers["X-Test-Csrf"], "submission_id": "form-id-0002"},
+        data={"csrf": client.headers[CSRF_HEADER_FOR_TESTS], "submission_id": "form-id-0002"},
         files={"file": ("baocao.csv", content.encode(), "text/csv")},
         headers=HTMX,
     )
@@ -279,7 +245,7 @@ async def test_a_bad_csv_line_is_named_and_nothing_is_checked(
     client = browser("hoankiem")
     response = await client.post(
         f"{BASE}/csv",
-        data={"csrf": client.headers["X-Test-Csrf"]},
+        data={"csrf": client.headers[CSRF_HEADER_FOR_TESTS]},
         files={"file": ("x.csv", b"indicator,value\ndocs_issued,80\nmade_up,1\n", "text/csv")},
     )
     assert "Dòng 3: Chỉ tiêu «made_up» không có trong biểu mẫu." in response.text

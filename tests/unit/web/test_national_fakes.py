@@ -5,16 +5,15 @@ recorded."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-import jwt
 
 from services.web.adapters.services_api import ServicesApi
 from shared.registry.seed import units_from_package
+from tests.unit.web.people import faked_api, problem, unit_of
 
 REPORT_TYPE, PERIOD = "kl226-quarterly", "2026-Q4"
 FIRST_PERIOD = "2025-Q3"  # the registry's first quarter: earlier ones are 404
@@ -31,20 +30,6 @@ DERIVED = [
         "target": "<= 40",
     },
 ]
-
-
-def token_for(unit: str) -> str:
-    claims = {"sub": f"person:{unit}", "unit": unit, "exp": int(time.time()) + 3600}
-    return jwt.encode(claims, "k" * 32, algorithm="HS256")
-
-
-def _unit_of(request: httpx.Request) -> str:
-    token = request.headers["Authorization"].removeprefix("Bearer ")
-    return str(jwt.decode(token, options={"verify_signature": False})["unit"])
-
-
-def _problem(status: int, reason: str) -> httpx.Response:
-    return httpx.Response(status, json={"reason": reason, "message": reason})
 
 
 def completeness(expected: int, on_time: int, late: int = 0) -> dict[str, Any]:
@@ -119,27 +104,21 @@ class FakeServices:
     streams: list[FeedStream] = field(default_factory=list)
 
     def api(self) -> ServicesApi:
-        return ServicesApi(
-            intake="http://intake",
-            aggregator="http://aggregator",
-            validator="http://validator",
-            notifier="http://notifier",
-            transport=httpx.MockTransport(self),
-        )
+        return faked_api(self)
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
         if request.url.host == "intake":
             return httpx.Response(200, json=self._intake(request))
-        if _unit_of(request) != "VN":
-            return _problem(403, "national_scope_required")
+        if unit_of(request) != "VN":
+            return problem(403, "national_scope_required")
         kind, report_type, period = [*request.url.path.split("/")[2:], "", ""][:3]
         if kind == "feed":
             stream = FeedStream(self.feed_chunks)
             self.streams.append(stream)
             return httpx.Response(200, headers={"content-type": "text/event-stream"}, stream=stream)
         if period < FIRST_PERIOD or (kind == "late" and "-Q" not in period):
-            return _problem(404, "invalid_period")
+            return problem(404, "invalid_period")
         if kind == "late":
             return httpx.Response(200, json={"units": self.late_units()})
         return httpx.Response(200, json=self.national(report_type, period))

@@ -18,7 +18,8 @@ from services.web.usecases.live import (
 from services.web.usecases.ports import ServiceRefused
 from shared.periods import Periodicity
 
-from .test_national_fakes import FakeServices, token_for
+from .people import token_for
+from .test_national_fakes import FakeServices
 
 
 def _events(lines: list[str]) -> list[tuple[str, str, str | None]]:

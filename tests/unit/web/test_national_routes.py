@@ -4,25 +4,21 @@ fragments, a province refused with the service's 403, the toolbar's redirects, t
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
 
-from baocao.accounts_cli import signing_in
 from services.web.bootstrap import WebApp
-from services.web.entrypoints.session import new_session
 from services.web.settings import WebSettings
 from shared.identity import Role
 
-from .test_national_fakes import PERIOD, REPORT_TYPE, FakeServices, token_for
+from .people import Browser, browser_for
+from .test_national_fakes import PERIOD, REPORT_TYPE, FakeServices
 
 PEOPLE = {"trunguong": "VN", "hanoi": "01"}
 PAGE = f"/national/{REPORT_TYPE}/{PERIOD}"
 HTMX = {"HX-Request": "true"}
-
-Browser = Callable[[str], httpx.AsyncClient]
 
 
 @pytest.fixture
@@ -32,24 +28,8 @@ def fake() -> FakeServices:
 
 @pytest.fixture
 def browser(tmp_path: Path, fake: FakeServices) -> Browser:
-    settings = WebSettings.model_validate(
-        {"BAOCAO_IDENTITY_DIR": str(tmp_path), "WEB_LIVE_THROTTLE_SECONDS": "0"}
-    )
-    accounts = signing_in(settings)
-    web = WebApp(settings, api=fake.api())
-    app = web.app()
-
-    def as_person(username: str) -> httpx.AsyncClient:
-        unit, roles = PEOPLE[username], frozenset({Role.READER})
-        accounts.create(username, unit, roles, username, "a long enough password 1")
-        session = new_session(username, unit, roles, username, token_for(unit))
-        client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1"
-        )
-        client.cookies.set(web.context.cookies.name, web.context.cookies.dump(session))
-        return client
-
-    return as_person
+    people = {name: (unit, frozenset({Role.READER})) for name, unit in PEOPLE.items()}
+    return browser_for(tmp_path, fake.api(), people, WEB_LIVE_THROTTLE_SECONDS="0")
 
 
 async def test_national_goes_to_the_first_report_type_in_its_current_period(

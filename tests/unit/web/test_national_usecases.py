@@ -14,7 +14,8 @@ from services.web.usecases.national import NationalReader, parse_period, period_
 from services.web.usecases.ports import ServiceRefused
 from shared.periods import Periodicity
 
-from .test_national_fakes import PERIOD, REPORT_TYPE, FakeServices, token_for
+from .people import token_for
+from .test_national_fakes import PERIOD, REPORT_TYPE, FakeServices
 
 QUARTERLY = ReportTypeInfo(REPORT_TYPE, "Quý", "Quarterly", Periodicity.QUARTERLY, ("commune",))
 MONTHLY = ReportTypeInfo("lg2-monthly", "Tháng", "Monthly", Periodicity.MONTHLY, ("commune",))

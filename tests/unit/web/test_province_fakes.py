@@ -5,14 +5,13 @@ its communes, Central everything), and records every request it was sent."""
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-import jwt
 
 from services.web.adapters.services_api import ServicesApi
+from tests.unit.web.people import faked_api, problem, unit_of
 
 REPORT_TYPE, PERIOD = "kl226-quarterly", "2026-Q4"
 DERIVED = [
@@ -26,21 +25,6 @@ DERIVED = [
 ]
 
 
-def token_for(unit: str) -> str:
-    """A person's bearer token as the web app holds it: only its expiry is read there."""
-    claims = {"sub": f"person:{unit}", "unit": unit, "exp": int(time.time()) + 3600}
-    return jwt.encode(claims, "k" * 32, algorithm="HS256")
-
-
-def _unit_of(request: httpx.Request) -> str:
-    token = request.headers["Authorization"].removeprefix("Bearer ")
-    return str(jwt.decode(token, options={"verify_signature": False})["unit"])
-
-
-def _problem(status: int, reason: str) -> httpx.Response:
-    return httpx.Response(status, json={"reason": reason, "message": reason, "detail": reason})
-
-
 @dataclass
 class FakeServices:
     communes: int = 3
@@ -51,13 +35,7 @@ class FakeServices:
     requests: list[httpx.Request] = field(default_factory=list)
 
     def api(self) -> ServicesApi:
-        return ServicesApi(
-            intake="http://intake",
-            aggregator="http://aggregator",
-            validator="http://validator",
-            notifier="http://notifier",
-            transport=httpx.MockTransport(self),
-        )
+        return faked_api(self)
 
     def codes(self) -> list[str]:
         return [f"{4 + i:05d}" for i in range(self.communes)]
@@ -65,7 +43,7 @@ class FakeServices:
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
         handler = getattr(self, f"_{request.url.host}")
-        answer = handler(request, _unit_of(request))
+        answer = handler(request, unit_of(request))
         return answer if isinstance(answer, httpx.Response) else httpx.Response(200, json=answer)
 
     def calls(self, host: str | None = None) -> list[str]:
@@ -104,7 +82,7 @@ class FakeServices:
         parts = request.url.path.split("/")
         unit = request.url.params.get("province") or parts[-1]
         if not self._reaches(caller, unit):
-            return _problem(403, "not_your_unit")
+            return problem(403, "not_your_unit")
         if parts[2] == "rollups":
             own = {**self._child(unit, 0), "name": "Hà Nội", "level": "province"}
             children = [self._child(c, 1 if i == 0 else 0) for i, c in enumerate(self.codes())]
@@ -135,10 +113,10 @@ class FakeServices:
 
     def _notifier(self, request: httpx.Request, caller: str) -> Any:
         if self.notifier_down:
-            return _problem(503, "service_unavailable")
+            return problem(503, "service_unavailable")
         unit = request.url.params.get("unit") or request.url.path.split("/")[-1]
         if not self._reaches(caller, unit):
-            return _problem(403, "not_your_unit")
+            return problem(403, "not_your_unit")
         if request.url.path.startswith("/v1/contacts/"):
             return {
                 "unit": unit,
@@ -159,7 +137,7 @@ class FakeServices:
     def _validator(self, request: httpx.Request, caller: str) -> Any:
         unit = request.url.path.split("/")[5]
         if not self._reaches(caller, unit):
-            return _problem(403, "not_the_province")
+            return problem(403, "not_the_province")
         if request.method != "GET":
             return self._step(request, caller, unit)
         if request.url.path.startswith("/v1/report-status/"):
@@ -189,7 +167,7 @@ class FakeServices:
 
     def _report_status(self) -> Any:
         if self.validator_without_report_status:
-            return _problem(404, "error")
+            return problem(404, "error")
         reason = {"code": "rule_violated", "message": "Không khớp", "message_en": "Mismatch"}
         latest = {"status": "rejected", "received_at": "2026-12-10T02:05:00Z", "reasons": [reason]}
         rejected = {
@@ -202,12 +180,12 @@ class FakeServices:
 
     def _step(self, request: httpx.Request, caller: str, unit: str) -> Any:
         if self.refuse_step is not None:
-            return _problem(*self.refuse_step)
+            return problem(*self.refuse_step)
         accepting = request.url.path.endswith("/acceptance")
         if request.method == "DELETE":
             reason = json.loads(request.content or b"{}").get("reason")
             if not reason:
-                return _problem(400, "reason_required")
+                return problem(400, "reason_required")
             self.approval = "approved" if accepting else "open"
         else:
             self.approval = "accepted" if accepting else "approved"

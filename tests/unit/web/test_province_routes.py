@@ -4,19 +4,15 @@ services' answers, fragments for htmx, approval forms guarded by CSRF, refusals 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
 
-from baocao.accounts_cli import signing_in
-from services.web.bootstrap import WebApp
-from services.web.entrypoints.session import new_session
-from services.web.settings import WebSettings
 from shared.identity import Role
 
-from .test_province_fakes import PERIOD, REPORT_TYPE, FakeServices, token_for
+from .people import CSRF_HEADER_FOR_TESTS, Browser, browser_for
+from .test_province_fakes import PERIOD, REPORT_TYPE, FakeServices
 
 PEOPLE = {
     "hanoi": ("01", frozenset({Role.READER, Role.APPROVER})),
@@ -25,8 +21,6 @@ PEOPLE = {
 }
 BASE = f"/provinces/01/{REPORT_TYPE}/{PERIOD}"
 HTMX = {"HX-Request": "true"}
-
-Browser = Callable[[str], httpx.AsyncClient]
 
 
 @pytest.fixture
@@ -37,27 +31,11 @@ def fake() -> FakeServices:
 @pytest.fixture
 def browser(tmp_path: Path, fake: FakeServices) -> Browser:
     """``browser(username)``: a client of the app signed in as that person."""
-    settings = WebSettings.model_validate({"BAOCAO_IDENTITY_DIR": str(tmp_path)})
-    accounts = signing_in(settings)
-    web = WebApp(settings, api=fake.api())
-    app = web.app()
-
-    def as_person(username: str) -> httpx.AsyncClient:
-        unit, roles = PEOPLE[username]
-        accounts.create(username, unit, roles, username, "a long enough password 1")
-        session = new_session(username, unit, roles, username, token_for(unit))
-        client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1"
-        )
-        client.cookies.set(web.context.cookies.name, web.context.cookies.dump(session))
-        client.headers["X-Test-Csrf"] = session.csrf
-        return client
-
-    return as_person
+    return browser_for(tmp_path, fake.api(), PEOPLE)
 
 
 def _csrf(client: httpx.AsyncClient) -> str:
-    return client.headers["X-Test-Csrf"]
+    return client.headers[CSRF_HEADER_FOR_TESTS]
 
 
 async def test_a_province_lands_on_its_first_report_type_in_the_current_period(

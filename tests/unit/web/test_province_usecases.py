@@ -12,7 +12,8 @@ from services.web.usecases.approvals import take_step
 from services.web.usecases.catalog import CatalogReader
 from services.web.usecases.ports import ServiceRefused
 
-from .test_province_fakes import PERIOD, REPORT_TYPE, FakeServices, token_for
+from .people import token_for
+from .test_province_fakes import PERIOD, REPORT_TYPE, FakeServices
 
 
 async def _page(fake: FakeServices, unit: str = "01", person: str = "01") -> usecase.ProvincePage:
