@@ -3,6 +3,7 @@ English when switched on. Pure: no I/O."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Literal
@@ -59,6 +60,25 @@ def day_and_time(value: datetime | str | None) -> str:
     """dd/mm/yyyy HH:MM:SS in Vietnam time: an official time shows its seconds."""
     moment = local_time(value)
     return "–" if moment is None else moment.strftime("%d/%m/%Y %H:%M:%S")
+
+
+_STAGE = re.compile(r"(?P<to>unit|parent|central)(?P<days>[+-][0-9]+)")
+
+
+def stage_when(stage: str, lang: Language = "vi") -> str:
+    """A reminder stage as people say it: ``unit-3`` -> 3 ngày làm việc trước hạn (vi), 3
+    working days before the deadline (en); ``parent+1`` -> 1 ngày làm việc sau hạn; ``unit+0``
+    -> đúng ngày hạn. Anything else reads as itself."""
+    match = _STAGE.fullmatch(stage)
+    if match is None:
+        return stage
+    days = int(match["days"])
+    if days == 0:
+        return "đúng ngày hạn" if lang == "vi" else "on the due day"
+    if lang == "vi":
+        return f"{abs(days)} ngày làm việc {'trước' if days < 0 else 'sau'} hạn"
+    plural = "s" if abs(days) != 1 else ""
+    return f"{abs(days)} working day{plural} {'before' if days < 0 else 'after'} the deadline"
 
 
 _ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}

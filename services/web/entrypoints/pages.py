@@ -93,6 +93,7 @@ def render(
         "num": lambda value, places=2: formatting.number(value, lang, places),
         "pct": lambda value: formatting.percent(value, lang),
         "period_name": lambda label: formatting.period_name(label, lang),
+        "stage_when": lambda stage: formatting.stage_when(stage, lang),
         "session": session,
         "csrf": session.csrf if session else "",
     }

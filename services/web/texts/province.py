@@ -60,10 +60,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Chưa lấy được lịch sử nhắc nhở từ dịch vụ thông báo ({reason}).",
         "The reminders sent could not be read from the notifier ({reason}).",
     ),
-    "province.notice.reminder": ("Nhắc nhở {stage}", "Reminder {stage}"),
+    "province.notice.reminder": ("Nhắc nhở, {stage}", "Reminder, {stage}"),
     "province.notice.escalation": (
-        "Tổng hợp {stage} gửi {recipient}",
-        "Digest {stage} to {recipient}",
+        "Tổng hợp gửi {recipient}, {stage}",
+        "Digest to {recipient}, {stage}",
     ),
     "province.notice.rejection": ("Thông báo báo cáo bị từ chối", "Rejection notice"),
     "province.notice.cancelled": ("đã hủy", "cancelled"),

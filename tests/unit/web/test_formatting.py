@@ -7,7 +7,14 @@ from decimal import Decimal
 
 import pytest
 
-from services.web.domain.formatting import day, day_and_time, number, percent, period_name
+from services.web.domain.formatting import (
+    day,
+    day_and_time,
+    number,
+    percent,
+    period_name,
+    stage_when,
+)
 
 
 @pytest.mark.parametrize(
@@ -52,3 +59,18 @@ def test_dates_are_day_month_year_in_vietnam_time() -> None:
 def test_periods_have_names(label: str, vi: str, en: str) -> None:
     assert period_name(label, "vi") == vi
     assert period_name(label, "en") == en
+
+
+@pytest.mark.parametrize(
+    ("stage", "vi", "en"),
+    [
+        ("unit-3", "3 ngày làm việc trước hạn", "3 working days before the deadline"),
+        ("unit+0", "đúng ngày hạn", "on the due day"),
+        ("parent+1", "1 ngày làm việc sau hạn", "1 working day after the deadline"),
+        ("central+3", "3 ngày làm việc sau hạn", "3 working days after the deadline"),
+        ("something-else", "something-else", "something-else"),
+    ],
+)
+def test_reminder_stages_read_as_people_say_them(stage: str, vi: str, en: str) -> None:
+    assert stage_when(stage, "vi") == vi
+    assert stage_when(stage, "en") == en
