@@ -121,9 +121,10 @@ def test_a_csv_file_fills_the_form_and_checks_it(sign_in: SignIn, tmp_path: Path
     expect(page.locator("#commune-receipt-id")).to_have_count(0)
 
 
-def test_a_province_views_its_commune_read_only(sign_in: SignIn) -> None:
-    page = sign_in("hanoi")
-    page.goto(page.url.split("/provinces")[0] + "/communes/00073/kl226-quarterly/2026-Q4")
+def test_central_views_a_commune_read_only(sign_in: SignIn) -> None:
+    # Central's official reads every commune; without the submitter role they key nothing.
+    page = sign_in("trunguong")
+    page.goto(page.url.split("/national")[0] + "/communes/00073/kl226-quarterly/2026-Q4")
     expect(page.locator("#commune-read-only")).to_contain_text("chỉ xem")
     expect(page.locator("#report-form")).to_have_count(0)
     page.get_by_role("link", name="Lịch sử gửi báo cáo").click()

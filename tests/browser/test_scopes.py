@@ -88,8 +88,18 @@ def test_no_form_of_another_unit_is_taken(baocao: Baocao, sign_in: SignIn) -> No
     attempts: dict[str, dict[str, str | float | bool]] = {
         f"{HANOI}/approval": {"csrf": csrf},
         f"{HANOI}/approval/withdraw": {"csrf": csrf, "reason": "thử"},
-        f"/communes/00073/{RP}/check": {"csrf": csrf, "submission_id": "scope-test-0001"},
-        f"/communes/00073/{RP}/submit": {"csrf": csrf, "submission_id": "scope-test-0002"},
+        # A province's submitter gets a keying form for any commune; intake refuses a commune
+        # not of its province (not_the_province), with the reason given or not.
+        f"/communes/00073/{RP}/check": {
+            "csrf": csrf,
+            "submission_id": "scope-test-0001",
+            "keyed_reason": "thử nhập hộ",
+        },
+        f"/communes/00073/{RP}/submit": {
+            "csrf": csrf,
+            "submission_id": "scope-test-0002",
+            "keyed_reason": "thử nhập hộ",
+        },
     }
     for path, form in attempts.items():
         response = page.request.post(baocao.url(path), form=form, max_redirects=0)

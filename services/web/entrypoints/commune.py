@@ -1,6 +1,8 @@
 """The commune pages and their fragments: the report form (check, send, correct, CSV), the
 receipt and its verdict, the unit's history. A person of another unit sees what the services
-let them see: a province reads its communes' pages, and intake refuses its sending for them."""
+let them see: a province reads its communes' pages; its submitter gets the form to key a
+commune's paper report on its behalf (intake decides whether the commune is theirs), anyone
+else a read-only page."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
-from services.web.domain import csv_values
+from services.web.domain import csv_values, keying
 from services.web.domain.report_form import place_reasons
 from services.web.entrypoints.pages import (
     checked_csrf,
@@ -34,6 +36,7 @@ SignedIn = Annotated[Session, Depends(signed_in)]
 CsrfChecked = Annotated[Session, Depends(checked_csrf)]
 _COMMUNE = re.compile(r"[0-9]{5}")
 _SUBMISSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{7,127}")
+KEYED_REASON = "keyed_reason"  # the keying form's reason field
 
 
 def _today() -> date:
@@ -54,7 +57,9 @@ async def _form(request: Request, session: Session, unit: str, code: str, period
     view = await commune.blank_form(
         web(request).catalog, session.token, _commune(unit), code, period, _today()
     )
-    view.read_only = session.unit != unit
+    if keying.may_key(session.unit, session.roles, unit):
+        view.keyer = keying.Keyer(session.unit, session.token_subject())
+    view.read_only = session.unit != unit and view.keyer is None
     return view
 
 
@@ -70,6 +75,8 @@ def _show(request: Request, view: commune.FormView) -> Response:
 async def _posted(request: Request, view: commune.FormView) -> commune.FormView:
     form = await request.form()
     view.typed = commune.typed_from(form, view.fields)
+    if view.keyer is not None:
+        view.reason = str(form.get(KEYED_REASON) or "")
     submission_id = str(form.get("submission_id") or "")
     if _SUBMISSION_ID.fullmatch(submission_id):
         view.submission_id = submission_id

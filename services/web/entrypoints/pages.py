@@ -14,7 +14,7 @@ from fastapi.templating import Jinja2Templates
 
 from services.web.adapters.oidc import OidcClient
 from services.web.adapters.services_api import ServicesApi
-from services.web.domain import formatting
+from services.web.domain import formatting, keying
 from services.web.entrypoints.session import (
     CSRF_FIELD,
     CSRF_HEADER,
@@ -71,6 +71,7 @@ def make_templates() -> Jinja2Templates:
     environment.filters["period_name"] = formatting.period_name
     environment.filters["day"] = formatting.day
     environment.filters["day_and_time"] = formatting.day_and_time
+    environment.filters["person"] = keying.person_shown
     environment.globals["CSRF_FIELD"] = CSRF_FIELD
     environment.globals["CSRF_HEADER"] = CSRF_HEADER
     return templates

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from services.web.domain import keying
 from services.web.domain import province as domain
 from services.web.entrypoints.pages import checked_csrf, is_fragment, render, signed_in, web
 from services.web.entrypoints.session import Session
@@ -70,6 +71,11 @@ async def _frame(
         "base": base,
         "statuses": domain.STATUSES,
         "exports": [(f"/exports/{report_type}/{period}/{unit}.{ext}", key) for ext, key in EXPORTS],
+        # A link to key each commune's paper report, for a submitter of a province or Central
+        # (intake still decides whether the commune is theirs).
+        "may_key": info is not None
+        and "commune" in info.levels
+        and keying.may_key_communes(session.unit, session.roles),
     }
 
 

@@ -51,9 +51,18 @@ class Session:
             roles=frozenset(Role(r) for r in self.roles),
         )
 
+    def _claims(self) -> dict[str, Any]:
+        # The services verify the token; the web app only reads what it says of itself.
+        claims: dict[str, Any] = jwt.decode(self.token, options={"verify_signature": False})
+        return claims
+
     def token_expires(self) -> int:
-        claims = jwt.decode(self.token, options={"verify_signature": False})
-        return int(claims.get("exp", 0))
+        return int(self._claims().get("exp", 0))
+
+    def token_subject(self) -> str:
+        """The person as the services know them: the token's ``sub`` (``person:<username>``
+        for a local account, the provider's subject otherwise)."""
+        return str(self._claims().get("sub", ""))
 
     def token_nearly_expired(self, now: float | None = None) -> bool:
         return self.token_expires() - (now or time.time()) < REFRESH_BEFORE_SECONDS

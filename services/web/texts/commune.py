@@ -47,10 +47,43 @@ TEXTS: dict[str, tuple[str, str]] = {
     "commune.correct": ("Điều chỉnh báo cáo", "Correct the report"),
     "commune.history": ("Lịch sử gửi báo cáo", "Submission history"),
     "commune.read_only": (
-        "Bạn đang xem báo cáo của đơn vị {unit} (chỉ xem). Chỉ đơn vị {unit} được gửi báo"
-        " cáo của mình; việc nhập thay báo cáo giấy chưa được hỗ trợ.",
-        "You are viewing unit {unit}'s report (read only). Only unit {unit} may send its"
-        " report; keying in a paper report on its behalf is not supported yet.",
+        "Bạn đang xem báo cáo của đơn vị {unit} (chỉ xem). Chỉ đơn vị {unit} gửi báo cáo của"
+        " mình; người được giao gửi báo cáo của tỉnh, thành phố quản lý đơn vị có thể nhập hộ"
+        " báo cáo giấy của đơn vị.",
+        "You are viewing unit {unit}'s report (read only). Only unit {unit} sends its own"
+        " report; a submitter of the province over it may key in its paper report on its"
+        " behalf.",
+    ),
+    "commune.keying.title": (
+        "Nhập hộ báo cáo giấy của đơn vị {unit}",
+        "Keying in unit {unit}'s paper report on its behalf",
+    ),
+    "commune.keying.intro": (
+        "Bạn nhập số liệu theo báo cáo giấy đơn vị {unit} đã gửi. Báo cáo được tính là của"
+        " đơn vị {unit}, kèm ghi chú «nhập hộ bởi đơn vị {by} — {person}» và lý do bạn ghi"
+        " dưới đây; ghi chú này hiện trong lịch sử gửi báo cáo, cả với đơn vị {unit}.",
+        "You are typing in the figures of the paper report unit {unit} sent. The report counts"
+        " as unit {unit}'s, marked “keyed in on its behalf by unit {by} — {person}” with the"
+        " reason you give below; the mark shows in the submission history, unit {unit}'s own"
+        " included.",
+    ),
+    "commune.keying.reason": ("Lý do nhập hộ", "Why you are keying it in"),
+    "commune.keying.reason_hint": (
+        "Ví dụ: xã gửi báo cáo giấy ngày 08/12 do mất kết nối. Tối đa 500 ký tự.",
+        "For example: the commune sent a paper report on 08/12, its connection being down."
+        " At most 500 characters.",
+    ),
+    "commune.keying.reason_missing": (
+        "Ghi lý do nhập hộ báo cáo này",
+        "Say why you are keying in this report",
+    ),
+    "commune.keying.reason_too_long": (
+        "Lý do dài quá 500 ký tự",
+        "The reason is longer than 500 characters",
+    ),
+    "commune.keyed_by": (
+        "Nhập hộ bởi đơn vị {unit} — {person} — Lý do: {reason}",
+        "Keyed in on its behalf by unit {unit} — {person} — Reason: {reason}",
     ),
     "commune.values.title": ("Số liệu hiện hành", "Current figures"),
     "commune.period_status": ("Tình trạng báo cáo kỳ này", "This period's report"),
@@ -66,6 +99,21 @@ TEXTS: dict[str, tuple[str, str]] = {
         " đơn vị {unit} được gửi báo cáo của mình.",
         "Your unit may not send a report for unit {unit} (unit_mismatch). Only unit {unit}"
         " sends its own report.",
+    ),
+    "commune.refused.not_the_province": (
+        "Đơn vị {unit} không thuộc tỉnh, thành phố của bạn: bạn không được nhập hộ báo cáo"
+        " của đơn vị này (not_the_province).",
+        "Unit {unit} is not in your province: you may not key in its report (not_the_province).",
+    ),
+    "commune.refused.keyed_by_not_caller": (
+        "Người nhập hộ ghi trong báo cáo không phải tài khoản đang đăng nhập"
+        " (keyed_by_not_caller). Hãy đăng nhập lại rồi gửi lại.",
+        "The person named as keying the report is not the one signed in"
+        " (keyed_by_not_caller). Sign in again, then send it again.",
+    ),
+    "commune.refused.role_required": (
+        "Tài khoản của bạn không được giao quyền gửi báo cáo (role_required).",
+        "Your account has not been given the right to send reports (role_required).",
     ),
     "commune.error.not_a_number": (
         "Không đọc được số này. Ví dụ cách viết đúng: 1234 hoặc 1.234,5",

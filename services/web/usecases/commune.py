@@ -1,6 +1,8 @@
 """What the commune pages do: read the form from the catalog, check a report with intake's dry
 run, send it, follow its verdict, and list the unit's submissions. Every call carries the
-person's token; the services decide whether they may see or send for ``unit``."""
+person's token; the services decide whether they may see or send for ``unit``. A province's
+(or Central's) submitter keys a commune's paper report on the commune's form: the envelope then
+carries ``keyed_by`` (who, and why), and intake decides whether the commune is theirs."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from services.web.domain.csv_values import CsvProblem
+from services.web.domain.keying import Keyer, keyed_by, read_reason
 from services.web.domain.report_form import (
     Field,
     PlacedReasons,
@@ -54,6 +57,12 @@ class FormView:
     csv_problems: list[CsvProblem] = field(default_factory=list)
     history: list[dict[str, Any]] = field(default_factory=list)
     read_only: bool = False
+    # Keying the unit's paper report on its behalf: who keys, the reason as typed, and what
+    # is wrong with it ("reason_missing", "reason_too_long"), if anything.
+    keyer: Keyer | None = None
+    reason: str = ""
+    reason_problem: str | None = None
+    sent_keyed_by: dict[str, Any] | None = None
 
     @property
     def current(self) -> dict[str, Any] | None:
@@ -62,7 +71,12 @@ class FormView:
 
     @property
     def has_errors(self) -> bool:
-        return self.placed.failed or self.refusal is not None or bool(self.csv_problems)
+        return (
+            self.placed.failed
+            or self.refusal is not None
+            or bool(self.csv_problems)
+            or self.reason_problem is not None
+        )
 
 
 def first_report_type(types: list[ReportTypeInfo]) -> ReportTypeInfo | None:
@@ -161,13 +175,29 @@ def _local_reasons(errors: Mapping[str, str]) -> list[dict[str, Any]]:
 
 
 def _envelope(view: FormView, values: Mapping[str, int | float]) -> dict[str, Any]:
-    return {
+    envelope: dict[str, Any] = {
         "submission_id": view.submission_id,
         "report_type": view.report_type.code,
         "period": view.period,
         "unit": view.unit,
         "values": dict(values),
     }
+    if view.keyer is not None:
+        envelope["keyed_by"] = keyed_by(view.keyer, view.reason)
+    return envelope
+
+
+def _read(view: FormView) -> dict[str, int | float] | None:
+    """The typed figures, and the keying reason on a keying form, read as intake wants them;
+    None, with the problems placed on the form, when either cannot be sent."""
+    read = read_values(view.fields, view.typed)
+    if view.keyer is not None:
+        reason = read_reason(view.reason)
+        view.reason, view.reason_problem = reason.text, reason.problem
+    if read.errors or view.reason_problem:
+        view.placed = place_reasons(view.fields, _local_reasons(read.errors))
+        return None
+    return read.values
 
 
 def _refused(view: FormView, refused: ServiceRefused) -> FormView:
@@ -182,16 +212,15 @@ def _refused(view: FormView, refused: ServiceRefused) -> FormView:
 
 async def check(api: ServiceApis, token: str, view: FormView) -> FormView:
     """Intake's dry run on the typed values: the verdict the report would get now."""
-    read = read_values(view.fields, view.typed)
-    if read.errors:
-        view.placed = place_reasons(view.fields, _local_reasons(read.errors))
+    values = _read(view)
+    if values is None:
         return view
     try:
         result = await api.post(
             "intake",
             "/v1/submissions",
             token,
-            body=_envelope(view, read.values),
+            body=_envelope(view, values),
             params={"dry_run": "true"},
         )
     except ServiceRefused as refused:
@@ -206,16 +235,15 @@ async def submit(
 ) -> tuple[FormView, dict[str, Any] | None]:
     """Send the report under the form's submission id: (the form, intake's receipt), or the
     form with what stopped it and no receipt."""
-    read = read_values(view.fields, view.typed)
-    if read.errors:
-        view.placed = place_reasons(view.fields, _local_reasons(read.errors))
+    values = _read(view)
+    if values is None:
         return view, None
+    envelope = _envelope(view, values)
     try:
-        receipt = await api.post(
-            "intake", "/v1/submissions", token, body=_envelope(view, read.values)
-        )
+        receipt = await api.post("intake", "/v1/submissions", token, body=envelope)
     except ServiceRefused as refused:
         return _refused(view, refused), None
+    view.sent_keyed_by = envelope.get("keyed_by")
     return view, receipt
 
 
@@ -226,9 +254,13 @@ async def status(api: ServiceApis, token: str, submission_id: str) -> dict[str, 
 
 
 def after_rejection(view: FormView, verdict: Mapping[str, Any]) -> FormView:
-    """The form again with the rejection's reasons next to its fields, under a new id."""
+    """The form again with the rejection's reasons next to its fields, under a new id (and,
+    keyed on the unit's behalf, the reason given for it)."""
     view.placed = place_reasons(view.fields, verdict.get("reasons", []))
     view.submission_id = new_submission_id()
+    keyed = verdict.get("keyed_by")
+    if view.keyer is not None and isinstance(keyed, Mapping):
+        view.reason = str(keyed.get("reason") or "")
     return view
 
 

@@ -24,11 +24,17 @@ CSRF_HEADER_FOR_TESTS = "X-Test-Csrf"  # where a test finds the session's CSRF t
 Browser = Callable[[str], httpx.AsyncClient]
 
 
-def token_for(unit: str) -> str:
-    """A person's bearer token as the web app holds it: only its expiry (and, for the fakes,
-    its unit) is read there; the services verify the rest."""
-    claims = {"sub": f"person:{unit}", "unit": unit, "exp": int(time.time()) + 3600}
+def token_for(unit: str, subject: str | None = None) -> str:
+    """A person's bearer token as the web app holds it: only its expiry and subject (and, for
+    the fakes, its unit) are read there; the services verify the rest."""
+    claims = {"sub": subject or f"person:{unit}", "unit": unit, "exp": int(time.time()) + 3600}
     return jwt.encode(claims, "k" * 32, algorithm="HS256")
+
+
+def subject_of(request: httpx.Request) -> str:
+    """The person a faked service sees asking (the token's subject)."""
+    token = request.headers["Authorization"].removeprefix("Bearer ")
+    return str(jwt.decode(token, options={"verify_signature": False})["sub"])
 
 
 def unit_of(request: httpx.Request) -> str:
@@ -67,7 +73,8 @@ def browser_for(
         unit, roles = people[username]
         if accounts.accounts.find(username) is None:
             accounts.create(username, unit, roles, username, PASSWORD)
-        session = new_session(username, unit, roles, username, token_for(unit))
+        token = token_for(unit, f"person:{username}")
+        session = new_session(username, unit, roles, username, token)
         client = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1"
         )

@@ -1,10 +1,12 @@
 """The commune routes in the real app over ASGI, the services faked: pages without JavaScript
-and fragments for htmx, CSRF on every POST, the services' scope (a refusal stays a refusal)."""
+and fragments for htmx, CSRF on every POST, the services' scope (a refusal stays a refusal),
+and a province's submitter keying a commune's paper report on its behalf."""
 
 from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,7 @@ import pytest
 
 from shared.identity import Role
 
-from .people import CSRF_HEADER_FOR_TESTS, Browser, browser_for, unit_of
+from .people import CSRF_HEADER_FOR_TESTS, Browser, browser_for, subject_of, unit_of
 from .test_commune_usecases import TYPED, catalog_answer
 
 BASE = "/communes/00070/kl226-quarterly/2026-Q4"
@@ -22,12 +24,17 @@ PEOPLE = {
     "hoankiem": ("00070", frozenset({Role.SUBMITTER})),
     "badinh": ("00004", frozenset({Role.SUBMITTER})),
     "hanoi": ("01", frozenset({Role.READER, Role.SUBMITTER})),
+    "hanoi-reader": ("01", frozenset({Role.READER, Role.APPROVER})),
+    "hcm": ("79", frozenset({Role.READER, Role.SUBMITTER})),
 }
+OVERSEEN = {"01": {"00004", "00070"}}  # the communes each province's token reaches
 RECEIVED_AT = "2026-12-10T02:12:03.418207Z"  # 09:12:03 in Vietnam
 
 
 class FakeServices:
-    """Intake and the validator as far as these pages use them; the token names its unit."""
+    """Intake and the validator as far as these pages use them; the token names its unit and
+    its person. Intake takes a report keyed on a commune's behalf as the contract says: from
+    the person and unit named in ``keyed_by``, for a commune of their province."""
 
     def __init__(self) -> None:
         self.requests: list[httpx.Request] = []
@@ -59,14 +66,22 @@ class FakeServices:
 
     def history(self, unit: str, request: httpx.Request) -> httpx.Response:
         target = request.url.path.split("/")[3]
-        if unit != target and not (unit == "01" and target == "00070"):
+        if unit != target and target not in OVERSEEN.get(unit, ()):
             return httpx.Response(403, json={"reason": "not_your_unit", "detail": "no"})
-        accepted = [{**sent, "status": "accepted"} for sent in self.sent.values()]
+        accepted = [
+            {**sent, "status": "accepted"} for sent in self.sent.values() if sent["unit"] == target
+        ]
         return httpx.Response(200, json={"unit": target, "submissions": accepted})
 
     def receive(self, unit: str, request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content)
-        if body["unit"] != unit:
+        keyed = body.get("keyed_by")
+        if keyed is not None:
+            if (keyed["unit"], keyed["person"]) != (unit, subject_of(request)):
+                return httpx.Response(403, json={"reason": "keyed_by_not_caller", "detail": ""})
+            if body["unit"] not in OVERSEEN.get(unit, ()):
+                return httpx.Response(403, json={"reason": "not_the_province", "detail": ""})
+        elif body["unit"] != unit:
             return httpx.Response(403, json={"reason": "unit_mismatch", "detail": "not yours"})
         values = body["values"]
         split = values["conferences_in_person"] + values["conferences_online"]
@@ -92,9 +107,11 @@ class FakeServices:
         }
         self.sent[body["submission_id"]] = {
             **receipt,
+            "unit": body["unit"],
             "report_type": "kl226-quarterly",
             "period": "2026-Q4",
             "values": values,
+            "keyed_by": keyed,
         }
         return httpx.Response(202, json=receipt)
 
@@ -204,16 +221,20 @@ async def test_a_correction_is_prefilled_and_says_what_it_corrects(browser: Brow
     assert re.search(r'name="v.conference_budget_planned"[^>]*value="50,5"', page, re.S)
 
 
-async def test_a_province_reads_its_commune_and_is_refused_sending_for_it(
-    browser: Browser,
+async def test_a_province_without_the_submitter_role_reads_its_commune_only(
+    browser: Browser, fake: FakeServices
 ) -> None:
-    hanoi = browser("hanoi")
-    page = (await hanoi.get(BASE)).text
+    reader = browser("hanoi-reader")
+    page = (await reader.get(BASE)).text
     assert 'id="commune-read-only"' in page
     assert 'id="report-form"' not in page
-    response = await hanoi.post(f"{BASE}/submit", data=form_data(hanoi))
+    assert 'id="commune-keying"' not in page
+    data = {**form_data(reader), "keyed_reason": "Mất kết nối"}
+    response = await reader.post(f"{BASE}/submit", data=data)
     assert response.status_code == 403
     assert "không được gửi báo cáo thay cho đơn vị 00070 (unit_mismatch)" in response.text
+    (sent,) = [r for r in fake.requests if r.url.host == "intake"]
+    assert "keyed_by" not in json.loads(sent.content)  # not offered, so not claimed
 
 
 async def test_another_commune_gets_the_services_refusal(browser: Browser) -> None:
@@ -264,3 +285,133 @@ async def test_the_history_lists_the_units_submissions(browser: Browser) -> None
     page = (await client.get("/communes/00070/history")).text
     assert 'data-submission="form-id-0001"' in page
     assert "10/12/2026 09:12:03" in page
+
+
+REASON = "Xã gửi báo cáo giấy ngày 08/12 do mất kết nối"
+
+
+def keyed_data(client: httpx.AsyncClient, reason: str = REASON, **overrides: str) -> dict[str, str]:
+    return {**form_data(client, conferences_in_person="3", **overrides), "keyed_reason": reason}
+
+
+def intake_bodies(fake: FakeServices) -> list[dict[str, Any]]:
+    return [json.loads(r.content) for r in fake.requests if r.url.host == "intake"]
+
+
+async def test_a_province_submitter_gets_the_form_to_key_the_communes_paper_report(
+    browser: Browser,
+) -> None:
+    page = (await browser("hanoi").get(BASE)).text
+    assert 'id="commune-read-only"' not in page
+    assert "Nhập hộ báo cáo giấy của đơn vị 00070" in page
+    assert "nhập hộ bởi đơn vị 01 — hanoi" in page
+    reason = page.split('id="field-keyed-reason"')[1].split('<div class="field')[0]
+    assert '<label for="keyed-reason">' in reason
+    assert "Lý do nhập hộ" in reason
+    assert "Ví dụ: xã gửi báo cáo giấy ngày 08/12 do mất kết nối" in reason
+    assert re.search(r'<textarea id="keyed-reason" name="keyed_reason"[^>]*aria-required', reason)
+    assert 'aria-describedby="keyed-reason-help"' in reason
+    for form in ('id="report-form"', 'class="card csv-upload"'):
+        assert 'name="csrf"' in page.split(form)[1].split("</form>")[0]
+    assert 'hx-include="#keyed-reason"' in page  # the CSV upload carries the reason too
+
+
+async def test_a_keyed_report_names_the_persons_token_subject_and_the_reason_in_nfc(
+    browser: Browser, fake: FakeServices
+) -> None:
+    hanoi = browser("hanoi")
+    typed = unicodedata.normalize("NFD", f"  {REASON}\n")
+    checked = await hanoi.post(f"{BASE}/check", data=keyed_data(hanoi, typed), headers=HTMX)
+    assert 'id="commune-checked"' in checked.text
+    response = await hanoi.post(f"{BASE}/submit", data=keyed_data(hanoi, typed))
+    assert response.status_code == 303
+    keyed = {"unit": "01", "person": "person:hanoi", "reason": REASON}
+    assert [(b["unit"], b["keyed_by"]) for b in intake_bodies(fake)] == [("00070", keyed)] * 2
+
+
+@pytest.mark.parametrize(
+    ("reason", "message"),
+    [("", "Ghi lý do nhập hộ báo cáo này"), ("x" * 501, "Lý do dài quá 500 ký tự")],
+    ids=["missing", "too long"],
+)
+async def test_a_missing_or_too_long_reason_is_refused_by_its_field_without_asking_intake(
+    browser: Browser, fake: FakeServices, reason: str, message: str
+) -> None:
+    hanoi = browser("hanoi")
+    for action in ("check", "submit"):
+        response = await hanoi.post(f"{BASE}/{action}", data=keyed_data(hanoi, reason))
+        assert response.status_code == 200
+        page = response.text
+        field = page.split('id="field-keyed-reason"')[1].split('<div class="field')[0]
+        assert 'id="keyed-reason-error"' in field
+        assert message in field
+        assert 'aria-invalid="true"' in field
+        assert 'aria-describedby="keyed-reason-help keyed-reason-error"' in field
+        summary = page.split('id="commune-errors"')[1].split("</div>")[0]
+        assert f'<a href="#keyed-reason">Lý do nhập hộ: {message}</a>' in summary
+        assert 'value="1.200"' in page  # the figures kept as typed
+    assert intake_bodies(fake) == []
+
+
+async def test_a_csv_upload_on_the_keying_form_checks_with_the_reason(
+    browser: Browser, fake: FakeServices
+) -> None:
+    hanoi = browser("hanoi")
+    content = "indicator,value\n" + "".join(f"{k},{v}\n" for k, v in TYPED.items())
+    response = await hanoi.post(
+        f"{BASE}/csv",
+        data={"csrf": hanoi.headers[CSRF_HEADER_FOR_TESTS], "keyed_reason": REASON},
+        files={"file": ("baocao.csv", content.encode(), "text/csv")},
+        headers=HTMX,
+    )
+    assert "phải bằng tổng số" in response.text
+    (body,) = intake_bodies(fake)
+    assert body["keyed_by"]["reason"] == REASON
+
+
+async def test_the_receipt_verdict_and_histories_show_who_keyed_it_and_why(
+    browser: Browser,
+) -> None:
+    hanoi = browser("hanoi")
+    mark = f"Nhập hộ bởi đơn vị 01 — hanoi — Lý do: {REASON}"
+    by_htmx = await hanoi.post(f"{BASE}/submit", data=keyed_data(hanoi), headers=HTMX)
+    assert mark in by_htmx.text
+    receipt_url = by_htmx.headers["HX-Push-Url"]
+    receipt = (await hanoi.get(receipt_url)).text
+    assert mark in receipt
+    assert 'data-keyed-by="01"' in receipt
+    for who in ("hanoi", "hoankiem"):  # the province, and the commune itself
+        history = (await browser(who).get("/communes/00070/history")).text
+        row = history.split('data-submission="form-id-0001"')[1].split("</tr>")[0]
+        assert mark in row
+    form = (await browser("hoankiem").get(BASE)).text
+    current = form.split('id="commune-current-title"')[1].split("</section>")[0]
+    assert mark in current
+    english = browser("hoankiem")
+    english.cookies.set("baocao_lang", "en")
+    history = (await english.get("/communes/00070/history")).text
+    assert f"Keyed in on its behalf by unit 01 — hanoi — Reason: {REASON}" in history
+
+
+async def test_a_report_sent_by_the_commune_itself_has_no_mark(browser: Browser) -> None:
+    client = browser("hoankiem")
+    await client.post(f"{BASE}/submit", data=form_data(client, conferences_in_person="3"))
+    history = (await client.get("/communes/00070/history")).text
+    assert 'data-submission="form-id-0001"' in history
+    assert "Nhập hộ bởi" not in history
+    assert 'class="keyed-by"' not in history
+
+
+async def test_another_provinces_keying_is_refused_by_intake_on_the_form(
+    browser: Browser, fake: FakeServices
+) -> None:
+    hcm = browser("hcm")
+    assert (await hcm.get(BASE)).status_code == 403  # the validator keeps the page from it
+    response = await hcm.post(f"{BASE}/submit", data=keyed_data(hcm))
+    assert response.status_code == 403
+    assert 'data-reason="not_the_province"' in response.text
+    assert "Đơn vị 00070 không thuộc tỉnh, thành phố của bạn" in response.text
+    fragment = await hcm.post(f"{BASE}/check", data=keyed_data(hcm), headers=HTMX)
+    assert fragment.status_code == 200  # htmx swaps only 2xx: the refusal is in the fragment
+    assert 'data-reason="not_the_province"' in fragment.text
+    assert {b["keyed_by"]["unit"] for b in intake_bodies(fake)} == {"79"}

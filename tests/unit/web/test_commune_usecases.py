@@ -4,6 +4,7 @@ token, and how the answers land on the form."""
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
@@ -13,6 +14,7 @@ import httpx
 import pytest
 
 from services.web.adapters.services_api import ServicesApi
+from services.web.domain.keying import Keyer
 from services.web.usecases import commune
 from services.web.usecases.catalog import CatalogReader
 from services.web.usecases.ports import ServiceRefused
@@ -260,3 +262,87 @@ async def test_a_rejection_brings_the_form_back_under_a_new_id() -> None:
     view = commune.after_rejection(view, verdict)
     assert view.submission_id != first
     assert [r["code"] for r in view.placed.general] == ["period_locked"]
+
+
+async def keying_form(services: Services) -> commune.FormView:
+    view = await services.form("00004")
+    view.keyer = Keyer("01", "person:hanoi")
+    view.typed = dict(TYPED)
+    return view
+
+
+async def test_a_keyed_report_carries_the_keyer_and_the_reason_in_nfc() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.params.get("dry_run") == "true":
+            return httpx.Response(200, json={"status": "accepted", "reasons": [], "warnings": []})
+        body = json.loads(request.content)
+        return httpx.Response(
+            202, json={"submission_id": body["submission_id"], "status": "received"}
+        )
+
+    services = Services(answer)
+    view = await keying_form(services)
+    view.reason = unicodedata.normalize("NFD", " Xã gửi báo cáo giấy ngày 08/12 ")
+    view = await commune.check(services.api, TOKEN, view)
+    view, receipt = await commune.submit(services.api, TOKEN, view)
+    assert receipt is not None
+    keyed = {"unit": "01", "person": "person:hanoi", "reason": "Xã gửi báo cáo giấy ngày 08/12"}
+    for sent in services.requests:
+        body = json.loads(sent.content)
+        assert body["unit"] == "00004"  # the report stays the commune's
+        assert body["keyed_by"] == keyed
+        assert unicodedata.is_normalized("NFC", body["keyed_by"]["reason"])
+    assert view.sent_keyed_by == keyed
+
+
+async def test_a_report_not_keyed_carries_no_mark() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"status": "accepted", "reasons": [], "warnings": []})
+
+    services = Services(answer)
+    view = await services.form()
+    view.typed = dict(TYPED)
+    await commune.check(services.api, TOKEN, view)
+    (sent,) = services.requests
+    assert "keyed_by" not in json.loads(sent.content)
+
+
+@pytest.mark.parametrize(
+    ("reason", "problem"),
+    [("", "reason_missing"), (" \n ", "reason_missing"), ("x" * 501, "reason_too_long")],
+)
+async def test_a_keyed_report_without_a_fit_reason_stops_before_intake(
+    reason: str, problem: str
+) -> None:
+    services = Services(never)
+    view = await keying_form(services)
+    view.reason = reason
+    view = await commune.check(services.api, TOKEN, view)
+    assert view.reason_problem == problem
+    assert view.has_errors
+    view, receipt = await commune.submit(services.api, TOKEN, view)
+    assert receipt is None
+    assert view.reason_problem == problem
+    assert services.requests == []
+
+
+async def test_intakes_refusal_of_a_keyed_report_shows_on_the_form() -> None:
+    services = Services(lambda request: httpx.Response(403, json={"reason": "not_the_province"}))
+    view = await keying_form(services)
+    view.reason = "Mất kết nối"
+    view, receipt = await commune.submit(services.api, TOKEN, view)
+    assert receipt is None
+    assert view.refusal is not None
+    assert view.refusal.reason == "not_the_province"
+    assert view.sent_keyed_by is None
+
+
+async def test_a_rejected_keyed_report_comes_back_with_its_reason() -> None:
+    view = await keying_form(Services(never))
+    verdict = {
+        "status": "rejected",
+        "reasons": [{"code": "period_locked", "message": "x"}],
+        "keyed_by": {"unit": "01", "person": "person:hanoi", "reason": "Mất kết nối"},
+    }
+    view = commune.after_rejection(view, verdict)
+    assert view.reason == "Mất kết nối"

@@ -18,6 +18,7 @@ PEOPLE = {
     "hanoi": ("01", frozenset({Role.READER, Role.APPROVER})),
     "hcm": ("79", frozenset({Role.READER, Role.APPROVER})),
     "trunguong": ("VN", frozenset({Role.READER, Role.APPROVER})),
+    "hanoi-clerk": ("01", frozenset({Role.READER, Role.APPROVER, Role.SUBMITTER})),
 }
 BASE = f"/provinces/01/{REPORT_TYPE}/{PERIOD}"
 HTMX = {"HX-Request": "true"}
@@ -160,3 +161,24 @@ async def test_without_htmx_a_late_unit_contacts_open_as_a_page_of_their_own(
     assert "<html" in response.text
     assert "vanthu@00005.gov.vn" in response.text
     assert f'href="{BASE}#late"' in response.text
+
+
+async def test_a_province_submitter_gets_a_link_to_key_each_communes_paper_report(
+    browser: Browser,
+) -> None:
+    for path, headers in ((BASE, {}), (f"{BASE}/communes", HTMX)):
+        page = (await browser("hanoi-clerk").get(path, headers=headers)).text
+        links = re.findall(r'<a class="keying-link" href="([^"]+)">([^<]+)<span', page)
+        assert links == [
+            (f"/communes/{unit}/{REPORT_TYPE}/{PERIOD}#commune-keying", "Nhập hộ")
+            for unit in ("00004", "00005", "00006")
+        ]  # the province's own row has none
+        assert '<span class="visually-hidden"> báo cáo giấy của Xã 00004</span>' in page
+
+
+async def test_a_province_person_without_the_submitter_role_gets_no_keying_link(
+    browser: Browser,
+) -> None:
+    page = (await browser("hanoi").get(BASE)).text
+    assert "keying-link" not in page
+    assert "Nhập hộ" not in page
