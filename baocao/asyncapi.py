@@ -68,6 +68,15 @@ def broker() -> NatsBroker:
             reports,
         ),
         (
+            f"{subjects.SUBMITTED}.{{province}}.{subjects.KEYED}.{{unit}}",
+            Submission,
+            "intake: reports.submitted (keyed on behalf)",
+            "A paper report a province or Central keyed on the unit's behalf, received over"
+            " HTTP with its keyed_by mark checked against the caller. Only intake may publish"
+            " here; the validator refuses keyed_by on any other subject.",
+            reports,
+        ),
+        (
             f"{subjects.ACCEPTED}.{REPORT_SUBJECT}",
             Verdict,
             "validator: reports.accepted",

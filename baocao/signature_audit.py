@@ -12,7 +12,7 @@ import asyncpg
 
 from baocao.unit_key_admin import Say, connect, describe, registered_key, shown
 from services.validator.domain.signatures import UnitKey as RegisteredKey
-from services.validator.domain.signatures import signature_refusal
+from services.validator.domain.signatures import signature_refusal, signing_unit
 from shared.decoding import decode_submission
 from shared.schemas import Submission, Verdict
 
@@ -33,13 +33,18 @@ async def verify(database_url: str, submission_id: str, say: Say) -> int:
         if not isinstance(submission, Submission) or submission.signature is None:
             say(f"{submission_id}: not signed (verdict: {verdict.status})")
             return 1
-        keys = await _unit_keys(connection, submission.unit)
+        # The verdict's mark, not the body's: only one that came through intake counts.
+        signer = signing_unit(submission.unit, verdict.keyed_by)
+        keys = await _unit_keys(connection, signer)
     finally:
         await connection.close()
     signature, signed_at = submission.signature, submission.signed_at
     say(f"{submission_id}: {submission.report_type} {submission.period} of unit {submission.unit}")
+    if verdict.keyed_by is not None:
+        keyed = verdict.keyed_by
+        say(f"keyed on its behalf by unit {keyed.unit} ({keyed.person}): {keyed.reason}")
     say(
-        f"signed by unit {submission.unit} with key {signature.key_id} ({signature.alg})"
+        f"signed by unit {signer} with key {signature.key_id} ({signature.alg})"
         f" at {shown(signed_at) if signed_at else '(no signed_at)'}"
     )
     say(f"received {shown(verdict.received_at)}; verdict: {verdict.status}")
@@ -49,7 +54,7 @@ async def verify(database_url: str, submission_id: str, say: Say) -> int:
         if key.revoked_at is not None and key.revoked_at > verdict.received_at:
             say("the key was revoked after this submission was received: it was valid then")
     refusal = signature_refusal(
-        row["body"], submission.unit, signature, signed_at, keys, verdict.received_at
+        row["body"], signer, signature, signed_at, keys, verdict.received_at
     )
     if refusal is not None:
         say(f"signature: NOT VALID ({refusal.code}): {refusal.message_en}")

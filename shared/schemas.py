@@ -30,6 +30,31 @@ class SubmissionSignature(BaseModel):
     value: str = Field(max_length=256, description="The 64-byte signature, base64url.")
 
 
+class KeyedBy(BaseModel):
+    """Who keyed a unit's paper report on its behalf, and why: a province (or Central) typing in
+    what a commune sent on paper (docs/keyed-on-behalf.md).
+
+    Only intake may send a report carrying it, after checking that ``unit`` and ``person`` are
+    the caller's own and that ``unit`` answers for the report's unit; the validator refuses it
+    from anywhere else (``keyed_by_not_allowed``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    unit: str = Field(pattern=UNIT_CODE_PATTERN, examples=["01"])
+    person: str = Field(
+        min_length=1,
+        max_length=256,
+        description="The subject of the token it was sent with: the person who typed it.",
+        examples=["person:hanoi"],
+    )
+    reason: str = Field(
+        min_length=1,
+        max_length=500,
+        description="Why the province keyed it, stored as sent (NFC).",
+        examples=["Xã gửi báo cáo giấy ngày 08/12 do mất kết nối"],
+    )
+
+
 class Submission(BaseModel):
     """A report as a local system sends it, over HTTP or on ``reports.submitted.<prov>.<unit>``.
 
@@ -57,6 +82,11 @@ class Submission(BaseModel):
     )
     signature: SubmissionSignature | None = Field(
         default=None, description="Required from the unit's transition date; see signed_at."
+    )
+    keyed_by: KeyedBy | None = Field(
+        default=None,
+        description="A paper report keyed on the unit's behalf by its province or Central: who"
+        " and why. Over HTTP only; a signature, if any, is then the keying unit's.",
     )
 
 
@@ -122,6 +152,9 @@ class Verdict(BaseModel):
         description="The signature the submission carried, accepted or not: with the body kept"
         " by the validator, anyone can check later who sent what (`baocao verify`).",
     )
+    keyed_by: KeyedBy | None = Field(
+        default=None, description="Who keyed the paper report on the unit's behalf, and why."
+    )
 
 
 class LockExceptionRequest(BaseModel):
@@ -174,6 +207,9 @@ class SubmissionStatus(BaseModel):
         default=None, description="When the unit signed it, if it was signed."
     )
     key_id: str | None = Field(default=None, description="The unit's key it was signed with.")
+    keyed_by: KeyedBy | None = Field(
+        default=None, description="Who keyed the paper report on the unit's behalf, and why."
+    )
 
 
 NoticeKind = Literal["reminder", "escalation", "rejection"]

@@ -31,8 +31,25 @@ DRY_RUN_ERROR_HEADER = "Baocao-Error"
 DUPLICATE_WINDOW = timedelta(minutes=2)
 
 
-def submitted(province: str, unit: str) -> str:
-    return f"{SUBMITTED}.{province}.{unit}"
+# A paper report keyed on a unit's behalf travels on reports.submitted.<province>.keyed.<unit>:
+# only intake may publish there (a unit's and a province platform's grants name one token after
+# the province), so the validator can trust the keyed_by mark of what arrives on it and refuse
+# the mark on every other subject. The unit stays the last token, as on every report subject.
+KEYED = "keyed"
+
+
+def submitted(province: str, unit: str, *, keyed: bool = False) -> str:
+    return f"{SUBMITTED}.{province}.{KEYED}.{unit}" if keyed else f"{SUBMITTED}.{province}.{unit}"
+
+
+def submitted_parts(subject: str) -> tuple[str, str, bool] | None:
+    """(province, unit, keyed) of a ``reports.submitted`` subject, None for any other shape."""
+    parts = subject.split(".")
+    if len(parts) == 4:
+        return parts[2], parts[3], False
+    if len(parts) == 5 and parts[3] == KEYED:
+        return parts[2], parts[4], True
+    return None
 
 
 def accepted(province: str, unit: str) -> str:

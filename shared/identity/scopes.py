@@ -74,3 +74,16 @@ def require_submitter_for(caller: Caller, unit_code: str) -> None:
             "unit_mismatch",
             f"this token submits for {', '.join(sorted(caller.units))}, not {unit_code}",
         )
+
+
+def require_keyer_for(caller: Caller, keyed_by_unit: str, keyed_by_person: str, unit: Unit) -> None:
+    """Keying ``unit``'s paper report on its behalf: the submitter role, a mark naming the
+    caller's own unit and subject (so the audit trail says who really typed it), and oversight
+    of ``unit``: its province, or Central. A commune never keys for another."""
+    require_role(caller, Role.SUBMITTER)
+    if keyed_by_unit != caller.unit or keyed_by_person != caller.subject:
+        raise Forbidden(
+            "keyed_by_not_caller",
+            f"keyed_by must name this token's unit {caller.unit} and subject {caller.subject}",
+        )
+    require_oversight(caller, unit, "key the paper report of")

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from services.intake.domain.receipt import Stored, StoredReceipt
 from services.intake.usecases.ports import ValidatorUnavailable
+from shared import subjects
 from shared.schemas import Submission, SubmissionStatus, Verdict
 
 ReportKey = tuple[str, str, str]  # report type, period, unit
@@ -72,6 +73,7 @@ class InMemoryStatusReader:
                 superseded_by=current if superseded else None,
                 signed_at=verdict.signed_at,
                 key_id=verdict.signature.key_id if verdict.signature else None,
+                keyed_by=verdict.keyed_by,
             )
         receipt = self.tables.receipts.get(submission_id)
         if receipt is None:
@@ -101,7 +103,8 @@ class InMemoryStream:
         earlier = self.first.get(submission.submission_id)
         if earlier is not None:
             return Stored(earlier.stream_seq, earlier.stored_at, True, earlier.unit)
-        self.messages.append((f"reports.submitted.{province}.{submission.unit}", body))
+        keyed = submission.keyed_by is not None
+        self.messages.append((subjects.submitted(province, submission.unit, keyed=keyed), body))
         stored = Stored(len(self.messages), self.now, False, submission.unit)
         self.first[submission.submission_id] = stored
         return stored

@@ -417,6 +417,19 @@ async def test_intake_stores_any_units_report_and_reads_back_when(probes: dict[s
     assert await intake.refused_publish("$JS.API.STREAM.PURGE.REPORTS")
 
 
+async def test_only_intake_publishes_a_report_keyed_on_a_communes_behalf(
+    probes: dict[str, Probe],
+) -> None:
+    """The subject intake alone may publish keyed reports on, after checking the mark is the
+    caller's own: a commune, a system for two units and a province platform cannot, even for
+    units they submit for, so the validator can refuse the mark on every other subject."""
+    keyed = subjects.submitted("01", "00004", keyed=True)
+    assert keyed == "reports.submitted.01.keyed.00004"
+    assert await probes["intake"].stored(keyed, subjects.REPORTS_STREAM)
+    for name in ("commune", "two units", "platform 01", "validator", "central"):
+        assert await probes[name].refused_publish(keyed), name
+
+
 async def test_dry_runs_are_asked_per_unit_and_answered_by_the_validator(
     probes: dict[str, Probe],
 ) -> None:

@@ -23,7 +23,9 @@ class SubmissionPublisher:
         report came over HTTP or straight onto NATS, and a retry within the duplicate window
         gets the original message's time.
         """
-        subject = subjects.submitted(province, submission.unit)
+        subject = subjects.submitted(
+            province, submission.unit, keyed=submission.keyed_by is not None
+        )
         headers = cloudevents.headers(
             event_id=submission.submission_id,
             event_type=cloudevents.SUBMITTED,
@@ -52,4 +54,5 @@ class SubmissionPublisher:
         assert stored.time is not None
         assert stored.subject is not None
         stored_at = stored.time if stored.time.tzinfo else stored.time.replace(tzinfo=UTC)
+        # The unit of the first message under this id, which may be another unit's.
         return Stored(ack.seq, stored_at, bool(ack.duplicate), stored.subject.rsplit(".", 1)[-1])

@@ -40,6 +40,7 @@ class StatusReader:
                 superseded_by=row["current_id"] if superseded else None,
                 signed_at=verdict.signed_at,
                 key_id=verdict.signature.key_id if verdict.signature else None,
+                keyed_by=verdict.keyed_by,
             )
         receipt = await self._pool.fetchrow(
             "SELECT unit, received_at FROM receipts WHERE submission_id = $1", submission_id

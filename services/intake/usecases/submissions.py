@@ -23,7 +23,7 @@ from services.intake.usecases.ports import (
 )
 from shared.clock import Clock
 from shared.decoding import decode_submission
-from shared.identity import Caller, require_reach, require_submitter_for
+from shared.identity import Caller, require_keyer_for, require_reach, require_submitter_for
 from shared.logging import get_logger
 from shared.outages import is_transient
 from shared.refusals import NotFound, Refusal
@@ -99,12 +99,17 @@ class IntakeService:
         )
         return _same_unit(receipt, submission)
 
-    @staticmethod
-    def _readable(body: bytes, caller: Caller) -> Submission:
+    def _readable(self, body: bytes, caller: Caller) -> Submission:
         decoded = decode_submission(body)
         if isinstance(decoded, list):
             raise NotASubmission(decoded[0].code, "the body is not a valid submission", decoded)
-        require_submitter_for(caller, decoded.unit)
+        if decoded.keyed_by is None:
+            require_submitter_for(caller, decoded.unit)
+            return decoded
+        unit = self.registry.get(decoded.unit)
+        if unit is None:
+            raise NotASubmission("unknown_unit", f"no unit has code {decoded.unit}")
+        require_keyer_for(caller, decoded.keyed_by.unit, decoded.keyed_by.person, unit)
         return decoded
 
 

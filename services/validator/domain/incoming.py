@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from shared import subjects
+
 
 @dataclass(frozen=True)
 class IncomingSubmission:
@@ -19,9 +21,15 @@ class IncomingSubmission:
 
     @property
     def subject_tokens(self) -> tuple[str, str]:
-        """(province, unit) as named by ``reports.submitted.<province>.<unit>``."""
-        parts = self.subject.split(".")
-        return (parts[2], parts[3]) if len(parts) == 4 else ("_", "_")
+        """(province, unit) as named by ``reports.submitted.<province>[.keyed].<unit>``."""
+        parts = subjects.submitted_parts(self.subject)
+        return (parts[0], parts[1]) if parts else ("_", "_")
+
+    @property
+    def keyed(self) -> bool:
+        """Whether it came on the subject only intake publishes keyed reports on."""
+        parts = subjects.submitted_parts(self.subject)
+        return parts is not None and parts[2]
 
     @property
     def fallback_id(self) -> str:

@@ -62,6 +62,7 @@ def judge(
     registry: Registry,
     received_at: datetime,
     subject_unit: str | None = None,
+    keyed_channel: bool = False,
     history: Sequence[Mapping[str, IndicatorValue]] = (),
     lock_exceptions: Collection[LockKey] = frozenset(),
     approvals: Mapping[LockKey, Approval] | None = None,
@@ -76,7 +77,9 @@ def judge(
     province = unit.province if unit else None
     report_type = catalog.get(submission.report_type)
     if report_type is None:
-        reasons = envelope_reasons(submission, registry, unit, received_at, subject_unit)
+        reasons = envelope_reasons(
+            submission, registry, unit, received_at, subject_unit, keyed_channel
+        )
         reasons.append(
             reason(
                 "unknown_report_type",
@@ -90,7 +93,7 @@ def judge(
     # A unit is judged by the registry as it was in the period reported on: a commune merged
     # on 1 July still sends its report for the second quarter under its old code.
     as_of = end_of_day(period.cutoff_end) if period is not None else received_at
-    reasons[:0] = envelope_reasons(submission, registry, unit, as_of, subject_unit)
+    reasons[:0] = envelope_reasons(submission, registry, unit, as_of, subject_unit, keyed_channel)
     if unit is not None and unit.level not in report_type.submitting_levels():
         reasons.append(
             reason(

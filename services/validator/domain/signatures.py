@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from shared.decoding import shown
 from shared.periods import VIETNAM
-from shared.schemas import Reason, Submission, SubmissionSignature
+from shared.schemas import KeyedBy, Reason, Submission, SubmissionSignature
 from shared.signing import ALGORITHM, SIGNATURE_BYTES, NotCanonical, canonical_bytes, decode_value
 
 
@@ -78,18 +78,31 @@ def _when(instant: datetime) -> str:
     return instant.astimezone(VIETNAM).strftime("%H:%M %d/%m/%Y")
 
 
+def signing_unit(unit: str, keyed_by: KeyedBy | None) -> str:
+    """Whose key signs a report: its unit's, or for a paper report keyed on the unit's behalf
+    (a mark that came through intake), the keying unit's: the province vouches for what it
+    typed, and holds no commune's key."""
+    return keyed_by.unit if keyed_by is not None else unit
+
+
 def check_signature(
-    data: bytes, submission: Submission, registry: SigningRegistry, received_at: datetime
+    data: bytes,
+    submission: Submission,
+    registry: SigningRegistry,
+    received_at: datetime,
+    keyed_by: KeyedBy | None = None,
 ) -> SignatureCheck:
-    """Judge the signature of ``submission``, read from ``data``, received at ``received_at``."""
+    """Judge the signature of ``submission``, read from ``data``, received at ``received_at``;
+    ``keyed_by`` is its mark when intake vouched for it."""
+    signer = signing_unit(submission.unit, keyed_by)
     if submission.signature is None:
-        return _missing(submission.unit, registry, received_at)
+        return _missing(signer, registry, received_at)
     refusal = signature_refusal(
         data,
-        submission.unit,
+        signer,
         submission.signature,
         submission.signed_at,
-        registry.keys_of(submission.unit),
+        registry.keys_of(signer),
         received_at,
     )
     return SignatureCheck(refusal=refusal)

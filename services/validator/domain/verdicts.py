@@ -151,12 +151,15 @@ def verdict_for(
         registry=registry,
         received_at=received_at,
         subject_unit=unit_token,
+        keyed_channel=message.keyed,
         history=_history_of(decoded, catalog, history or {}),
         lock_exceptions=lock_exceptions,
         approvals=approvals,
     )
+    # The mark counts only where intake vouched for it; elsewhere the judgement refused it.
+    keyed_by = decoded.keyed_by if message.keyed else None
     signed = (
-        check_signature(message.data, decoded, signing, received_at)
+        check_signature(message.data, decoded, signing, received_at, keyed_by)
         if signing is not None
         else SignatureCheck()
     )
@@ -181,6 +184,7 @@ def verdict_for(
         sender=_sender(unit_token),
         signed_at=decoded.signed_at if decoded.signature else None,
         signature=decoded.signature,
+        keyed_by=keyed_by,
     )
 
 

@@ -17,6 +17,7 @@ from nats.aio.subscription import Subscription
 from services.validator.domain.incoming import IncomingSubmission
 from services.validator.usecases.validation import ValidationService
 from shared import subjects
+from shared.decoding import decode_submission
 from shared.logging import get_logger
 from shared.outages import is_transient
 
@@ -40,8 +41,11 @@ class DryRuns:
         unit = request.subject.rpartition(".")[2]
         unit_record = self.service.registry.get(unit)
         province = (unit_record.province if unit_record else None) or "_"
+        # Intake asks dry runs for keyed reports only after checking the mark is the caller's,
+        # as it does before publishing them; a dry run stores nothing, so a unit asking one
+        # with a mark of its own making learns only what the verdict would be.
         message = IncomingSubmission(
-            subject=subjects.submitted(province, unit),
+            subject=subjects.submitted(province, unit, keyed=_keyed(request.data)),
             data=request.data,
             msg_id=None,
             stream_seq=0,
@@ -63,3 +67,8 @@ class DryRuns:
         if self._subscription is not None:
             with contextlib.suppress(Exception):
                 await self._subscription.unsubscribe()
+
+
+def _keyed(data: bytes) -> bool:
+    decoded = decode_submission(data)
+    return not isinstance(decoded, list) and decoded.keyed_by is not None

@@ -79,4 +79,5 @@ def _item(entry: Entry) -> HistoryItem:
         superseded_by=link.superseded_by if link else None,
         signed_at=verdict.signed_at,
         signature=verdict.signature,
+        keyed_by=verdict.keyed_by,
     )

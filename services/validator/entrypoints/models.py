@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.schemas import IndicatorValue, Reason, SubmissionSignature, Timeliness
+from shared.schemas import IndicatorValue, KeyedBy, Reason, SubmissionSignature, Timeliness
 
 
 class UndoRequest(BaseModel):
@@ -115,6 +115,11 @@ class HistoryItem(BaseModel):
         default=None,
         description="The signature it carried (key id and value): `baocao verify` checks it"
         " again against the body kept and the key valid at signed_at.",
+    )
+    keyed_by: KeyedBy | None = Field(
+        default=None,
+        description="A paper report keyed on the unit's behalf: the keying unit, the person"
+        " (their token's subject) and why.",
     )
 
 
