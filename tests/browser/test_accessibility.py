@@ -39,8 +39,9 @@ def violations(page: Page) -> list[str]:
         ("hanoi", f"/provinces/01/{REPORT_TYPE}/{PERIOD}"),
         ("badinh", f"/communes/00004/{REPORT_TYPE}/{PERIOD}"),
         ("badinh", "/communes/00004/history"),
+        ("hanoi", f"/communes/00004/{REPORT_TYPE}/{PERIOD}"),
     ],
-    ids=["national", "province", "commune-form", "commune-history"],
+    ids=["national", "province", "commune-form", "commune-history", "keying-form"],
 )
 def test_each_view_meets_wcag_21_aa(
     baocao: Baocao, sign_in: SignIn, username: str, path: str
@@ -67,4 +68,14 @@ def test_a_checked_form_with_its_errors_meets_wcag_21_aa(baocao: Baocao, sign_in
     page.locator("#f-conferences_total").fill("10")
     page.get_by_role("button", name="Kiểm tra").click()
     page.locator("#commune-errors").wait_for()
+    assert violations(page) == []
+
+
+def test_a_keying_form_refused_for_want_of_a_reason_meets_wcag_21_aa(
+    baocao: Baocao, sign_in: SignIn
+) -> None:
+    page = sign_in("hanoi")
+    page.goto(baocao.url(f"/communes/00004/{REPORT_TYPE}/{PERIOD}"))
+    page.get_by_role("button", name="Kiểm tra").click()
+    page.locator("#keyed-reason-error").wait_for()
     assert violations(page) == []

@@ -79,3 +79,15 @@ def test_a_providers_session_ends_when_its_token_does() -> None:
     live = new_session("f3c1", "01", frozenset(), "x", _token(60), source="oidc")
     assert ended.token_expired()
     assert not live.token_expired()
+
+
+def test_the_person_is_named_by_their_tokens_subject_for_local_and_provider_sessions() -> None:
+    def token(sub: str) -> str:
+        claims = {"sub": sub, "exp": int(time.time()) + 3600}
+        return jwt.encode(claims, "x" * 32, algorithm="HS256")
+
+    local = new_session("hanoi", "01", frozenset({Role.SUBMITTER}), "x", token("person:hanoi"))
+    assert local.token_subject() == local.caller.subject == "person:hanoi"
+    # A provider's session keeps the subject as its username; its token says it as it is.
+    oidc = new_session("a1b2-c3", "01", frozenset(), "x", token("a1b2-c3"), source="oidc")
+    assert oidc.token_subject() == "a1b2-c3"
