@@ -4,6 +4,7 @@ round's data, as PNG files for docs/web.md.
 It starts the whole system in a temporary directory (as `make run` does), drives the simulated
 national round of the current quarter, then signs in as Central, a province and a commune in a
 real headless Chromium and photographs each page, at desktop and at phone width.
+``--only NAME`` (repeatable) takes only those pictures.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import asyncio
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +30,7 @@ from services.web.settings import WebSettings
 from shared.periods import VIETNAM, Period, Periodicity
 
 REPORT_TYPE = "kl226-quarterly"
+MONTHLY_TYPE = "lg2-monthly"  # the round leaves it unsent: a commune's paper report to key
 DESKTOP = {"width": 1280, "height": 900}
 TALL = {"width": 1280, "height": 2400}
 PHONE = {"width": 390, "height": 844}
@@ -71,10 +73,36 @@ def _check_with_a_mistake(page: Page) -> None:
     page.wait_for_selector("#commune-errors, [aria-invalid=true]", timeout=15_000)
 
 
-def shots(period: str) -> list[Shot]:
+# Hà Nội's official typing in Phường Ba Đình's paper report of the month.
+PAPER_REPORT = {
+    "staff_positions": "120",
+    "staff_in_post": "112",
+    "key_posts_vacant": "2",
+    "training_sessions": "3",
+    "staff_trained": "85",
+    "procedures_received": "1.450",
+    "procedures_on_time": "1.420",
+    "procedures_online": "1.390",
+    "procedures_non_territorial": "210",
+    "digital_signatures_issued": "40",
+    "vacant_buildings": "1",
+    "citizen_satisfaction_pct": "96,5",
+}
+KEYING_REASON = "Phường gửi báo cáo giấy ngày 08/12 do mất kết nối mạng"
+
+
+def _key_a_paper_report(page: Page) -> None:
+    """The keying form with the paper report's figures and the reason typed in, not sent."""
+    page.get_by_label("Lý do nhập hộ").fill(KEYING_REASON)
+    for code, value in PAPER_REPORT.items():
+        page.locator(f"#f-{code}").fill(value)
+
+
+def shots(period: str, month: str) -> list[Shot]:
     national = f"/national/{REPORT_TYPE}/{period}"
     province = f"/provinces/01/{REPORT_TYPE}/{period}"
     commune = f"/communes/00004/{REPORT_TYPE}/{period}"
+    keying = f"/communes/00004/{MONTHLY_TYPE}/{month}"
     return [
         Shot("sign-in", "", "/sign-in", DESKTOP),
         Shot("national", "trunguong", national, DESKTOP),
@@ -86,6 +114,7 @@ def shots(period: str) -> list[Shot]:
         Shot("commune-check", "badinh", commune, DESKTOP, _check_with_a_mistake),
         Shot("commune-form-phone", "badinh", commune, PHONE, full_page=False),
         Shot("commune-history", "badinh", "/communes/00004/history", DESKTOP),
+        Shot("commune-keying", "hanoi", keying, DESKTOP, _key_a_paper_report),
     ]
 
 
@@ -111,7 +140,7 @@ def _photograph(
         context.close()
 
 
-def take(out: Path, say: Callable[[str], Any] = print) -> int:
+def take(out: Path, say: Callable[[str], Any] = print, only: Collection[str] = ()) -> int:
     chromium = shutil.which("chromium")
     if chromium is None:
         say("Chromium is missing: run `make chromium` (docs/web.md)")
@@ -121,7 +150,13 @@ def take(out: Path, say: Callable[[str], Any] = print) -> int:
     for name in ("NATS_URL", "DATABASE_URL"):
         env.pop(name, None)
     stack = Stack(run_dir, env, random_ports=True, web=True, say=say)
-    period = Period.containing(datetime.now(VIETNAM).date(), Periodicity.QUARTERLY).label
+    today = datetime.now(VIETNAM).date()
+    period = Period.containing(today, Periodicity.QUARTERLY).label
+    month = Period.containing(today, Periodicity.MONTHLY).label
+    wanted = [s for s in shots(period, month) if not only or s.name in only]
+    if not wanted:
+        say(f"no such screenshot: {', '.join(only)}")
+        return 2
     try:
         stack.start()
         if not asyncio.run(run_round(stack)):
@@ -133,7 +168,7 @@ def take(out: Path, say: Callable[[str], Any] = print) -> int:
         out.mkdir(parents=True, exist_ok=True)
         with sync_playwright() as driver:
             browser = driver.chromium.launch(executable_path=chromium, headless=True)
-            for shot in shots(period):
+            for shot in wanted:
                 _photograph(browser, stack.url("web"), passwords, shot, out)
                 say(f"  {out / shot.name}.png")
             browser.close()
@@ -149,8 +184,11 @@ def add_commands(commands: Any) -> None:
         help="photograph every web view with a simulated round's data (make screenshots)",
     )
     command.add_argument("directory", nargs="?", default="docs/screenshots")
+    command.add_argument(
+        "--only", action="append", default=[], metavar="NAME", help="only this picture"
+    )
     command.set_defaults(run=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
-    return take(Path(args.directory))
+    return take(Path(args.directory), only=args.only)
