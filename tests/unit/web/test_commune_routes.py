@@ -415,3 +415,22 @@ async def test_another_provinces_keying_is_refused_by_intake_on_the_form(
     assert fragment.status_code == 200  # htmx swaps only 2xx: the refusal is in the fragment
     assert 'data-reason="not_the_province"' in fragment.text
     assert {b["keyed_by"]["unit"] for b in intake_bodies(fake)} == {"79"}
+
+
+async def test_a_keyed_report_is_corrected_on_the_keying_form_with_a_new_reason(
+    browser: Browser, fake: FakeServices
+) -> None:
+    hanoi = browser("hanoi")
+    await hanoi.post(f"{BASE}/submit", data=keyed_data(hanoi))
+    page = (await hanoi.get(f"{BASE}?correct=1")).text
+    assert 'name="corrects" value="form-id-0001"' in page
+    assert re.search(r'name="v.conference_budget_planned"[^>]*value="50,5"', page, re.S)
+    assert re.search(r'<textarea id="keyed-reason"[^>]*></textarea>', page, re.S)  # asked again
+    data = {**keyed_data(hanoi, "Phường gửi bản giấy sửa số văn bản"), "v.docs_issued": "75"}
+    data |= {"submission_id": "form-id-0002", "corrects": "form-id-0001"}
+    data["corrects_at"] = RECEIVED_AT
+    response = await hanoi.post(f"{BASE}/submit", data=data)
+    assert response.status_code == 303
+    body = intake_bodies(fake)[-1]
+    assert body["keyed_by"]["reason"] == "Phường gửi bản giấy sửa số văn bản"
+    assert body["values"]["docs_issued"] == 75
