@@ -12,6 +12,8 @@ SUBMISSION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{7,127}\z"
 UNIT_CODE_PATTERN = r"^(VN|[0-9]{2}|[0-9]{5})\z"
 
 IndicatorValue = int | Decimal
+# How long the reason for keying a unit's paper report may be (intake's limit, the web form's).
+KEYED_REASON_MAX_CHARS = 500
 
 
 class SubmissionSignature(BaseModel):
@@ -49,7 +51,7 @@ class KeyedBy(BaseModel):
     )
     reason: str = Field(
         min_length=1,
-        max_length=500,
+        max_length=KEYED_REASON_MAX_CHARS,
         description="Why the province keyed it, stored as sent (NFC).",
         examples=["Xã gửi báo cáo giấy ngày 08/12 do mất kết nối"],
     )

@@ -13,9 +13,11 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
+from shared.schemas import KEYED_REASON_MAX_CHARS
+
 CENTRAL = "VN"
 SUBMITTER = "submitter"
-REASON_MAX_CHARS = 500
+REASON_MAX_CHARS = KEYED_REASON_MAX_CHARS
 PERSON_PREFIX = "person:"
 _PROVINCE = re.compile(r"[0-9]{2}")
 
