@@ -4,6 +4,7 @@ Every commune and province submits ``kl226-quarterly`` for one quarter, in waves
 shared clock around the deadlines: most communes days before, stragglers on the last day after
 their reminders, some late, some never. A few send invalid reports and correct them, some
 correct valid ones, some send the same report twice, and a tenth publish straight onto NATS.
+About one commune in a hundred sends its report on paper, which its province keys on its behalf.
 The plan also keeps each unit's latest accepted values: the oracle, summed here without the
 system's code, of what Central's rollup must be.
 """
@@ -25,13 +26,16 @@ from shared.workdays import shift_working_days
 
 REPORT_TYPE = "kl226-quarterly"
 LATE_WAVES = frozenset({"late", "late_provinces"})
+PAPER_REASON = "Xã gửi báo cáo giấy do mất kết nối mạng"
+# One commune in about a hundred, chosen by its code so the rest of the round is unchanged.
+PAPER_EVERY = 97
 
 
 @dataclass
 class Planned:
     unit: Unit
     body: dict[str, Any]
-    channel: str  # "http" or "nats"
+    channel: str  # "http", "nats", or "paper": keyed by the province on the unit's behalf
     valid: bool
     kind: str  # "report", "invalid", "correction", "duplicate"
 
@@ -52,6 +56,9 @@ class Plan:
 
     def count(self, kind: str) -> int:
         return sum(1 for w in self.waves for p in w.submissions if p.kind == kind)
+
+    def channel_count(self, channel: str) -> int:
+        return sum(1 for w in self.waves for p in w.submissions if p.channel == channel)
 
 
 def plan_round(
@@ -167,6 +174,8 @@ class _RoundPlanner:
     ) -> dict[str, Any]:
         """Plan one submission (``same_as``: exactly the body of an earlier one); its body."""
         chosen = channel or ("nats" if self.rng.random() < 0.1 else "http")
+        if channel is None and chosen == "http" and kind == "report" and _on_paper(unit):
+            chosen = "paper"
         sent = same_as or self._body(unit, values)
         self.waves[wave].submissions.append(Planned(unit, sent, chosen, valid, kind))
         if valid:
@@ -182,6 +191,20 @@ class _RoundPlanner:
             "unit": unit.code,
             "values": values,
         }
+
+
+def _on_paper(unit: Unit) -> bool:
+    return unit.level == Level.COMMUNE and int(unit.code) % PAPER_EVERY == 0
+
+
+def keyed_by_province(unit: Unit) -> dict[str, str]:
+    """The mark of a paper report its province's clerk keys (docs/keyed-on-behalf.md)."""
+    province = unit.province or ""
+    return {"unit": province, "person": paper_clerk(province), "reason": PAPER_REASON}
+
+
+def paper_clerk(province: str) -> str:
+    return f"person:vanthu-{province}"
 
 
 def oracle_totals(plan: Plan) -> dict[str, Decimal]:

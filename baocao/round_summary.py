@@ -114,6 +114,8 @@ def summary(result: RoundResult) -> str:
         f"  on NATS through {result.systems[0]} province platforms and {result.systems[1]}"
         f" communes' own systems, each with its own credentials; {result.signed:,} reports"
         " signed by their unit's key",
+        f"  {plan.channel_count('paper'):,} paper reports keyed by their province on the"
+        " commune's behalf, each marked with the clerk and the reason",
         f"  notices on NATS: {_audience(result.notices, 'unit'):,} reminders,"
         f" {_audience(result.notices, 'parent', 'commune'):,} province digests,"
         f" {_audience(result.notices, 'parent', 'province') + _audience(result.notices, 'central'):,}"

@@ -20,7 +20,16 @@ import nats
 
 from baocao.local_systems import LocalSystems
 from baocao.nats_identities import NatsIdentities
-from baocao.round_plan import REPORT_TYPE, Plan, Planned, Wave, oracle_totals, plan_round
+from baocao.round_plan import (
+    REPORT_TYPE,
+    Plan,
+    Planned,
+    Wave,
+    keyed_by_province,
+    oracle_totals,
+    paper_clerk,
+    plan_round,
+)
 from baocao.round_summary import RoundResult, oracle_mismatches, summary, tallies
 from baocao.unit_keys import UnitKeys
 from baocao.watching import backlog
@@ -82,6 +91,7 @@ class RoundDriver:
         # duplicate is the same bytes.
         self.keys = keys if keys is not None else UnitKeys.beside(issuer)
         self._bodies: dict[str, bytes] = {}
+        self._clerks: dict[str, str] = {}  # province: its clerk's token, for paper reports
 
     async def run(self, period: Period, seed: int = 2026) -> RoundResult:
         report_type = self.catalog.report_types[REPORT_TYPE]
@@ -180,12 +190,31 @@ class RoundDriver:
         return sent
 
     def _signed(self, planned: Planned) -> bytes:
+        """The bytes sent, signed once: by the unit, or for a paper report by the province
+        that keyed it (docs/keyed-on-behalf.md)."""
         submission_id = planned.body["submission_id"]
         if submission_id not in self._bodies:
-            body = dict(self.keys.signed(planned.unit.code, planned.body))
+            document, signer = planned.body, planned.unit.code
+            if planned.channel == "paper":
+                document = {**document, "keyed_by": keyed_by_province(planned.unit)}
+                signer = planned.unit.province or signer
+            body = dict(self.keys.signed(signer, document))
             self.signed += "signature" in body
             self._bodies[submission_id] = _encode(body)
         return self._bodies[submission_id]
+
+    def _headers(self, planned: Planned) -> dict[str, str]:
+        """A unit's system token, or for a paper report the token of the province's clerk
+        who keys it: the mark must name the token's own unit and subject."""
+        if planned.channel != "paper":
+            return self.issuer.headers(planned.unit.code)
+        province = planned.unit.province or ""
+        token = self._clerks.get(province)
+        if token is None:
+            token = self._clerks[province] = self.issuer.mint(
+                province, [Role.SUBMITTER], person=True, subject=paper_clerk(province)
+            )
+        return {"Authorization": f"Bearer {token}"}
 
     async def _send_one(self, planned: Planned, client: httpx.AsyncClient) -> None:
         data = self._signed(planned)
@@ -202,7 +231,7 @@ class RoundDriver:
         response = await client.post(
             "/v1/submissions",
             content=data,
-            headers={**self.issuer.headers(planned.unit.code), "Content-Type": "application/json"},
+            headers={**self._headers(planned), "Content-Type": "application/json"},
         )
         if response.status_code == 503:
             raise Unavailable(response.text)
