@@ -240,6 +240,9 @@ class ReportType(_Frozen):
     rules: tuple[Rule, ...] = ()
     derived: tuple[Derived, ...] = ()
     outliers: Outliers | None = Outliers()
+    # How long after a unit signed a report, while its link was down, the report may reach the
+    # hub and still be judged at its signed time (docs/weak-networks.md); at most two weeks.
+    offline_window_hours: int = Field(default=72, ge=0, le=336)
 
     @model_validator(mode="after")
     def _names_are_known(self) -> ReportType:
@@ -265,6 +268,10 @@ class ReportType(_Frozen):
             if unknown := derived.expression().names - known:
                 raise ValueError(f"{self.code}: {derived.code} names unknown {sorted(unknown)}")
         return self
+
+    @property
+    def offline_window(self) -> timedelta:
+        return timedelta(hours=self.offline_window_hours)
 
     @property
     def indicator_by_code(self) -> dict[str, Indicator]:

@@ -1,0 +1,94 @@
+"""When a report counts as submitted: its official receipt, or the time its unit signed it
+while its link was down. Pure.
+
+A commune whose link is down across a deadline signs its report on time and it reaches the hub
+days later. The hub cannot check a clock it does not hold, so it honours the unit's signed
+``signed_at`` only where nothing it knows contradicts it (docs/weak-networks.md):
+
+- the signature stands (the unit's key vouches for ``signed_at``; a keyed report's province);
+- ``signed_at`` is not after the receipt;
+- the receipt is within the report type's offline window after ``signed_at`` (72 hours unless
+  the catalog says otherwise): lying can gain no more than the window;
+- the hub itself recorded a **quiet spell** of the unit's link around ``signed_at``: it heard
+  nothing from the unit from before ``signed_at`` until the link came back, and the report
+  arrived within the catch-up allowance after that. A unit that was in touch with the hub after
+  the time it claims would have sent the report then: its claim is contradicted.
+
+Without a recorded spell the receipt counts, as for any report: the claim needs evidence, not
+just the absence of a contradiction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+# After the link came back, how long its backlog may take to arrive: an edge forwards what it
+# holds within seconds to minutes even at 64 kbit/s; a report that comes later was not waiting.
+CATCH_UP = timedelta(hours=1)
+
+Basis = Literal["received", "signed"]
+# Why the receipt counts (or "offline", why signed_at does): kept in the verdict for the audit.
+Grounds = Literal[
+    "not_signed",
+    "signed_after_receipt",
+    "beyond_offline_window",
+    "no_quiet_spell",
+    "offline",
+]
+
+
+@dataclass(frozen=True)
+class QuietSpell:
+    """An interval in which the hub heard nothing from a unit's link: an edge's leaf connection
+    down, or no contact from the unit's people since the last time beacon they fetched.
+    ``ended`` is when the link came back."""
+
+    began: datetime
+    ended: datetime
+    source: str  # what recorded it: "edge" or "web"
+
+    def covers(self, instant: datetime) -> bool:
+        return self.began <= instant <= self.ended
+
+
+@dataclass(frozen=True)
+class CountedTime:
+    """The instant a report is judged at (timeliness, locks) and why."""
+
+    at: datetime
+    basis: Basis
+    grounds: Grounds
+    spell: QuietSpell | None = None
+
+
+def counted_time(
+    received_at: datetime,
+    signed_at: datetime | None,
+    *,
+    signature_stands: bool,
+    window: timedelta,
+    spells: Iterable[QuietSpell] = (),
+    catch_up: timedelta = CATCH_UP,
+) -> CountedTime:
+    """The time a report counts as submitted: ``signed_at`` when every condition of the module
+    docstring holds, else ``received_at``."""
+
+    def receipt(grounds: Grounds) -> CountedTime:
+        return CountedTime(received_at, "received", grounds)
+
+    if signed_at is None or not signature_stands:
+        return receipt("not_signed")
+    if signed_at > received_at:
+        return receipt("signed_after_receipt")
+    if received_at - signed_at > window:
+        return receipt("beyond_offline_window")
+    spell = next(
+        (s for s in spells if s.covers(signed_at) and s.ended <= received_at <= s.ended + catch_up),
+        None,
+    )
+    if spell is None:
+        return receipt("no_quiet_spell")
+    return CountedTime(signed_at, "signed", "offline", spell)
