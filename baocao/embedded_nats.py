@@ -34,8 +34,11 @@ class EmbeddedNats:
         host: str = "127.0.0.1",
         port: int = 4222,
         authority: NatsAuthority | None = None,
+        leafnode_port: int | None = None,
     ) -> None:
         self.data_dir = data_dir.resolve()
+        # Where edges connect as leaf nodes; none: the server takes no leaf connections.
+        self.leafnode_port = leafnode_port
         self.host = host
         self.port = port
         self.authority = authority or NatsAuthority(self.data_dir / "auth")
@@ -45,9 +48,21 @@ class EmbeddedNats:
     def url(self) -> str:
         return f"nats://{self.host}:{self.port}"
 
+    @property
+    def leafnode_url(self) -> str | None:
+        return (
+            None if self.leafnode_port is None else f"nats-leaf://{self.host}:{self.leafnode_port}"
+        )
+
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        config = write_config(self.authority, self.data_dir, host=self.host, port=self.port)
+        config = write_config(
+            self.authority,
+            self.data_dir,
+            host=self.host,
+            port=self.port,
+            leafnode_port=self.leafnode_port,
+        )
         with open(self.data_dir / "nats-server.log", "ab") as log:
             self.process = subprocess.Popen(
                 [nats_server_binary(), "-c", str(config)],

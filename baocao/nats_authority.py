@@ -31,7 +31,7 @@ from typing import Any
 
 from baocao import nats_jwt
 from baocao.nats_jwt import KeyPair, Role
-from shared import nats_permissions
+from shared import nats_permissions, subjects
 from shared.nats_permissions import Permissions, Unit
 
 ACCOUNT_NAME = "BAOCAO"
@@ -84,12 +84,20 @@ class NatsAuthority:
         self.account_jwt = self._stored("account.jwt", self._sign_account)
 
     def user_creds(
-        self, name: str, grant: Grant, *, expires: datetime | None = None
+        self,
+        name: str,
+        grant: Grant,
+        *,
+        expires: datetime | None = None,
+        source_networks: Iterable[str] = (),
     ) -> Credentials:
-        """A new user of BAOCAO with ``grant``'s permissions for its own inbox."""
+        """A new user of BAOCAO with ``grant``'s permissions for its own inbox; with
+        ``source_networks`` (CIDRs), accepted only from connections coming from them."""
         user = KeyPair.generate(Role.USER)
         permissions = grant(nats_permissions.inbox_prefix(user.public_key))
         nats = {"type": "user", **nats_jwt.permission_claims(permissions), **_UNLIMITED_USER}
+        if networks := list(source_networks):
+            nats["src"] = networks
         return self._mint(name, user, self.account_signing, self.account, nats, expires)
 
     def unit_creds(
@@ -141,6 +149,7 @@ class NatsAuthority:
         host: str = "127.0.0.1",
         port: int = 4222,
         server_name: str | None = None,
+        leafnode_port: int | None = None,
     ) -> str:
         """A nats-server config trusting this operator, closed to anyone without credentials.
 
@@ -149,6 +158,7 @@ class NatsAuthority:
         to the other servers of a cluster. The preload seeds the two accounts; a preloaded JWT
         older than the one stored is ignored, so a restart never undoes a revocation.
         """
+        domain = "" if leafnode_port is None else f", domain: {_quote(subjects.HUB_DOMAIN)}"
         lines = [
             "# Written by baocao.nats_authority: decentralised JWT auth, no anonymous access.",
             f"listen: {_quote(f'{host}:{port}')}",
@@ -166,8 +176,19 @@ class NatsAuthority:
             f"  {self.system_account.public_key}: {_quote(self.system_account_jwt)}",
             f"  {self.account.public_key}: {_quote(self.account_jwt)}",
             "}",
-            f"jetstream: {{ store_dir: {_quote(str(store_dir))} }}",
+            f"jetstream: {{ store_dir: {_quote(str(store_dir))}{domain} }}",
         ]
+        if leafnode_port is not None:
+            # Edges connect here (docs/weak-networks.md). The hub's JetStream domain lets them
+            # tell it from their own; compression off: s2 kept ~1.5 MB per leaf after a
+            # reconnect storm, and the 1/s heartbeats that are most of an edge's traffic hardly
+            # compress.
+            lines += [
+                "leafnodes {",
+                f"  listen: {_quote(f'{host}:{leafnode_port}')}",
+                "  compression: off",
+                "}",
+            ]
         return "\n".join(lines) + "\n"
 
     def _mint(

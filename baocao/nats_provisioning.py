@@ -73,13 +73,16 @@ async def provision(
     for config in stream_configs(replicas):
         assert config.name is not None
         try:
-            await js.stream_info(config.name)
+            info = await js.stream_info(config.name)
         except NotFoundError:
             try:
                 await js.add_stream(config)
             except BadRequestError:  # created meanwhile by another ops run
                 await js.update_stream(config)
         else:
+            # The sources are the edges' (baocao.edge_hub.register_edge adds them), not code's:
+            # an update from the code must keep them.
+            config.sources = info.config.sources
             await js.update_stream(config)
     for durable in DURABLES:
         # Create-or-update: a changed ack_wait or max_ack_pending reaches the running consumer.

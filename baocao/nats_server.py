@@ -12,7 +12,12 @@ from baocao.nats_authority import NatsAuthority
 
 
 def write_config(
-    authority: NatsAuthority, data_dir: Path, *, host: str = "127.0.0.1", port: int = 4222
+    authority: NatsAuthority,
+    data_dir: Path,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 4222,
+    leafnode_port: int | None = None,
 ) -> Path:
     """Write (or rewrite, with the current account JWTs) ``data_dir/nats-server.conf``."""
     resolver_dir = data_dir / "resolver"
@@ -21,7 +26,11 @@ def write_config(
     store_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / "nats-server.conf"
     text = authority.server_config(
-        store_dir=store_dir, resolver_dir=resolver_dir, host=host, port=port
+        store_dir=store_dir,
+        resolver_dir=resolver_dir,
+        host=host,
+        port=port,
+        leafnode_port=leafnode_port,
     )
     path.write_text(text)
     # It holds no seed, only public JWTs, but nobody else needs to read it.

@@ -212,6 +212,55 @@ def ops(inbox: str | None = None) -> Permissions:
     return Permissions(publish=Rules(allow=(">",)), subscribe=Rules(allow=(">",)))
 
 
+def edge_link(province: str, unit: str, inbox: str | None = None) -> Permissions:
+    """The user an edge's leaf connection logs in to the hub as, written from the edge's side
+    (a leaf connection's publish is what the edge may send into the hub). The hub sources the
+    edge's outbox (docs/weak-networks.md): it resets the edge's durable consumer and answers
+    its flow control, which acknowledges; the edge pushes on its deliver subject and answers
+    the reset on the hub's ``$JSC.R`` inbox (response permissions do not cross a leaf). Nothing
+    else: no unit's subject, no verdict, no JetStream API of the hub."""
+    del inbox  # a leaf connection has no inbox of its own
+    domain_api = f"$JS.{subjects.edge_domain(single_token(unit))}.API"
+    return Permissions(
+        publish=Rules(
+            allow=(subjects.edge_deliver(single_token(province), single_token(unit)), "$JSC.R.>")
+        ),
+        subscribe=Rules(
+            allow=(
+                f"{domain_api}.CONSUMER.RESET.{subjects.EDGE_OUTBOX}.{subjects.EDGE_CONSUMER}",
+                f"$JS.FC.{subjects.EDGE_OUTBOX}.>",
+            )
+        ),
+    )
+
+
+# Whoever runs an edge manages its outbox and nothing else. The edge shares the hub's account,
+# so these credentials would work on the hub too: they name only the outbox's API (the hub has
+# no stream of that name, and creating one that captures another stream's subjects is refused
+# as an overlap), and baocao.edge_node mints them for loopback connections only, which at the
+# hub no commune can make.
+EDGE_ADMIN_NETWORKS = ("127.0.0.0/8", "::1/128")
+
+
+def edge_admin(inbox: str) -> Permissions:
+    """An edge's own JetStream: its outbox and the hub's consumer on it (the server checks
+    ``$JS.API`` even when asked through the edge's domain prefix)."""
+    outbox, consumer = subjects.EDGE_OUTBOX, subjects.EDGE_CONSUMER
+    return Permissions(
+        publish=Rules(
+            allow=(
+                f"$JS.API.STREAM.INFO.{outbox}",
+                f"$JS.API.STREAM.CREATE.{outbox}",
+                f"$JS.API.STREAM.UPDATE.{outbox}",
+                f"$JS.API.STREAM.MSG.GET.{outbox}",
+                f"$JS.API.CONSUMER.CREATE.{outbox}.{consumer}",
+                f"$JS.API.CONSUMER.INFO.{outbox}.{consumer}",
+            )
+        ),
+        subscribe=Rules(allow=(own_inbox(inbox),)),
+    )
+
+
 def claims_publisher(inbox: str) -> Permissions:
     """A system-account user that pushes updated account JWTs (revocations) to the servers."""
     return Permissions(

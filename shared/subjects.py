@@ -52,6 +52,33 @@ def submitted_parts(subject: str) -> tuple[str, str, bool] | None:
     return None
 
 
+# An edge: a nats-server at a commune, leaf node of the hub, with its own JetStream domain and
+# an outbox the hub sources from when the link is up (docs/weak-networks.md, ADR 0024).
+HUB_DOMAIN = "hub"
+EDGE_OUTBOX = "OUTBOX"
+EDGE_CONSUMER = "HUB"
+# What reaches the hub from an edge lands first in its province's landing stream, every
+# subject prefixed with the edge's unit; REPORTS takes only that unit's submissions from it.
+LANDED = "landed"
+
+
+def edge_domain(unit: str) -> str:
+    return f"e{unit}"
+
+
+def edge_deliver(province: str, unit: str) -> str:
+    """Where an edge's outbox consumer pushes its messages over the leaf connection."""
+    return f"edge.{province}.{unit}.outbox"
+
+
+def landing_stream(province: str) -> str:
+    return f"IN_{province}"
+
+
+def landed(unit: str, subject: str = ">") -> str:
+    return f"{LANDED}.{unit}.{subject}"
+
+
 def accepted(province: str, unit: str) -> str:
     return f"{ACCEPTED}.{province}.{unit}"
 

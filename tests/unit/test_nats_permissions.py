@@ -66,6 +66,8 @@ IDENTITIES: dict[str, Permissions] = {
     "notifier": notifier(INBOX),
     "province reader": province_reader("01", INBOX),
     "central reader": central_reader(INBOX),
+    "edge link": nats_permissions.edge_link("01", "00004"),
+    "edge admin": nats_permissions.edge_admin(INBOX),
 }
 
 
