@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from baocao.bench.catalog import benchmark_environment
+from baocao.bench.edges import measure as edge_scale
 from baocao.bench.history import history_rollups, load_history, read_latency
 from baocao.bench.pipeline import burst, freshness, plan_rollups, rollups_newest_first, throughput
 from baocao.bench.raw import measure_raw
@@ -224,6 +225,30 @@ class BenchRun:
             "scale_loss_pct", 100 * (1 - tenfold / single), "%", "scale: throughput loss at 10x"
         )
 
+    def edges(self) -> None:
+        """Every commune behind an edge, as the hub sources them (baocao/bench/edges.py)."""
+        communes = list(self.registry.units(Level.COMMUNE, self.now.date()))
+        servers = 2 if self.quick else 4
+        if self.quick:
+            communes = communes[:500]
+        work_dir = Path(tempfile.mkdtemp(prefix="baocao-bench-edges-"))
+        scale = asyncio.run(edge_scale(communes, servers, work_dir, say))
+        self.results["edges"] = {"communes": scale.edges, "edge_servers": scale.edge_servers}
+        label = f"{scale.edges:,} edges"
+        self.figure("edges_hub_mb", scale.hub_mb_connected, "MB", f"edges: hub memory, {label}")
+        self.figure(
+            "edges_hub_cpu_pct", scale.hub_cpu_pct_idle, "%", f"edges: hub CPU idle, {label}"
+        )
+        self.figure(
+            "edges_catch_up_s",
+            scale.catch_up_s,
+            "s",
+            f"edges: hub restart to a report from each of {label}",
+        )
+        self.figure(
+            "edges_hub_mb_after", scale.hub_mb_after_catch_up, "MB", "edges: hub memory after it"
+        )
+
 
 def _silent(_: str) -> None:
     return None
@@ -251,6 +276,7 @@ def bench_command(args: argparse.Namespace) -> int:
     finally:
         stack.stop()
     run.scale()
+    run.edges()
     results = run.results
     results["e2e_raw_ratio"] = round(e2e / raw, 3)
     results["seconds"] = round(time.perf_counter() - started, 1)

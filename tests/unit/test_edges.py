@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from baocao.bench.edges import proxy_source
 from baocao.edge_hub import edge_source, landing_source
 from baocao.edge_node import make_bundle, server_config
 from baocao.nats_authority import NatsAuthority
@@ -130,3 +131,13 @@ def test_the_hub_lands_an_edges_messages_under_its_unit_and_keeps_only_its_submi
             }
         ],
     }
+
+
+def test_the_scale_bench_sources_its_proxy_edges_as_the_hub_sources_a_real_one() -> None:
+    real = edge_source("01", "00004")
+    proxy = proxy_source(2, 17, "00004")
+
+    assert proxy.keys() == real.keys()
+    assert proxy["subject_transforms"] == real["subject_transforms"]
+    assert proxy["consumer"]["name"] == real["consumer"]["name"]
+    assert proxy["external"]["api"] == "$JS.p2.API"
