@@ -252,3 +252,35 @@ async def test_an_edge_logged_in_with_another_units_leaf_credentials_carries_not
         return [r["id"] for r in await reports(edge.ops)] == ["stolen-0001"]
 
     await eventually(arrived)
+
+
+async def test_a_slow_lossy_flapping_link_and_an_edge_killed_mid_backlog_lose_and_double_nothing(
+    edge: Edge,
+) -> None:
+    """64 kbit/s with loss and jitter, the link flapping, the edge's machine killed (kill -9)
+    and restarted while its backlog is moving: every report reaches REPORTS exactly once."""
+    edge.link.shape(rate_bits_per_second=64_000, loss=0.02, jitter_seconds=0.05)
+    flapping = edge.link.flap(1.5, jitter_seconds=0.3, for_seconds=9.0)
+    sent = {f"weak-{n:04d}": body(f"weak-{n:04d}") + b" " * 300 for n in range(120)}
+    system = await edge.server.connect("unit")
+    for number, (submission_id, data) in enumerate(sent.items()):
+        await system.jetstream().publish(REPORT, data, headers={"Nats-Msg-Id": submission_id})
+        if number == 60:
+            await system.close()
+            edge.server.kill()
+            edge.server.start()
+            system = await edge.server.connect("unit")
+    await system.close()
+    cuts = await flapping
+
+    async def all_arrived() -> bool:
+        return len(await reports(edge.ops)) >= len(sent)
+
+    await eventually(all_arrived, timeout=90)
+    await asyncio.sleep(3)  # and nothing more comes
+    stored = await reports(edge.ops)
+
+    assert cuts >= 2
+    assert len(stored) == len(sent)
+    assert {r["id"]: r["data"] for r in stored} == sent
+    assert {r["subject"] for r in stored} == {REPORT}
