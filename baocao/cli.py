@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from baocao import nats_cli, signing_cli, tokens_cli
+from baocao import edge_cli, nats_cli, signing_cli, tokens_cli
 
 DEFAULT_INTAKE = "http://127.0.0.1:8080"
 
@@ -231,6 +231,7 @@ def _add_operator_commands(commands: Any) -> None:
     tokens_cli.add_commands(commands)
     nats_cli.add_commands(commands)
     signing_cli.add_commands(commands)
+    edge_cli.add_commands(commands)
     submit = commands.add_parser("submit", help="submit a report from a JSON file")
     submit.add_argument("file")
     submit.add_argument("--url", default=os.environ.get("BAOCAO_INTAKE_URL", DEFAULT_INTAKE))

@@ -105,9 +105,13 @@ def make_bundle(
     return EdgeBundle(directory)
 
 
-def server_config(bundle: EdgeBundle, store_dir: Path, *, host: str, port: int) -> str:
+def server_config(
+    bundle: EdgeBundle, store_dir: Path, *, host: str, port: int, monitor_port: int | None = None
+) -> str:
     """The edge's nats-server config: the same operator and account as the hub, preloaded (the
-    edge may start with its link down), its own domain, and one leaf remote to the hub."""
+    edge may start with its link down), its own domain, and one leaf remote to the hub. With
+    ``monitor_port``, the monitoring endpoint on loopback, where `baocao edge` reads whether the
+    leaf link is up (``/leafz``): the bundle's users may not ask the system account."""
     trust = bundle.trust()
     leaf_creds = bundle.creds("leaf").resolve()
     lines = [
@@ -133,6 +137,9 @@ def server_config(bundle: EdgeBundle, store_dir: Path, *, host: str, port: int) 
         "  } ]",
         "}",
     ]
+    if monitor_port is not None:
+        # Loopback whatever ``host`` is: it answers anyone without credentials.
+        lines.append(f"http: {_quote(f'127.0.0.1:{monitor_port}')}")
     return "\n".join(lines) + "\n"
 
 
@@ -140,12 +147,19 @@ class EdgeServer:
     """The edge's nats-server, run from its bundle, its data in ``data_dir``."""
 
     def __init__(
-        self, bundle: EdgeBundle, data_dir: Path, *, host: str = "127.0.0.1", port: int = 4222
+        self,
+        bundle: EdgeBundle,
+        data_dir: Path,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 4222,
+        monitor_port: int | None = None,
     ) -> None:
         self.bundle = bundle
         self.data_dir = data_dir.resolve()
         self.host = host
         self.port = port
+        self.monitor_port = monitor_port
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -156,7 +170,11 @@ class EdgeServer:
         store = self.data_dir / "jetstream"
         store.mkdir(parents=True, exist_ok=True)
         config = self.data_dir / "edge-server.conf"
-        config.write_text(server_config(self.bundle, store, host=self.host, port=self.port))
+        config.write_text(
+            server_config(
+                self.bundle, store, host=self.host, port=self.port, monitor_port=self.monitor_port
+            )
+        )
         config.chmod(0o600)
         with open(self.data_dir / "edge-server.log", "ab") as log:
             self.process = subprocess.Popen(
