@@ -188,6 +188,11 @@ def parser() -> argparse.ArgumentParser:
         "--json", default=".run/bench-results.json", help="where to write the figures"
     )
     bench.add_argument("--quick", action="store_true", help="smaller runs, for a smoke test")
+    bench.add_argument(
+        "--only",
+        choices=["edges"],
+        help="one part alone: edges, what 3,321 edges cost the hub (docs/performance.md)",
+    )
     bench.set_defaults(run=cmd_bench)
     profile = commands.add_parser(
         "profile", help="CPU per process and per report on the e2e path (make profile)"

@@ -12,14 +12,18 @@ import pytest
 
 from baocao import cli, edge_cli
 from baocao.edge_cli import (
-    EdgeReading,
     Refused,
     checked_leaf_url,
-    duration_text,
     edge_unit,
     handover_text,
-    leaf_link_up,
     leaf_url_of_config,
+)
+from baocao.edge_hub import EdgeLink
+from baocao.edge_node import OutboxStatus, make_bundle, server_config
+from baocao.edge_report import (
+    EdgeReading,
+    duration_text,
+    leaf_link_up,
     links_json,
     links_text,
     longest_silent_first,
@@ -29,8 +33,6 @@ from baocao.edge_cli import (
     status_text,
     worth_a_line,
 )
-from baocao.edge_hub import EdgeLink
-from baocao.edge_node import OutboxStatus, make_bundle, server_config
 from baocao.nats_authority import NatsAuthority
 from baocao.nats_identities import NatsIdentities
 from shared.catalog.model import Level
