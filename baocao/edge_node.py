@@ -25,11 +25,11 @@ from typing import Any
 import nats
 from nats.aio.client import Client
 
-from baocao.embedded_nats import nats_server_binary
+from baocao.embedded_nats import start_nats_server
 from baocao.nats_authority import NatsAuthority, write_creds
-from baocao.processes import stop_process, wait_for_port
+from baocao.nats_identities import connect_options
+from baocao.processes import stop_process
 from shared import nats_permissions, subjects
-from shared.nats_grants import inbox_prefix_of_creds
 from shared.nats_permissions import Unit
 
 # A local system's re-sends over a day are one report; the hub keeps its own 2-minute window.
@@ -176,14 +176,9 @@ class EdgeServer:
             )
         )
         config.chmod(0o600)
-        with open(self.data_dir / "edge-server.log", "ab") as log:
-            self.process = subprocess.Popen(
-                [nats_server_binary(), "-c", str(config)],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        wait_for_port(self.host, self.port, 15, self.process)
+        self.process = start_nats_server(
+            config, self.data_dir / "edge-server.log", self.host, self.port
+        )
 
     def stop(self) -> None:
         stop_process(self.process, signal.SIGTERM)
@@ -193,12 +188,7 @@ class EdgeServer:
 
     async def connect(self, creds: str) -> Client:
         """A connection to the edge with one of the bundle's credentials (``admin``, ``unit``)."""
-        path = self.bundle.creds(creds)
-        return await nats.connect(
-            self.url,
-            user_credentials=str(path),
-            inbox_prefix=inbox_prefix_of_creds(path.read_text()),
-        )
+        return await nats.connect(self.url, **connect_options(self.bundle.creds(creds)))
 
 
 async def provision_outbox(connection: Client, province: str, unit: str) -> None:

@@ -21,6 +21,21 @@ def nats_server_binary() -> str:
     return found
 
 
+def start_nats_server(
+    config: Path, log_file: Path, host: str, port: int
+) -> subprocess.Popen[bytes]:
+    """nats-server on ``config``, its output appended to ``log_file``, once it listens."""
+    with open(log_file, "ab") as log:
+        process = subprocess.Popen(
+            [nats_server_binary(), "-c", str(config)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    wait_for_port(host, port, 15, process)
+    return process
+
+
 class EmbeddedNats:
     """nats-server with JetStream, closed by decentralised JWT auth (docs/nats-security.md).
 
@@ -63,14 +78,9 @@ class EmbeddedNats:
             port=self.port,
             leafnode_port=self.leafnode_port,
         )
-        with open(self.data_dir / "nats-server.log", "ab") as log:
-            self.process = subprocess.Popen(
-                [nats_server_binary(), "-c", str(config)],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        wait_for_port(self.host, self.port, 15, self.process)
+        self.process = start_nats_server(
+            config, self.data_dir / "nats-server.log", self.host, self.port
+        )
 
     def stop(self) -> None:
         stop_process(self.process, signal.SIGTERM)

@@ -33,11 +33,11 @@ from nats.aio.client import Client
 
 from baocao.edge_hub import landing_source
 from baocao.embedded import EmbeddedNats
-from baocao.embedded_nats import nats_server_binary
+from baocao.embedded_nats import start_nats_server
 from baocao.nats_authority import NatsAuthority, write_creds
 from baocao.nats_identities import connect_options
 from baocao.nats_provisioning import provision
-from baocao.processes import free_port, stop_process, wait_for_port
+from baocao.processes import free_port, stop_process
 from shared import subjects
 from shared.nats_grants import Permissions, Rules
 from shared.registry import Unit
@@ -168,13 +168,9 @@ class _ProxyEdge:
         config.write_text(
             _edge_config(self.authority, self.directory, self.port, domain, leaf, self.hub_leaf_url)
         )
-        self.process = subprocess.Popen(
-            [nats_server_binary(), "-c", str(config)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
+        self.process = start_nats_server(
+            config, self.directory / "server.log", "127.0.0.1", self.port
         )
-        wait_for_port("127.0.0.1", self.port, 15, self.process)
 
     def stop(self) -> None:
         stop_process(self.process, signal.SIGTERM)
