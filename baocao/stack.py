@@ -68,6 +68,7 @@ class Stack:
             for spec in (*SERVICES, WEB):
                 self.env[spec.port_variable] = str(free_port())
             self.env["BAOCAO_NATS_PORT"] = str(free_port())
+            self.env["BAOCAO_NATS_LEAF_PORT"] = str(free_port())
             self.env["BAOCAO_PG_PORT"] = str(free_port())
 
     # --- addresses -------------------------------------------------------------------------
@@ -134,12 +135,14 @@ class Stack:
                 self.run_dir / "nats",
                 port=int(self.env.get("BAOCAO_NATS_PORT", 4222)),
                 authority=self.nats_identities.authority,
+                # Edges at communes connect here (baocao edge add; docs/weak-networks.md).
+                leafnode_port=int(self.env.get("BAOCAO_NATS_LEAF_PORT", 7422)),
             )
             self.nats.start()
             self.env["NATS_URL"] = self.nats.url
             self.say(
                 f"nats-server (JetStream)   {self.nats.url}   closed: JWT users"
-                f" ({self.nats_identities.directory})"
+                f" ({self.nats_identities.directory}); edges: {self.nats.leafnode_url}"
             )
         else:
             self.say(f"NATS                      {self.env['NATS_URL']} (from NATS_URL)")
