@@ -32,7 +32,7 @@ from services.validator.entrypoints import consumer as validator_consumer
 from services.validator.settings import ValidatorSettings
 from services.web import production as web_production
 from services.web.settings import WebSettings
-from shared import nats_permissions, production
+from shared import nats_permissions, production, subjects
 from shared.identity.issuer import LocalIssuer
 from shared.roles import SERVICE_ROLES
 from shared.settings import CommonSettings
@@ -764,3 +764,15 @@ def test_the_web_apps_secrets_are_placeholders_mounted_read_only() -> None:
     assert set(secret["stringData"].values()) == {"CHANGE-ME"}
     mounts = {m["name"]: m for m in container(deployment("web"))["volumeMounts"]}
     assert mounts["web-secrets"]["readOnly"] is True
+
+
+def test_the_production_hub_takes_edges_over_tls_in_its_own_domain() -> None:
+    config = nats_values()["config"]
+    leafnodes = config["leafnodes"]
+
+    assert leafnodes["enabled"] is True
+    assert leafnodes["port"] == 7422
+    assert leafnodes["tls"]["enabled"] is True
+    assert leafnodes["merge"]["compression"] == "off"
+    # The domain edges tell the hub apart by, as the embedded hub names it.
+    assert config["jetstream"]["merge"]["domain"] == subjects.HUB_DOMAIN
