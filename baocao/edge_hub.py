@@ -19,24 +19,19 @@ hub about 80-105 MB and 15 % of a core, against 470-770 MB and 28 % for a stream
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from nats.aio.client import Client
 
+from baocao.jetstream_api import JetStreamApiError, checked, request
 from shared import subjects
 from shared.subjects import REPORTS_STREAM, SUBMITTED
 
-API_TIMEOUT_SECONDS = 5.0
 # What has landed is in REPORTS within seconds; a week's copy is for an operator's questions.
 LANDING_MAX_AGE = timedelta(days=7)
 DUPLICATE_WINDOW_NANOS = int(subjects.DUPLICATE_WINDOW.total_seconds() * 1e9)
-
-
-class EdgeApiError(RuntimeError):
-    """JetStream refused a request about the edges' streams."""
 
 
 @dataclass(frozen=True)
@@ -91,7 +86,7 @@ async def edge_links(connection: Client, provinces: list[str]) -> list[EdgeLink]
     """Every edge the hub sources, from the landing streams of ``provinces`` that exist."""
     links: list[EdgeLink] = []
     for province in provinces:
-        info = await _api(connection, f"STREAM.INFO.{subjects.landing_stream(province)}")
+        info = await request(connection, f"$JS.API.STREAM.INFO.{subjects.landing_stream(province)}")
         if "error" in info:
             continue
         for source in info.get("sources") or []:
@@ -125,17 +120,19 @@ def _landing_config(name: str) -> dict[str, Any]:
 async def _with_source(
     connection: Client, stream: str, source: dict[str, Any], new: dict[str, Any] | None = None
 ) -> bool:
-    info = await _api(connection, f"STREAM.INFO.{stream}")
+    info = await request(connection, f"$JS.API.STREAM.INFO.{stream}")
     if "error" in info:
         if new is None:
-            raise EdgeApiError(f"{stream}: {info['error'].get('description')}")
-        await _checked(connection, f"STREAM.CREATE.{stream}", {**new, "sources": [source]})
+            raise JetStreamApiError(f"{stream}: {info['error'].get('description')}")
+        await checked(connection, f"$JS.API.STREAM.CREATE.{stream}", {**new, "sources": [source]})
         return True
     config = info["config"]
     sources = config.get("sources") or []
     if any(_same_source(s, source) for s in sources):
         return False
-    await _checked(connection, f"STREAM.UPDATE.{stream}", {**config, "sources": [*sources, source]})
+    await checked(
+        connection, f"$JS.API.STREAM.UPDATE.{stream}", {**config, "sources": [*sources, source]}
+    )
     return True
 
 
@@ -143,22 +140,3 @@ def _same_source(existing: dict[str, Any], wanted: dict[str, Any]) -> bool:
     return existing.get("name") == wanted["name"] and (existing.get("external") or {}).get(
         "api"
     ) == (wanted.get("external") or {}).get("api")
-
-
-async def _checked(connection: Client, api: str, body: dict[str, Any]) -> dict[str, Any]:
-    answer = await _api(connection, api, body)
-    if "error" in answer:
-        raise EdgeApiError(f"{api}: {answer['error'].get('description')}")
-    return answer
-
-
-async def _api(connection: Client, api: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-    # The raw API: nats-py's models drop the durable source's consumer and the sources' own
-    # external API in stream info, which is how the edges are told apart.
-    reply = await connection.request(
-        f"$JS.API.{api}",
-        json.dumps(body).encode() if body is not None else b"",
-        timeout=API_TIMEOUT_SECONDS,
-    )
-    answer: dict[str, Any] = json.loads(reply.data)
-    return answer

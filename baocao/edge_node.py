@@ -17,15 +17,16 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import nats
 from nats.aio.client import Client
 
 from baocao.embedded_nats import start_nats_server
+from baocao.jetstream_api import checked, request
 from baocao.nats_authority import NatsAuthority, write_creds
 from baocao.nats_identities import connect_options
 from baocao.processes import stop_process
@@ -36,7 +37,6 @@ from shared.nats_permissions import Unit
 OUTBOX_DUPLICATE_WINDOW = timedelta(days=1)
 # A month offline is far past any report's offline window; the outbox keeps a copy that long.
 OUTBOX_MAX_AGE = timedelta(days=30)
-API_TIMEOUT_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -92,32 +92,61 @@ def make_bundle(
         ),
     )
     write_creds(directory / "unit.creds", authority.unit_creds(f"system-{code}", [unit]))
-    trust = {
+    _private(directory / "trust.json", json.dumps(trust_of(authority), indent=1))
+    settings = {"unit": code, "province": province, "hub_leaf_url": hub_leaf_url}
+    _private(directory / "edge.json", json.dumps(settings, indent=1))
+    return EdgeBundle(directory)
+
+
+def trust_of(authority: NatsAuthority) -> dict[str, str]:
+    """What an edge needs to trust the hub's users: the operator's and accounts' public JWTs."""
+    return {
         "operator_jwt": authority.operator_jwt,
         "system_account": authority.system_account.public_key,
         "system_account_jwt": authority.system_account_jwt,
         "account": authority.account.public_key,
         "account_jwt": authority.account_jwt,
     }
-    _private(directory / "trust.json", json.dumps(trust, indent=1))
-    settings = {"unit": code, "province": province, "hub_leaf_url": hub_leaf_url}
-    _private(directory / "edge.json", json.dumps(settings, indent=1))
-    return EdgeBundle(directory)
 
 
 def server_config(
     bundle: EdgeBundle, store_dir: Path, *, host: str, port: int, monitor_port: int | None = None
 ) -> str:
-    """The edge's nats-server config: the same operator and account as the hub, preloaded (the
-    edge may start with its link down), its own domain, and one leaf remote to the hub. With
-    ``monitor_port``, the monitoring endpoint on loopback, where `baocao edge` reads whether the
-    leaf link is up (``/leafz``): the bundle's users may not ask the system account."""
-    trust = bundle.trust()
-    leaf_creds = bundle.creds("leaf").resolve()
+    """The edge's nats-server config, from its bundle (:func:`leaf_node_config`)."""
+    return leaf_node_config(
+        bundle.trust(),
+        server_name=f"edge-{bundle.province}-{bundle.unit}",
+        domain=subjects.edge_domain(bundle.unit),
+        store_dir=store_dir,
+        host=host,
+        port=port,
+        hub_leaf_url=bundle.hub_leaf_url,
+        leaf_creds=bundle.creds("leaf").resolve(),
+        monitor_port=monitor_port,
+    )
+
+
+def leaf_node_config(
+    trust: Mapping[str, str],
+    *,
+    server_name: str,
+    domain: str,
+    store_dir: Path,
+    host: str,
+    port: int,
+    hub_leaf_url: str,
+    leaf_creds: Path,
+    monitor_port: int | None = None,
+) -> str:
+    """A nats-server config for an edge: the same operator and account as the hub, preloaded
+    (the edge may start with its link down), its own JetStream domain, and one leaf remote to
+    the hub. With ``monitor_port``, the monitoring endpoint on loopback, where `baocao edge`
+    reads whether the leaf link is up (``/leafz``): the bundle's users may not ask the system
+    account."""
     lines = [
         "# Written by baocao edge: a leaf node of the hub with its own outbox.",
         f"listen: {_quote(f'{host}:{port}')}",
-        f"server_name: {_quote(f'edge-{bundle.province}-{bundle.unit}')}",
+        f"server_name: {_quote(server_name)}",
         f"operator: {_quote(trust['operator_jwt'])}",
         f"system_account: {_quote(trust['system_account'])}",
         "resolver: MEMORY",
@@ -125,12 +154,11 @@ def server_config(
         f"  {trust['system_account']}: {_quote(trust['system_account_jwt'])}",
         f"  {trust['account']}: {_quote(trust['account_jwt'])}",
         "}",
-        f"jetstream: {{ store_dir: {_quote(str(store_dir))}, domain: "
-        f"{_quote(subjects.edge_domain(bundle.unit))} }}",
+        f"jetstream: {{ store_dir: {_quote(str(store_dir))}, domain: {_quote(domain)} }}",
         "leafnodes {",
         '  reconnect: "2s"',
         "  remotes: [ {",
-        f"    url: {_quote(bundle.hub_leaf_url)}",
+        f"    url: {_quote(hub_leaf_url)}",
         f"    credentials: {_quote(str(leaf_creds))}",
         f"    account: {trust['account']}",
         "    compression: off",
@@ -206,9 +234,9 @@ async def provision_outbox(connection: Client, province: str, unit: str) -> None
         "duplicate_window": _nanos(OUTBOX_DUPLICATE_WINDOW),
         "num_replicas": 1,
     }
-    info = await _api(connection, f"{api}.STREAM.INFO.{subjects.EDGE_OUTBOX}")
+    info = await request(connection, f"{api}.STREAM.INFO.{subjects.EDGE_OUTBOX}")
     verb = "UPDATE" if "error" not in info else "CREATE"
-    await _checked(connection, f"{api}.STREAM.{verb}.{subjects.EDGE_OUTBOX}", outbox)
+    await checked(connection, f"{api}.STREAM.{verb}.{subjects.EDGE_OUTBOX}", outbox)
     consumer = {
         "durable_name": subjects.EDGE_CONSUMER,
         "name": subjects.EDGE_CONSUMER,
@@ -220,7 +248,7 @@ async def provision_outbox(connection: Client, province: str, unit: str) -> None
         "max_deliver": -1,
         "replay_policy": "instant",
     }
-    await _checked(
+    await checked(
         connection,
         f"{api}.CONSUMER.CREATE.{subjects.EDGE_OUTBOX}.{subjects.EDGE_CONSUMER}",
         {"stream_name": subjects.EDGE_OUTBOX, "config": consumer},
@@ -243,15 +271,15 @@ async def outbox_status(connection: Client) -> OutboxStatus:
     """The outbox's backlog, read on the edge: the hub's consumer's pending count and the
     stored time of the first message past its acknowledged floor."""
     api = "$JS.API"
-    stream = await _checked(connection, f"{api}.STREAM.INFO.{subjects.EDGE_OUTBOX}")
-    consumer = await _checked(
+    stream = await checked(connection, f"{api}.STREAM.INFO.{subjects.EDGE_OUTBOX}")
+    consumer = await checked(
         connection, f"{api}.CONSUMER.INFO.{subjects.EDGE_OUTBOX}.{subjects.EDGE_CONSUMER}"
     )
     unsent = int(consumer.get("num_pending", 0)) + int(consumer.get("num_ack_pending", 0))
     oldest: datetime | None = None
     if unsent:
         floor = int(consumer["ack_floor"]["stream_seq"])
-        message = await _api(
+        message = await request(
             connection,
             f"{api}.STREAM.MSG.GET.{subjects.EDGE_OUTBOX}",
             {"seq": floor + 1, "next_by_subj": ">"},
@@ -279,20 +307,3 @@ def _quote(value: str) -> str:
 def _private(path: Path, text: str) -> None:
     path.write_text(text + "\n")
     path.chmod(0o600)
-
-
-async def _checked(connection: Client, subject: str, body: Any = None) -> dict[str, Any]:
-    answer = await _api(connection, subject, body)
-    if "error" in answer:
-        raise RuntimeError(f"{subject}: {answer['error'].get('description')}")
-    return answer
-
-
-async def _api(connection: Client, subject: str, body: Any = None) -> dict[str, Any]:
-    reply = await connection.request(
-        subject,
-        json.dumps(body).encode() if body is not None else b"",
-        timeout=API_TIMEOUT_SECONDS,
-    )
-    answer: dict[str, Any] = json.loads(reply.data)
-    return answer

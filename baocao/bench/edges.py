@@ -18,7 +18,6 @@ Measured:
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
 import subprocess
@@ -32,8 +31,10 @@ import nats
 from nats.aio.client import Client
 
 from baocao.edge_hub import landing_source
+from baocao.edge_node import leaf_node_config, trust_of
 from baocao.embedded import EmbeddedNats
 from baocao.embedded_nats import start_nats_server
+from baocao.jetstream_api import checked
 from baocao.nats_authority import NatsAuthority, write_creds
 from baocao.nats_identities import connect_options
 from baocao.nats_provisioning import provision
@@ -166,7 +167,16 @@ class _ProxyEdge:
         leaf = write_creds(self.directory / "leaf.creds", self.authority.user_creds("l", grant))
         config = self.directory / "server.conf"
         config.write_text(
-            _edge_config(self.authority, self.directory, self.port, domain, leaf, self.hub_leaf_url)
+            leaf_node_config(
+                trust_of(self.authority),
+                server_name=f"edge-proxy-{self.number}",
+                domain=domain,
+                store_dir=self.directory / "js",
+                host="127.0.0.1",
+                port=self.port,
+                hub_leaf_url=self.hub_leaf_url,
+                leaf_creds=leaf,
+            )
         )
         self.process = start_nats_server(
             config, self.directory / "server.log", "127.0.0.1", self.port
@@ -235,35 +245,6 @@ def _ops(inbox: str) -> Permissions:
     return Permissions(publish=Rules(allow=(">",)), subscribe=Rules(allow=(">",)))
 
 
-def _edge_config(
-    authority: NatsAuthority, directory: Path, port: int, domain: str, leaf: Path, hub_leaf: str
-) -> str:
-    # baocao.edge_node.server_config's, for a proxy domain and without a bundle.
-    return (
-        "\n".join(
-            [
-                f'listen: "127.0.0.1:{port}"',
-                f"operator: {json.dumps(authority.operator_jwt)}",
-                f"system_account: {authority.system_account.public_key}",
-                "resolver: MEMORY",
-                "resolver_preload: {",
-                f"  {authority.system_account.public_key}: {json.dumps(authority.system_account_jwt)}",
-                f"  {authority.account.public_key}: {json.dumps(authority.account_jwt)}",
-                "}",
-                f'jetstream: {{ store_dir: {json.dumps(str(directory / "js"))}, domain: "{domain}" }}',
-                "max_payload: 1048576",
-                'leafnodes { reconnect: "1s", remotes: [ {',
-                f"  url: {json.dumps(hub_leaf)}",
-                f"  credentials: {json.dumps(str(leaf))}",
-                f"  account: {authority.account.public_key}",
-                "  compression: off",
-                "} ] }",
-            ]
-        )
-        + "\n"
-    )
-
-
 async def _landing_streams(ops: Client, placed: list[tuple[int, int, Unit]]) -> None:
     by_province: dict[str, list[dict[str, Any]]] = {}
     for server, index, unit in placed:
@@ -312,12 +293,5 @@ async def _until_stored(ops: Client, count: int) -> None:
 
 
 async def _checked(connection: Client, subject: str, body: Any = None) -> dict[str, Any]:
-    reply = await connection.request(
-        subject,
-        json.dumps(body).encode() if body is not None else b"",
-        timeout=API_TIMEOUT_SECONDS,
-    )
-    answer: dict[str, Any] = json.loads(reply.data)
-    if "error" in answer:
-        raise RuntimeError(f"{subject}: {answer['error'].get('description')}")
-    return answer
+    # A landing stream or REPORTS with thousands of sources takes seconds to create.
+    return await checked(connection, subject, body, timeout=API_TIMEOUT_SECONDS)
