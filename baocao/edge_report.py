@@ -88,7 +88,8 @@ def status_json(reading: EdgeReading, now: datetime) -> dict[str, Any]:
         "reachable": reading.outbox is not None,
     }
     if reading.outbox is None:
-        return {**found, "error": reading.problem}
+        # Same keys either way, so a script can poll on ``link_up`` while the edge starts.
+        return {**found, "link_up": None, "error": reading.problem}
     outbox = reading.outbox
     oldest = outbox.oldest_unsent_at
     return {

@@ -277,6 +277,7 @@ def test_status_as_json_gives_machines_iso_times_and_whole_seconds() -> None:
         "province": "01",
         "url": "nats://127.0.0.1:4222",
         "reachable": False,
+        "link_up": None,
         "error": "nats: no servers available for connection",
     }
 
