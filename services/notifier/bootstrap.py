@@ -22,6 +22,7 @@ from services.notifier.adapters.contacts import PostgresContactStore, SecretCiph
 from services.notifier.adapters.notice_history import PostgresNoticeHistory
 from services.notifier.adapters.outbox import PostgresOutbox
 from services.notifier.adapters.secrets_key import load_keys
+from services.notifier.adapters.silent_edges import PostgresSilentEdges
 from services.notifier.domain.delivery import DeliveryPolicy, QuietHours
 from services.notifier.entrypoints import consumers, http
 from services.notifier.entrypoints.ticker import Ticker
@@ -66,6 +67,7 @@ def delivery_policy(settings: NotifierSettings) -> DeliveryPolicy:
         backoff_cap=settings.backoff_cap_seconds,
         concurrency=settings.send_concurrency,
         claim_batch=settings.batch_size,
+        edge_recheck_seconds=max(settings.tick_seconds, settings.relay_seconds),
     )
 
 
@@ -122,10 +124,12 @@ class Notifier:
         clock, db = self.runtime.clock, self.runtime.db
         outbox = PostgresOutbox(db)
         contacts = PostgresContactStore(db, SecretCipher(keys))
+        edges = PostgresSilentEdges(db)
         delivery = Delivery(
             clock=clock,
             outbox=outbox,
             contacts=contacts,
+            edges=edges,
             nats=NatsChannel(self.runtime.js),
             email=EmailChannel(smtp) if smtp is not None else None,
             webhook=WebhookChannel(http, self.settings.webhook_policy()),
@@ -138,6 +142,7 @@ class Notifier:
             clock=clock,
             outbox=outbox,
             accepted=PostgresAcceptedReports(db),
+            edges=edges,
             email_from=delivery.email_from,
             policy=reminder_policy(self.settings),
         )

@@ -34,6 +34,16 @@ dead_lettered: Final = Counter(
     " announced on notify.deadletter.<recipient>.",
     ["channel"],
 )
+held: Final = Gauge(
+    "baocao_notices_held",
+    "Steps of the reminder policy due but held at the last tick: the edge of every unit they"
+    " chase is silent (ADR 0024).",
+)
+held_deliveries: Final = Counter(
+    "baocao_notice_deliveries_held",
+    "Deliveries given back unsent because every unit they chase fell silent after they were"
+    " scheduled; each is looked at again a tick later.",
+)
 unsent: Final = Gauge(
     "baocao_notices_unsent", "Deliveries (notice x channel) in the outbox waiting to be sent."
 )

@@ -53,6 +53,23 @@ class InMemoryAcceptedReports:
         return {key for key in self.keys if (key[0], key[1]) in wanted}
 
 
+class InMemorySilentEdges:
+    """:class:`~services.notifier.usecases.ports.SilentEdges`, with :meth:`fall_silent` and
+    :meth:`heard` for what the validator records of an edge's link."""
+
+    def __init__(self) -> None:
+        self.since: dict[str, datetime] = {}
+
+    def fall_silent(self, unit: str, since: datetime) -> None:
+        self.since[unit] = since
+
+    def heard(self, unit: str) -> None:
+        self.since.pop(unit, None)
+
+    async def silent(self, units: Collection[str]) -> dict[str, datetime]:
+        return {unit: self.since[unit] for unit in units if unit in self.since}
+
+
 class InMemoryContactStore:
     """:class:`~services.notifier.usecases.ports.ContactStore`."""
 
@@ -199,6 +216,7 @@ class InMemoryOutbox:
                 self.notifications[d.notice_id].notice,
                 d.channel,
                 self.notifications[d.notice_id].carrier,
+                self.notifications[d.notice_id].about,
             )
             for d in due
         ]
@@ -224,10 +242,14 @@ class InMemoryOutbox:
         self.attempts.append(attempt)
         return attempt.id, attempt.attempt
 
-    async def release(self, notice_id: str, channel: str, worker: str) -> None:
+    async def release(
+        self, notice_id: str, channel: str, worker: str, *, wait_seconds: float = 0.0
+    ) -> None:
         delivery = self._held(notice_id, channel, worker)
         if delivery is not None:
             delivery.claimed_by = delivery.claimed_until = None
+            if wait_seconds > 0:
+                delivery.retry_at = self._real(wait_seconds)
 
     def _record_outcome(self, attempt_id: int, outcome: dict[str, Any]) -> None:
         attempt = next(a for a in self.attempts if a.id == attempt_id)
@@ -445,6 +467,7 @@ class FakeNotifier:
     outbox: InMemoryOutbox
     contacts: InMemoryContactStore
     accepted: InMemoryAcceptedReports
+    edges: InMemorySilentEdges
     nats: RecordingNats
     email: RecordingEmail
     webhook: RecordingWebhook
@@ -462,10 +485,12 @@ class FakeNotifier:
     ) -> FakeNotifier:
         outbox, contacts, accepted = memory_stores(real_clock)
         nats, mail, webhook = RecordingNats(), RecordingEmail(), RecordingWebhook()
+        edges = InMemorySilentEdges()
         delivery = Delivery(
             clock=clock,
             outbox=outbox,
             contacts=contacts,
+            edges=edges,
             nats=nats,
             email=mail if email else None,
             webhook=webhook,
@@ -478,6 +503,7 @@ class FakeNotifier:
             clock=clock,
             outbox=outbox,
             accepted=accepted,
+            edges=edges,
             email_from=delivery.email_from,
             policy=ReminderPolicy(submit_url=SUBMIT_URL),
         )
@@ -492,7 +518,7 @@ class FakeNotifier:
         service = NotificationService(
             reminders=reminders, rejections=rejections, delivery=delivery, outbox=outbox
         )
-        return cls(service, outbox, contacts, accepted, nats, mail, webhook)
+        return cls(service, outbox, contacts, accepted, edges, nats, mail, webhook)
 
 
 __all__ = [
@@ -500,6 +526,7 @@ __all__ = [
     "InMemoryAcceptedReports",
     "InMemoryContactStore",
     "InMemoryOutbox",
+    "InMemorySilentEdges",
     "RecordingEmail",
     "RecordingNats",
     "RecordingWebhook",

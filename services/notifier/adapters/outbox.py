@@ -151,7 +151,7 @@ class PostgresOutbox:
         if not rows:
             return []
         notices = await self._pool.fetch(
-            "SELECT notice_id, payload, trace_carrier FROM notifications"
+            "SELECT notice_id, payload, trace_carrier, about FROM notifications"
             " WHERE notice_id = ANY($1::text[])",
             list({r["notice_id"] for r in rows}),
         )
@@ -161,6 +161,7 @@ class PostgresOutbox:
                 Notice.model_validate(by_id[r["notice_id"]]["payload"]),
                 r["channel"],
                 by_id[r["notice_id"]]["trace_carrier"] or {},
+                tuple(by_id[r["notice_id"]]["about"] or ()),
             )
             for r in rows
         ]
@@ -190,14 +191,21 @@ class PostgresOutbox:
         )
         return None if row is None else (row["id"], row["attempt"])
 
-    async def release(self, notice_id: str, channel: str, worker: str) -> None:
-        """Give back a claimed delivery without an attempt, for the next relay to take."""
+    async def release(
+        self, notice_id: str, channel: str, worker: str, *, wait_seconds: float = 0.0
+    ) -> None:
+        """Give back a claimed delivery without an attempt, for a relay to take after
+        ``wait_seconds`` of real time (at once by default; a held one is looked at again later,
+        not claimed over and over meanwhile)."""
         await self._pool.execute(
-            "UPDATE notification_deliveries SET claimed_by = NULL, claimed_until = NULL"
+            "UPDATE notification_deliveries SET claimed_by = NULL, claimed_until = NULL,"
+            " retry_at = CASE WHEN $4::float8 > 0"
+            "   THEN clock_timestamp() + make_interval(secs => $4::float8) ELSE retry_at END"
             " WHERE notice_id = $1 AND channel = $2 AND claimed_by = $3 AND status = 'pending'",
             notice_id,
             channel,
             worker,
+            wait_seconds,
         )
 
     async def finish_sent(

@@ -66,7 +66,8 @@ def backoff_seconds(
 class DeliveryPolicy:
     """How the notifier delivers: e-mail outside ``quiet_hours``; a worker's lease on what it
     claimed; how often and how far apart a failed delivery is tried again; how many sends at
-    once, and how many deliveries claimed at a time."""
+    once, and how many deliveries claimed at a time; how long a delivery held for a silent
+    edge waits before it is looked at again (a tick)."""
 
     quiet_hours: QuietHours = QuietHours(time(21), time(7))
     lease_seconds: float = 30.0
@@ -75,6 +76,11 @@ class DeliveryPolicy:
     backoff_cap: float = 600.0
     concurrency: int = 8
     claim_batch: int = 256
+    edge_recheck_seconds: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.edge_recheck_seconds <= 0:  # a held delivery would be claimed again at once
+            raise ValueError("edge_recheck_seconds must be positive")
 
     def retry_delay(self, attempt: int, *, permanent: bool, outage: bool) -> float | None:
         """Seconds until the ``attempt``-th failed attempt is tried again; None: never (dead).

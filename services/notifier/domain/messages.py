@@ -14,7 +14,9 @@ from datetime import datetime
 from string import Template
 
 from services.notifier.domain.schedule import Planned
+from services.notifier.domain.silent_edges import Silent, late_and_offline
 from shared.periods import VIETNAM
+from shared.registry import Unit
 from shared.schemas import Reason
 from shared.workdays import working_days_between
 
@@ -36,12 +38,14 @@ TEMPLATES: dict[tuple[str, Language], tuple[str, str]] = {
     ("escalation_parent", "vi"): (
         'Quá hạn: $count đơn vị chưa nộp "$title" kỳ $period',
         '$count đơn vị trực thuộc $unit chưa nộp "$title" kỳ $period (hạn chót $deadline):\n'
-        "$listed\nĐề nghị đôn đốc các đơn vị nộp tại $submit_url (lệnh: baocao submit <tệp.json>).",
+        "$listed$offline\n"
+        "Đề nghị đôn đốc các đơn vị nộp tại $submit_url (lệnh: baocao submit <tệp.json>).",
     ),
     ("escalation_parent", "en"): (
         'Overdue: $count units have not submitted "$title" for $period',
         '$count units under $unit have not submitted "$title" for $period (deadline $deadline):\n'
-        "$listed\nPlease have them submit at $submit_url (command: baocao submit <file.json>).",
+        "$listed$offline\n"
+        "Please have them submit at $submit_url (command: baocao submit <file.json>).",
     ),
     ("escalation_central", "vi"): (
         'Tổng hợp quá hạn: $count tỉnh, thành phố chưa đủ báo cáo "$title" kỳ $period',
@@ -89,7 +93,9 @@ def deadline_text(deadline: datetime) -> str:
     return deadline.astimezone(VIETNAM).strftime("%H:%M %d/%m/%Y")
 
 
-def render_planned(planned: Planned, submit_url: str) -> Rendered:
+def render_planned(planned: Planned, submit_url: str, silent: Silent | None = None) -> Rendered:
+    """The text of a planned step. A digest to a parent names its units whose edge is
+    ``silent`` as offline since when, apart from the late ones (``domain/silent_edges.py``)."""
     report_type = planned.report_type
     common = {
         "title": report_type.title.en,
@@ -108,10 +114,14 @@ def render_planned(planned: Planned, submit_url: str) -> Rendered:
         when_vi, when_en = _when(days)
         return render("reminder", {**common, "when": when_en, "when_vi": when_vi})
     if planned.step.to.value == "parent":
-        listed = "\n".join(f"- {u.name} ({u.code})" for u in planned.late[:LISTED])
-        if len(planned.late) > LISTED:
-            listed += f"\n- ... (+{len(planned.late) - LISTED})"
-        return render("escalation_parent", {**common, "listed": listed})
+        late, offline = late_and_offline(planned.late, silent or {})
+        listed = "\n".join(f"- {u.name} ({u.code})" for u in late[:LISTED])
+        if len(late) > LISTED:
+            listed += f"\n- ... (+{len(late) - LISTED})"
+        return render(
+            "escalation_parent",
+            {**common, "count": str(len(late)), "listed": listed, **_offline_lines(offline)},
+        )
     lines = [
         f"- {p.province.name} ({p.province.code}): {p.submitted}/{p.expected} ({p.rate_pct}%)"
         for p in planned.behind[:LISTED]
@@ -128,6 +138,21 @@ def render_planned(planned: Planned, submit_url: str) -> Rendered:
             "level_vi": level_vi,
         },
     )
+
+
+def _offline_lines(offline: Sequence[tuple[Unit, datetime]]) -> dict[str, str]:
+    """A digest's units offline, in both languages; nothing when there are none."""
+    if not offline:
+        return {"offline": ""}
+    shown = offline[:LISTED]
+    more = f"\n- ... (+{len(offline) - LISTED})" if len(offline) > LISTED else ""
+    vi = "".join(f"\n- {u.name} ({u.code}): mất kết nối từ {deadline_text(t)}" for u, t in shown)
+    en = "".join(
+        f"\n- {u.name} ({u.code}): offline (edge silent since {deadline_text(t)})" for u, t in shown
+    )
+    heading_vi = f"{len(offline)} đơn vị mất kết nối, báo cáo có thể đang trên đường gửi về:"
+    heading_en = f"{len(offline)} units offline, their reports may be on their way:"
+    return {"offline_vi": f"\n{heading_vi}{vi}{more}", "offline": f"\n{heading_en}{en}{more}"}
 
 
 def _when(days_left: int) -> tuple[str, str]:

@@ -4,16 +4,22 @@ failure, dead-lettered when the policy gives up.
 A delivery is claimed (leased to this worker), begun (the lease renewed and the attempt
 recorded, only while the lease is still ours), sent within half the lease, and finished as
 sent or failed; ``ports.Outbox`` says why that sends each delivery once across replicas.
+
+A claimed delivery whose every chased unit has fallen silent since it was scheduled is given
+back unsent for a tick (``domain/silent_edges.py``): held, never begun, so held or not it is
+still sent at most once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Collection
 from datetime import datetime
 
 from services.notifier import metrics
 from services.notifier.domain.delivery import EMAIL, NATS, WEBHOOK, DeliveryPolicy
+from services.notifier.domain.silent_edges import Silent, held, silent_since
 from services.notifier.usecases.ports import (
     Claimed,
     Contact,
@@ -22,6 +28,7 @@ from services.notifier.usecases.ports import (
     EmailSender,
     NatsSender,
     Outbox,
+    SilentEdges,
     WebhookSender,
 )
 from shared.clock import Clock
@@ -38,6 +45,7 @@ class Delivery:
         clock: Clock,
         outbox: Outbox,
         contacts: ContactStore,
+        edges: SilentEdges,
         nats: NatsSender,
         email: EmailSender | None,
         webhook: WebhookSender,
@@ -47,12 +55,15 @@ class Delivery:
         self.clock = clock
         self.outbox = outbox
         self.contacts = contacts
+        self.edges = edges
         self.nats = nats
         self.email = email
         self.webhook = webhook
         self.worker = worker
         self.policy = policy or DeliveryPolicy()
         self.claiming = True  # False while shutting down: finish what is claimed, claim no more
+        # (notice id, channel) -> when last held (monotonic): each hold logged once, not per look.
+        self._holding: dict[tuple[str, str], float] = {}
 
     def email_from(self) -> datetime | None:
         """When a notice recorded now may first be e-mailed; None when e-mail is off."""
@@ -76,6 +87,8 @@ class Delivery:
         if only is not None and not only:
             return 0
         count_cancelled(len(await self.outbox.cancel_answered(self.clock.now())))
+        forget = time.monotonic() - 3 * self.policy.edge_recheck_seconds  # sent or cancelled
+        self._holding = {key: at for key, at in self._holding.items() if at >= forget}
         gate = asyncio.Semaphore(self.policy.concurrency)
         sent = 0
         while self.claiming:
@@ -94,23 +107,32 @@ class Delivery:
             contacts = await self.contacts.get_many(
                 {c.notice.recipient for c in claimed if c.channel != NATS}
             )
+            silent = await self.edges.silent({unit for c in claimed for unit in c.about})
             results = await asyncio.gather(
-                *(self._gated(gate, c, contacts.get(c.notice.recipient)) for c in claimed)
+                *(self._gated(gate, c, contacts.get(c.notice.recipient), silent) for c in claimed)
             )
             sent += sum(results)
         return sent
 
-    async def _gated(self, gate: asyncio.Semaphore, item: Claimed, contact: Contact | None) -> bool:
+    async def _gated(
+        self, gate: asyncio.Semaphore, item: Claimed, contact: Contact | None, silent: Silent
+    ) -> bool:
         async with gate:
-            return await self._deliver(item, contact)
+            return await self._deliver(item, contact, silent)
 
-    async def _not_now(self, item: Claimed, contact: Contact | None) -> bool:
+    async def _not_now(self, item: Claimed, contact: Contact | None, silent: Silent) -> bool:
         """Closes or gives back a claimed delivery that must not be sent now; True if it did."""
         notice_id, channel, now = item.notice.notice_id, item.channel, self.clock.now()
         if channel == EMAIL and (contact is None or not contact.emails):
             await self.outbox.close_undeliverable(notice_id, channel, now, "no e-mail address")
         elif channel == WEBHOOK and (contact is None or not contact.webhook_url):
             await self.outbox.close_undeliverable(notice_id, channel, now, "no webhook")
+        elif held(item.about, silent):
+            # Its reports may be on their way: neither sent nor cancelled, looked at again later.
+            await self.outbox.release(
+                notice_id, channel, self.worker, wait_seconds=self.policy.edge_recheck_seconds
+            )
+            self._log_held(item, silent)
         elif channel == EMAIL and self.policy.quiet_hours.contains(now):
             # Quiet hours began while the batch waited: after them.
             await self.outbox.release(notice_id, channel, self.worker)
@@ -121,9 +143,26 @@ class Delivery:
             return False
         return True
 
-    async def _deliver(self, item: Claimed, contact: Contact | None) -> bool:
+    def _log_held(self, item: Claimed, silent: Silent) -> None:
+        metrics.held_deliveries.inc()
+        now = time.monotonic()
+        key = (item.notice.notice_id, item.channel)
+        if key not in self._holding:
+            since = silent_since(item.about, silent)
+            log.info(
+                "notice delivery held: the edge of every unit it chases is silent",
+                notice_id=item.notice.notice_id,
+                channel=item.channel,
+                stage=item.notice.stage,
+                unit=item.notice.unit,
+                chased=list(item.about),
+                since=since.isoformat() if since is not None else None,
+            )
+        self._holding[key] = now
+
+    async def _deliver(self, item: Claimed, contact: Contact | None, silent: Silent) -> bool:
         notice, channel = item.notice, item.channel
-        if await self._not_now(item, contact):
+        if await self._not_now(item, contact, silent):
             return False
         begun = await self.outbox.begin_attempt(
             notice.notice_id, channel, self.worker, self.policy.lease_seconds, self.clock.now()

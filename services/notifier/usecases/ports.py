@@ -32,6 +32,7 @@ class Claimed:
     notice: Notice
     channel: str
     carrier: Mapping[str, str]
+    about: tuple[str, ...] = ()  # the units it chases, as recorded by NewNotice
 
 
 @dataclass(frozen=True)
@@ -126,8 +127,11 @@ class Outbox(Protocol):
         holds the delivery: then it must not send."""
         ...
 
-    async def release(self, notice_id: str, channel: str, worker: str) -> None:
-        """Give back a claimed delivery without an attempt."""
+    async def release(
+        self, notice_id: str, channel: str, worker: str, *, wait_seconds: float = 0.0
+    ) -> None:
+        """Give back a claimed delivery without an attempt, to be claimed again after
+        ``wait_seconds`` of real time (at once by default)."""
         ...
 
     async def finish_sent(
@@ -172,6 +176,13 @@ class NoticeHistory(Protocol):
 class AcceptedReports(Protocol):
     async def submitted(self, periods: Collection[tuple[str, str]]) -> set[SubmittedKey]:
         """(report type, period, unit) with an accepted report, for these (type, period)."""
+        ...
+
+
+class SilentEdges(Protocol):
+    async def silent(self, units: Collection[str]) -> dict[str, datetime]:
+        """Of ``units``, those whose edge link the hub hears nothing from now, each with the
+        last time it heard from it (the view ``silent_edges``, the hub's own record)."""
         ...
 
 

@@ -2,7 +2,9 @@
 outbox once; and cancelled where the reports they ask for have arrived.
 
 When each step is due and who is late is decided in ``domain/schedule.py`` (:func:`plan`); this
-module reads who has reported, renders what is new and records it.
+module reads who has reported, renders what is new and records it. A step whose every chased
+unit has a silent edge is held, not recorded, and planned again on the next tick
+(``domain/silent_edges.py``).
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from datetime import datetime
 from services.notifier import metrics
 from services.notifier.domain.messages import render_planned
 from services.notifier.domain.schedule import Planned, candidate_periods, plan
+from services.notifier.domain.silent_edges import Silent, held, silent_since
 from services.notifier.usecases.delivery import count_cancelled
-from services.notifier.usecases.ports import AcceptedReports, NewNotice, Outbox
+from services.notifier.usecases.ports import AcceptedReports, NewNotice, Outbox, SilentEdges
 from shared.catalog import Catalog
 from shared.clock import Clock
 from shared.logging import get_logger
@@ -36,10 +39,11 @@ class ReminderPolicy:
     submit_url: str = "http://127.0.0.1:8080/v1/submissions"
 
 
-def notice_of(planned: Planned, submit_url: str) -> Notice:
+def notice_of(planned: Planned, submit_url: str, silent: Silent | None = None) -> Notice:
     """The notice for one planned reminder (to a late unit) or escalation (a digest of the late
-    units, or of the provinces behind, to the level above)."""
-    text = render_planned(planned, submit_url)
+    units, or of the provinces behind, to the level above; its units whose edge is ``silent``
+    named as offline)."""
+    text = render_planned(planned, submit_url, silent)
     reminder = planned.kind == "reminder"
     return Notice(
         notice_id=planned.notice_id,
@@ -86,6 +90,7 @@ class Reminders:
         clock: Clock,
         outbox: Outbox,
         accepted: AcceptedReports,
+        edges: SilentEdges,
         email_from: Callable[[], datetime | None],
         policy: ReminderPolicy | None = None,
     ) -> None:
@@ -94,8 +99,10 @@ class Reminders:
         self.clock = clock
         self.outbox = outbox
         self.accepted = accepted
+        self.edges = edges
         self.email_from = email_from  # when a notice recorded now may be e-mailed; None: never
         self.policy = policy or ReminderPolicy()
+        self.holding: set[str] = set()  # notice ids held at the last tick: each logged once
 
     async def schedule(self) -> Counter[str]:
         """Put in the outbox every reminder and escalation due today that is not there yet.
@@ -118,11 +125,14 @@ class Reminders:
             # units: at 33,000 communes it took seconds of every tick.
             if p.notice_id not in scheduled
         ]
+        silent = await self.edges.silent({u.code for p in planned for u in p.late})
+        going: list[Planned] = []
+        waiting: list[Planned] = []
+        for p in planned:
+            (waiting if held(_chased(p), silent) else going).append(p)
+        self._held(waiting, silent)
         added = await self.outbox.add(
-            [
-                NewNotice(notice_of(p, self.policy.submit_url), [u.code for u in p.late])
-                for p in planned
-            ],
+            [NewNotice(notice_of(p, self.policy.submit_url, silent), _chased(p)) for p in going],
             now,
             email_from=self.email_from(),
         )
@@ -131,6 +141,28 @@ class Reminders:
         if added:
             log.info("notices scheduled", count=added.total(), stages=dict(added))
         return added
+
+    def _held(self, waiting: list[Planned], silent: Silent) -> None:
+        """Logs the steps held from now on, and those no longer held (the edge was heard, the
+        report arrived or the step is no longer due); the gauge counts those held now."""
+        now_held = {p.notice_id for p in waiting}
+        for p in waiting:
+            if p.notice_id in self.holding:
+                continue
+            since = silent_since(_chased(p), silent)
+            log.info(
+                "notice held: the edge of every unit it chases is silent",
+                notice_id=p.notice_id,
+                stage=p.stage,
+                unit=p.recipient.code,  # a reminder's is the unit it chases
+                chased=_chased(p),
+                since=since.isoformat() if since is not None else None,
+            )
+        released = self.holding - now_held
+        if released:
+            log.info("notices no longer held", count=len(released), notice_ids=sorted(released))
+        self.holding = now_held
+        metrics.held.set(len(now_held))
 
     async def cancel_answered(self, reported: Collection[tuple[str, str, str]]) -> int:
         """Reports arrived, as (unit, report type, period): notices about them that are not
@@ -142,3 +174,8 @@ class Reminders:
         cancelled = await self.outbox.cancel_answered(self.clock.now(), periods)
         count_cancelled(len(cancelled))
         return len(cancelled)
+
+
+def _chased(planned: Planned) -> list[str]:
+    """The units whose accepted reports make the step pointless: the ones it chases."""
+    return [u.code for u in planned.late]

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
 import pytest
 from cryptography.fernet import Fernet
 
@@ -20,6 +21,7 @@ from services.notifier.adapters.accepted_reports import PostgresAcceptedReports
 from services.notifier.adapters.contacts import PostgresContactStore, SecretCipher
 from services.notifier.adapters.notice_history import PostgresNoticeHistory
 from services.notifier.adapters.outbox import PostgresOutbox
+from services.notifier.adapters.silent_edges import PostgresSilentEdges
 from services.notifier.usecases.ports import (
     AcceptedReports,
     Contact,
@@ -27,10 +29,11 @@ from services.notifier.usecases.ports import (
     NewNotice,
     NoticeHistory,
     Outbox,
+    SilentEdges,
 )
 from shared.db import create_pool
 from shared.schemas import Notice
-from tests.fakes.notifier import memory_stores
+from tests.fakes.notifier import InMemorySilentEdges, memory_stores
 from tests.integration.conftest import service_url
 from tests.integration.notifier.helpers import mark_submitted
 
@@ -50,6 +53,9 @@ class Stores:
     accepted: AcceptedReports
     contacts: ContactStore
     accept: Callable[[str, str, Collection[str]], Awaitable[None]]  # as the validator would
+    edges: SilentEdges
+    # A quiet spell of a unit's edge link (unit, began, still open), as the validator records it.
+    record_spell: Callable[[str, datetime, bool], Awaitable[None]]
 
     async def accepted_report(self, unit: str, period: str = "2026-Q4") -> None:
         await self.accept(KL226, period, [unit])
@@ -63,7 +69,13 @@ async def stores(backend: str | None) -> AsyncIterator[Stores]:
         async def accept_in_memory(report_type: str, period: str, units: Collection[str]) -> None:
             accepted.accept(report_type, period, units)
 
-        yield Stores(outbox, outbox, accepted, contacts, accept_in_memory)
+        edges = InMemorySilentEdges()
+
+        async def spell_in_memory(unit: str, began: datetime, still_open: bool) -> None:
+            if still_open:
+                edges.fall_silent(unit, began)
+
+        yield Stores(outbox, outbox, accepted, contacts, accept_in_memory, edges, spell_in_memory)
         return
     # The stores log in as the notifier does; reports are recorded as the validator would.
     pool = await create_pool(service_url(backend, "notifier"), min_size=1, max_size=4)
@@ -72,6 +84,19 @@ async def stores(backend: str | None) -> AsyncIterator[Stores]:
     async def accept(report_type: str, period: str, units: Collection[str]) -> None:
         await mark_submitted(backend, report_type, period, units)
 
+    async def spell(unit: str, began: datetime, still_open: bool) -> None:
+        connection = await asyncpg.connect(service_url(backend, "validator"))
+        try:
+            await connection.execute(
+                "INSERT INTO edge_link_spells (unit, began, silent_until, open)"
+                " VALUES ($1, $2::timestamptz, $2::timestamptz + interval '1 hour', $3)",
+                unit,
+                began,
+                still_open,
+            )
+        finally:
+            await connection.close()
+
     try:
         yield Stores(
             PostgresOutbox(pool),
@@ -79,6 +104,8 @@ async def stores(backend: str | None) -> AsyncIterator[Stores]:
             PostgresAcceptedReports(pool),
             PostgresContactStore(pool, cipher),
             accept,
+            PostgresSilentEdges(pool),
+            spell,
         )
     finally:
         await pool.close()
@@ -260,6 +287,26 @@ async def test_a_released_delivery_is_free_for_another_worker_at_once(stores: St
     assert freed == [(notice_id, channel)]
 
 
+async def test_a_delivery_given_back_to_wait_is_claimed_again_only_after_its_wait(
+    stores: Stores,
+) -> None:
+    digest = reminder(HANOI, stage="parent+1").model_copy(update={"kind": "escalation"})
+    await stores.outbox.add([NewNotice(digest, [HOAN_KIEM, BA_DINH])], NOW, email_from=None)
+    [held] = await stores.outbox.claim("w1", 10, NOW, channels=ALL, lease_seconds=LEASE)
+
+    await stores.outbox.release(held.notice.notice_id, "nats", "w1", wait_seconds=LEASE)
+    too_soon = await claim(stores, "w2")
+    await asyncio.sleep(LEASE * 1.5)
+    [again] = await stores.outbox.claim("w2", 10, NOW, channels=ALL, lease_seconds=LEASE)
+
+    assert held.about == (HOAN_KIEM, BA_DINH)  # what it chases comes with the claim
+    assert too_soon == []
+    assert (again.notice.notice_id, again.about) == (digest.notice_id, (HOAN_KIEM, BA_DINH))
+    begun = await stores.outbox.begin_attempt(digest.notice_id, "nats", "w2", LEASE, NOW)
+    assert begun is not None
+    assert begun[1] == 1  # given back unsent: no attempt was counted
+
+
 async def test_a_failed_delivery_is_retried_after_its_delay_and_not_before(
     stores: Stores,
 ) -> None:
@@ -432,6 +479,25 @@ async def test_accepted_reports_are_read_for_the_periods_asked_for(stores: Store
     assert q4 == {(KL226, "2026-Q4", HOAN_KIEM)}
     assert both == {(KL226, "2026-Q4", HOAN_KIEM), (KL226, "2026-Q3", BA_DINH)}
     assert none == set()
+
+
+# --- silent edges -----------------------------------------------------------------------------
+
+
+async def test_silent_edges_are_the_units_heard_from_nothing_now_with_since_when(
+    stores: Stores,
+) -> None:
+    began = NOW - timedelta(hours=30)
+    await stores.record_spell(HOAN_KIEM, began, True)
+    await stores.record_spell(BA_DINH, NOW - timedelta(days=3), False)  # heard again since
+
+    asked = await stores.edges.silent([HOAN_KIEM, BA_DINH, HANOI])
+    one_not_asked = await stores.edges.silent([BA_DINH, HANOI])
+    none = await stores.edges.silent([])
+
+    assert asked == {HOAN_KIEM: began}
+    assert one_not_asked == {}
+    assert none == {}
 
 
 # --- contacts --------------------------------------------------------------------------------
