@@ -19,7 +19,15 @@ from services.web.adapters.oidc import OidcClient
 from services.web.adapters.passwords import Argon2Passwords
 from services.web.adapters.person_tokens import LocalPersonTokens
 from services.web.adapters.services_api import ServicesApi
-from services.web.entrypoints import commune, exports, national, oidc, province, signing_in
+from services.web.entrypoints import (
+    commune,
+    exports,
+    national,
+    offline,
+    oidc,
+    province,
+    signing_in,
+)
 from services.web.entrypoints.frame import add_frame
 from services.web.entrypoints.pages import STATIC, WebContext, make_templates, render
 from services.web.entrypoints.session import SessionCookies, session_secret
@@ -88,6 +96,7 @@ class WebApp:
         app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
         app.include_router(signing_in.router)
         app.include_router(oidc.router)
+        app.include_router(offline.router)
         for area in (national, province, commune, exports):
             app.include_router(area.router)
         _add_errors(app)

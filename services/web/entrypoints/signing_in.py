@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from services.web.domain import formatting
+from services.web.entrypoints.offline import CLEAR_SITE_DATA
 from services.web.entrypoints.pages import checked_csrf, render, web
 from services.web.entrypoints.session import LANGUAGE_COOKIE, Session, new_session
 from services.web.usecases.signing_in import SignInRefused
@@ -110,6 +111,9 @@ async def sign_out(request: Request, _: Annotated[Session, Depends(checked_csrf)
     cookies = web(request).cookies
     response = RedirectResponse("/sign-in", status_code=303)
     response.delete_cookie(cookies.name, path="/", secure=cookies.secure, httponly=True)
+    # The pages the service worker kept and the reports queued offline go with the session:
+    # the next person at this browser finds none of them (docs/web.md, offline form).
+    response.headers["Clear-Site-Data"] = CLEAR_SITE_DATA
     return response
 
 

@@ -222,4 +222,66 @@ TEXTS: dict[str, tuple[str, str]] = {
     "commune.unit.certificate": ("chứng thư", "certificates"),
     "commune.unit.post": ("vị trí", "posts"),
     "commune.unit.session": ("lớp", "sessions"),
+    # The outbox: reports kept in the browser while the network is down (static/outbox.js).
+    "commune.outbox.title": ("Báo cáo chờ gửi", "Reports waiting to be sent"),
+    "commune.outbox.intro": (
+        "Báo cáo gửi lúc mất mạng được lưu trên máy này và tự gửi khi có mạng trở lại, kể cả"
+        " sau khi tắt trình duyệt. Thời điểm nộp chính thức là lúc hệ thống nhận được báo cáo,"
+        " không phải lúc điền.",
+        "A report sent while the network is down is kept on this device and sent by itself"
+        " when the network returns, even after the browser is closed. Its official time is"
+        " when the system receives it, not when it was filled.",
+    ),
+    "commune.outbox.state_waiting": ("Chờ gửi", "Waiting to send"),
+    "commune.outbox.state_sign_in": ("Chờ đăng nhập lại", "Waiting for you to sign in"),
+    "commune.outbox.state_sent": ("Đã gửi", "Sent"),
+    "commune.outbox.state_refused": ("Không được nhận", "Not taken"),
+    "commune.outbox.filled": (
+        "Điền lúc {time} (theo đồng hồ của máy này)",
+        "Filled at {time} (by this device's clock)",
+    ),
+    "commune.outbox.received": (
+        "Hệ thống đã nhận lúc {time} (thời điểm chính thức).",
+        "Received by the system at {time} (the official time).",
+    ),
+    "commune.outbox.receipt_id": ("Mã báo cáo:", "Submission id:"),
+    "commune.outbox.receipt_link": ("Xem biên nhận", "See the receipt"),
+    "commune.outbox.queued": (
+        "Không có mạng: báo cáo đã được lưu trên máy này và sẽ tự gửi khi có mạng.",
+        "No network: the report is kept on this device and will be sent when the network returns.",
+    ),
+    "commune.outbox.offline_action": (
+        "Không có mạng nên chưa kiểm tra được. Bấm «Gửi báo cáo» để lưu báo cáo chờ gửi.",
+        "No network, so the check could not run. Press “Send the report” to keep it waiting"
+        " to be sent.",
+    ),
+    "commune.outbox.sent_count": (
+        "Đã có mạng: đã gửi {count} báo cáo chờ.",
+        "The network is back: {count} waiting report(s) sent.",
+    ),
+    "commune.outbox.sign_in_needed": (
+        "Phiên đăng nhập đã hết: hãy đăng nhập lại để gửi báo cáo này.",
+        "Your session has ended: sign in again to send this report.",
+    ),
+    "commune.outbox.sign_in": ("Đăng nhập lại", "Sign in again"),
+    "commune.outbox.refused_unknown": (
+        "Hệ thống không nhận báo cáo; hãy mở lại biểu mẫu để xem lý do.",
+        "The system did not take the report; open the form again to see why.",
+    ),
+    "commune.outbox.refill": ("Điền lại vào biểu mẫu để sửa", "Put it back in the form to fix it"),
+    "commune.outbox.hide": ("Ẩn", "Hide"),
+    "commune.outbox.discard": ("Xoá, không gửi", "Delete, do not send"),
+    "commune.outbox.discard_confirm": (
+        "Xoá báo cáo này khỏi máy? Báo cáo sẽ không được gửi.",
+        "Delete this report from this device? It will not be sent.",
+    ),
+    "commune.outbox.others": (
+        "Trên máy này còn {count} báo cáo do người khác điền, chờ người đó đăng nhập để gửi.",
+        "{count} report(s) filled by someone else wait on this device for them to sign in.",
+    ),
+    "commune.outbox.sign_out_confirm": (
+        "Còn {count} báo cáo chưa gửi trên máy này. Đăng xuất sẽ xoá chúng. Vẫn đăng xuất?",
+        "{count} report(s) on this device are not sent yet. Signing out deletes them. Sign"
+        " out anyway?",
+    ),
 }
