@@ -27,6 +27,7 @@ from nats.aio.client import Client
 
 from baocao.jetstream_api import JetStreamApiError, checked, request
 from shared import subjects
+from shared.landing_sources import sourced_edges
 from shared.subjects import REPORTS_STREAM, SUBMITTED
 
 # What has landed is in REPORTS within seconds; a week's copy is for an operator's questions.
@@ -54,7 +55,7 @@ def edge_source(province: str, unit: str) -> dict[str, Any]:
             "name": subjects.EDGE_CONSUMER,
             "deliver_subject": subjects.edge_deliver(province, unit),
         },
-        "external": {"api": f"$JS.{subjects.edge_domain(unit)}.API", "deliver": ""},
+        "external": {"api": subjects.edge_api(unit), "deliver": ""},
         "subject_transforms": [{"src": ">", "dest": subjects.landed(unit)}],
     }
 
@@ -87,20 +88,9 @@ async def edge_links(connection: Client, provinces: list[str]) -> list[EdgeLink]
     links: list[EdgeLink] = []
     for province in provinces:
         info = await request(connection, f"$JS.API.STREAM.INFO.{subjects.landing_stream(province)}")
-        if "error" in info:
-            continue
-        for source in info.get("sources") or []:
-            api = (source.get("external") or {}).get("api", "")
-            unit = api.removeprefix("$JS.e").removesuffix(".API")
-            active = source.get("active", -1)
-            links.append(
-                EdgeLink(
-                    unit=unit,
-                    province=province,
-                    last_heard=None if active < 0 else timedelta(microseconds=active / 1000),
-                    lag=int(source.get("lag", 0)),
-                )
-            )
+        links += [
+            EdgeLink(edge.unit, province, edge.last_heard, edge.lag) for edge in sourced_edges(info)
+        ]
     return links
 
 

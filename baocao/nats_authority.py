@@ -182,11 +182,14 @@ class NatsAuthority:
             # Edges connect here (docs/weak-networks.md). The hub's JetStream domain lets them
             # tell it from their own; compression off: s2 kept ~1.5 MB per leaf after a
             # reconnect storm, and the 1/s heartbeats that are most of an edge's traffic hardly
-            # compress.
+            # compress. no_advertise: an edge reconnects only to the address it was given (a
+            # proxy, a NAT, the chart's TLS port), never to the hub's own listen address, which
+            # it would otherwise learn at its first connection.
             lines += [
                 "leafnodes {",
                 f"  listen: {_quote(f'{host}:{leafnode_port}')}",
                 "  compression: off",
+                "  no_advertise: true",
                 "}",
             ]
         return "\n".join(lines) + "\n"

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from baocao.nats_authority import Credentials, NatsAuthority, write_creds
+from baocao.nats_jwt import permission_claims
 from shared import nats_permissions as grants
+from shared.nats_grants import user_claims_of_creds
 from shared.nats_permissions import Permissions, Unit, inbox_prefix_of_creds
 
 Grant = Callable[[str], Permissions]
@@ -23,7 +26,9 @@ DEFAULT_AUTH_DIR = ".run/nats/auth"
 def _service_grants(shared_clock: bool) -> dict[str, Grant]:
     return {
         "intake": lambda inbox: grants.intake(inbox, shared_clock=shared_clock),
-        "validator": lambda inbox: grants.validator(inbox, shared_clock=shared_clock),
+        "validator": lambda inbox: grants.validator(
+            inbox, shared_clock=shared_clock, provinces=_provinces()
+        ),
         "aggregator": lambda inbox: grants.aggregator(inbox, shared_clock=shared_clock),
         "notifier": lambda inbox: grants.notifier(inbox, shared_clock=shared_clock),
         "ops": grants.ops,
@@ -50,8 +55,10 @@ class NatsIdentities:
             "-shared-clock" if self.shared_clock and name not in ("ops", "central-reader") else ""
         )
         path = self.directory / f"{name}{suffix}.creds"
-        if not path.exists():
-            grant = _service_grants(self.shared_clock)[name]
+        grant = _service_grants(self.shared_clock)[name]
+        if not path.exists() or not _grants_match(path.read_text(encoding="utf-8"), grant):
+            # Minted anew when the service's grant changed since (a new release's subjects):
+            # a service restarted on old credentials would be refused what it now needs.
             write_creds(path, self.authority.user_creds(name, grant))
         return path
 
@@ -80,6 +87,24 @@ class NatsIdentities:
         grant: Grant = lambda inbox: grants.province_reader(province, inbox)  # noqa: E731
         credentials = self.authority.user_creds(f"reader-{province}", grant)
         return write_creds(self.directory / "readers" / f"{province}.creds", credentials)
+
+
+@cache
+def _provinces() -> tuple[str, ...]:
+    """Every province the package's registry knows: the validator reads their landing streams
+    (a province's edges)."""
+    from shared.registry.model import Registry
+    from shared.registry.seed import units_from_package
+
+    return tuple(Registry(units_from_package()).province_codes())
+
+
+def _grants_match(creds: str, grant: Grant) -> bool:
+    """Whether the user JWT in ``creds`` carries exactly what ``grant`` gives its inbox."""
+    claims = user_claims_of_creds(creds)
+    wanted = permission_claims(grant(inbox_prefix_of_creds(creds)))
+    nats = claims.get("nats", {})
+    return all(nats.get(key) == value for key, value in wanted.items())
 
 
 def ops_options(env: Mapping[str, str] | None = None) -> dict[str, Any]:

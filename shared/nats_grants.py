@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from shared import subjects
 
@@ -69,15 +70,22 @@ def inbox_prefix(user_public_key: str) -> str:
     return f"{INBOX_PREFIX}{single_token(user_public_key)}"
 
 
-def inbox_prefix_of_creds(creds: str) -> str:
-    """The inbox prefix for the user whose ``.creds`` file text this is (its JWT's subject)."""
+def user_claims_of_creds(creds: str) -> dict[str, Any]:
+    """The claims of the user JWT in ``.creds`` file text (unverified: our own file)."""
     lines = creds.splitlines()
     for index, line in enumerate(lines[:-1]):
         if "BEGIN NATS USER JWT" in line:
             payload = lines[index + 1].strip().split(".")[1]
-            claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-            return inbox_prefix(str(claims["sub"]))
+            claims: dict[str, Any] = json.loads(
+                base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+            )
+            return claims
     raise ValueError("no user JWT in these credentials")
+
+
+def inbox_prefix_of_creds(creds: str) -> str:
+    """The inbox prefix for the user whose ``.creds`` file text this is (its JWT's subject)."""
+    return inbox_prefix(str(user_claims_of_creds(creds)["sub"]))
 
 
 def own_inbox(inbox: str) -> str:

@@ -136,8 +136,12 @@ def intake(inbox: str, *, shared_clock: bool = False) -> Permissions:
     )
 
 
-def validator(inbox: str, *, shared_clock: bool = False) -> Permissions:
-    """The only publisher of verdicts; answers dry runs (as a queue group)."""
+def validator(
+    inbox: str, *, shared_clock: bool = False, provinces: Iterable[str] = ()
+) -> Permissions:
+    """The only publisher of verdicts; answers dry runs (as a queue group). It reads the
+    ``provinces``' landing streams' info, read-only, to record when an edge is silent
+    (docs/weak-networks.md)."""
     return service_grant(
         inbox,
         durables=((subjects.REPORTS_STREAM, VALIDATOR_DURABLE),),
@@ -145,6 +149,10 @@ def validator(inbox: str, *, shared_clock: bool = False) -> Permissions:
             f"{subjects.ACCEPTED}.>",
             f"{subjects.REJECTED}.>",
             subjects.dead_letter(VALIDATOR_DURABLE),
+            *(
+                f"$JS.API.STREAM.INFO.{subjects.landing_stream(single_token(p))}"
+                for p in sorted(provinces)
+            ),
         ),
         subscribes=(f"{DRY_RUN_PREFIX}.*",),
         # Its acks are granted by subject (bound_consumer), so the server tracks reply permissions

@@ -119,6 +119,37 @@ class Reason(BaseModel):
 Timeliness = Literal["on_time", "late"]
 
 
+CountedBasis = Literal["received", "signed"]
+# offline: the signed time was honoured; else why the receipt counts.
+CountedGrounds = Literal[
+    "not_signed",
+    "signed_after_receipt",
+    "beyond_offline_window",
+    "no_quiet_spell",
+    "offline",
+]
+
+
+class CountedFrom(BaseModel):
+    """The time a report was judged at, for timeliness and locks, and why: its receipt, or the
+    unit's signed time honoured because the hub recorded its edge's link silent then
+    (docs/weak-networks.md)."""
+
+    at: datetime
+    basis: CountedBasis
+    grounds: CountedGrounds = Field(
+        description="offline: the signed time was honoured. Otherwise why the receipt counts:"
+        " no signature that stands, signed after its receipt, received beyond the report type's"
+        " offline window, or no silence of the unit's edge recorded by the hub around it."
+    )
+    quiet_from: datetime | None = Field(
+        default=None, description="The recorded silence that was honoured: from when."
+    )
+    quiet_until: datetime | None = Field(
+        default=None, description="The last instant the hub saw that silence."
+    )
+
+
 class Verdict(BaseModel):
     """The validator's decision, published on ``reports.accepted.*`` or ``reports.rejected.*``."""
 
@@ -156,6 +187,11 @@ class Verdict(BaseModel):
     )
     keyed_by: KeyedBy | None = Field(
         default=None, description="Who keyed the paper report on the unit's behalf, and why."
+    )
+    counted_from: CountedFrom | None = Field(
+        default=None,
+        description="The time timeliness and locks were judged at, and why; none on a report"
+        " that could not be read.",
     )
 
 
@@ -211,6 +247,11 @@ class SubmissionStatus(BaseModel):
     key_id: str | None = Field(default=None, description="The unit's key it was signed with.")
     keyed_by: KeyedBy | None = Field(
         default=None, description="Who keyed the paper report on the unit's behalf, and why."
+    )
+    counted_from: CountedFrom | None = Field(
+        default=None,
+        description="The time it was judged at and why: its receipt, or its signed time when"
+        " the hub recorded the unit's edge silent then.",
     )
 
 

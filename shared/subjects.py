@@ -66,6 +66,17 @@ def edge_domain(unit: str) -> str:
     return f"e{unit}"
 
 
+def edge_api(unit: str) -> str:
+    """The JetStream API prefix of the edge of ``unit``, as a landing stream's source names it."""
+    return f"$JS.{edge_domain(unit)}.API"
+
+
+def unit_of_edge_api(api: str) -> str | None:
+    """The unit whose edge ``api`` (a source's ``external.api``) reaches; None for another API."""
+    unit = api.removeprefix("$JS.e").removesuffix(".API")
+    return unit if unit.isdigit() and edge_api(unit) == api else None
+
+
 def edge_deliver(province: str, unit: str) -> str:
     """Where an edge's outbox consumer pushes its messages over the leaf connection."""
     return f"edge.{province}.{unit}.outbox"

@@ -7,8 +7,10 @@ from datetime import timedelta
 from fastapi import FastAPI
 
 from services.validator.adapters.approval_store import ApprovalStore
+from services.validator.adapters.edge_links import LandingStreams
 from services.validator.adapters.history_store import HistoryStore
 from services.validator.adapters.lock_exceptions import LockExceptionStore
+from services.validator.adapters.quiet_spells import QuietSpellStore
 from services.validator.adapters.report_status_store import ReportStatusStore
 from services.validator.adapters.signing_keys import SigningKeyStore
 from services.validator.adapters.verdict_publisher import VerdictPublisher
@@ -24,6 +26,7 @@ from services.validator.entrypoints.dry_run import DryRuns
 from services.validator.settings import ValidatorSettings
 from services.validator.usecases.approvals import Approvals
 from services.validator.usecases.history import Audit
+from services.validator.usecases.link_watch import LinkWatch
 from services.validator.usecases.lock_exceptions import LockExceptions
 from services.validator.usecases.report_status import ReportStatuses
 from services.validator.usecases.validation import ValidationService
@@ -50,6 +53,7 @@ class Validator:
         self.approvals: Approvals | None = None
         self.audit: Audit | None = None
         self.report_statuses: ReportStatuses | None = None
+        self.link_watch: LinkWatch | None = None
 
     async def start(self) -> None:
         await self.runtime.open()
@@ -65,6 +69,15 @@ class Validator:
         self.report_statuses = ReportStatuses(
             ReportStatusStore(self.runtime.db), self.registry, self.catalog
         )
+        quiet_spells = QuietSpellStore(self.runtime.db)
+        if self.settings.edge_watch_seconds > 0:
+            self.link_watch = LinkWatch(
+                LandingStreams(self.runtime.broker.connection, self.registry.province_codes()),
+                quiet_spells,
+                clock,
+                self.settings.edge_watch_seconds,
+            )
+            self.link_watch.start()
         service = ValidationService(
             catalog=self.catalog,
             registry=self.registry,
@@ -76,6 +89,7 @@ class Validator:
                 required_from=self.settings.signatures_required_from,
                 notice=timedelta(days=self.settings.signatures_notice_days),
             ),
+            quiet_spells=quiet_spells,
         )
         self.dry_runs = DryRuns(service)
         await self.dry_runs.start(self.runtime.broker.connection)
@@ -84,6 +98,8 @@ class Validator:
         self.runtime.consumers.append(self.consumer)
 
     async def stop(self) -> None:
+        if self.link_watch is not None:
+            await self.link_watch.stop()
         if self.dry_runs is not None:
             await self.dry_runs.stop()
         await self.consumer.stop()

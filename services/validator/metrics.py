@@ -6,7 +6,7 @@ from collections import Counter as TallyCounter
 from collections.abc import Collection, Iterable
 from typing import Final
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 
 from shared.schemas import Verdict
 
@@ -24,6 +24,12 @@ rejected: Final = Counter(
     "baocao_submissions_rejected",
     "Submissions rejected, once each, by their first reason code.",
     ["report_type", "reason"],
+)
+signed_time: Final = Counter(
+    "baocao_submissions_counted_from_signed_time",
+    "Submissions judged by their unit's signed time: signed while the hub heard nothing from"
+    " the unit's edge (docs/weak-networks.md).",
+    ["report_type"],
 )
 late: Final = Counter(
     "baocao_submissions_late",
@@ -44,6 +50,8 @@ def count_judged(verdicts: Iterable[Verdict], known_report_types: Collection[str
         counts["received", report_type] += 1
         if verdict.timeliness == "late":
             counts["late", report_type] += 1
+        if verdict.counted_from is not None and verdict.counted_from.basis == "signed":
+            counts["signed_time", report_type] += 1
         if verdict.status == "accepted":
             counts["accepted", report_type, verdict.timeliness or "on_time"] += 1
         else:
@@ -53,7 +61,27 @@ def count_judged(verdicts: Iterable[Verdict], known_report_types: Collection[str
         _COUNTERS[name].labels(*labels).inc(count)
 
 
-_COUNTERS: Final = {"received": received, "late": late, "accepted": accepted, "rejected": rejected}
+_COUNTERS: Final = {
+    "received": received,
+    "late": late,
+    "signed_time": signed_time,
+    "accepted": accepted,
+    "rejected": rejected,
+}
+
+silent_edges: Final = Gauge(
+    "baocao_edges_silent",
+    "Edges the hub has heard nothing from for over 10 s, at the link watch's last look.",
+)
+sourced_edges: Final = Gauge(
+    "baocao_edges_sourced", "Edges the hub's landing streams source, at the last look."
+)
+
+
+def edges_silent(silent: int, sourced: int) -> None:
+    silent_edges.set(silent)
+    sourced_edges.set(sourced)
+
 
 approval_steps: Final = Counter(
     "baocao_approval_steps",

@@ -24,3 +24,11 @@ class ValidatorSettings(CommonSettings):
         description="How long before a unit's date an unsigned report is accepted with a"
         " signature_missing warning.",
     )
+    edge_watch_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        alias="VALIDATOR_EDGE_WATCH_SECONDS",
+        description="How often the validator looks at the landing streams to record which"
+        " edges the hub hears nothing from (docs/weak-networks.md); 0: never (no signed time is"
+        " honoured).",
+    )

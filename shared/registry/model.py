@@ -64,6 +64,10 @@ class Registry:
     def __len__(self) -> int:
         return len(self._units)
 
+    def province_codes(self) -> list[str]:
+        """Every province's code, past ones included."""
+        return sorted(u.code for u in self._units.values() if u.level == Level.PROVINCE)
+
     def children(self, code: str, on: date) -> list[Unit]:
         key = (code, on)
         if key not in self._children_on:

@@ -12,6 +12,7 @@ import itertools
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from services.validator.domain.approvals import (
     Approval,
@@ -23,6 +24,8 @@ from services.validator.domain.approvals import (
 )
 from services.validator.domain.history import Accepted, Cursor, ReportKey
 from services.validator.domain.judgement import LockKey, Locks
+from services.validator.domain.link_silence import Silence
+from services.validator.domain.offline_time import QuietSpell
 from services.validator.domain.signatures import SigningRegistry, UnitKey
 from shared.schemas import IndicatorValue, LockException, Verdict
 
@@ -297,3 +300,35 @@ class RecordingPublisher:
         validated_at: datetime,
     ) -> None:
         self.published += verdicts
+
+
+@dataclass
+class InMemoryQuietSpells:
+    """:class:`~services.validator.usecases.ports.QuietSpellRecords`: the edges' silences as
+    rows (unit, began, silent_until, open), as migration 0012 keeps them."""
+
+    rows: list[list[Any]] = field(default_factory=list)
+
+    async def observe(self, silent: Sequence[Silence], heard: Collection[str]) -> None:
+        for seen in silent:
+            open_row = self._open(seen.unit)
+            if open_row is not None and seen.began > open_row[2]:  # heard from in between
+                open_row[3] = False
+                open_row = None
+            if open_row is None:
+                self.rows.append([seen.unit, seen.began, seen.seen_at, True])
+            else:
+                open_row[2] = max(open_row[2], seen.seen_at)
+        for unit in heard:
+            if (open_row := self._open(unit)) is not None:
+                open_row[3] = False
+
+    async def spells(self, units: Collection[str], since: datetime) -> dict[str, list[QuietSpell]]:
+        found: dict[str, list[QuietSpell]] = {}
+        for unit, began, until, _ in sorted(self.rows, key=lambda r: (r[0], r[1])):
+            if unit in units and until >= since:
+                found.setdefault(unit, []).append(QuietSpell(began, until, "edge"))
+        return found
+
+    def _open(self, unit: str) -> list[Any] | None:
+        return next((r for r in self.rows if r[0] == unit and r[3]), None)

@@ -774,5 +774,7 @@ def test_the_production_hub_takes_edges_over_tls_in_its_own_domain() -> None:
     assert leafnodes["port"] == 7422
     assert leafnodes["tls"]["enabled"] is True
     assert leafnodes["merge"]["compression"] == "off"
+    # An edge behind a proxy or a NAT keeps to the address it was given.
+    assert leafnodes["merge"]["no_advertise"] is True
     # The domain edges tell the hub apart by, as the embedded hub names it.
     assert config["jetstream"]["merge"]["domain"] == subjects.HUB_DOMAIN

@@ -41,6 +41,7 @@ class StatusReader:
                 signed_at=verdict.signed_at,
                 key_id=verdict.signature.key_id if verdict.signature else None,
                 keyed_by=verdict.keyed_by,
+                counted_from=verdict.counted_from,
             )
         receipt = await self._pool.fetchrow(
             "SELECT unit, received_at FROM receipts WHERE submission_id = $1", submission_id

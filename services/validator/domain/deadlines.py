@@ -23,12 +23,13 @@ LockKey = tuple[str, str, str]
 
 
 def timeliness(
-    report_type: ReportType, unit: Unit, period: Period, received_at: datetime
+    report_type: ReportType, unit: Unit, period: Period, counted_at: datetime
 ) -> Timeliness:
-    """On time up to the level's deadline for the period, late after it."""
+    """On time up to the level's deadline for the period, late after it. ``counted_at`` is the
+    receipt, or the signed time offline_time.py honours."""
     level_rule = report_type.level_rule(unit.level)
     assert level_rule is not None, "judged only for a level that submits the report"
-    return "on_time" if received_at <= level_rule.deadline.on_time_until(period) else "late"
+    return "on_time" if counted_at <= level_rule.deadline.on_time_until(period) else "late"
 
 
 def period_of(
@@ -62,14 +63,14 @@ def lock_reasons(
     report_type: ReportType,
     unit: Unit,
     period: Period,
-    received_at: datetime,
+    counted_at: datetime,
     lock_exceptions: Collection[LockKey],
 ) -> list[Reason]:
-    """period_locked once the level's lock date has passed, unless the province reopened the
-    unit's report (a lock exception in force)."""
+    """period_locked once the level's lock date has passed by ``counted_at`` (as for
+    timeliness), unless the province reopened the unit's report (a lock exception in force)."""
     level_rule = report_type.level_rule(unit.level)
     locks_at = level_rule.deadline.locks_at(period) if level_rule else None
-    if locks_at is None or received_at <= locks_at:
+    if locks_at is None or counted_at <= locks_at:
         return []
     if (unit.code, report_type.code, period.label) in lock_exceptions:
         return []

@@ -18,6 +18,8 @@ class IncomingSubmission:
     stored_at: datetime
     # Opaque headers carrying the trace this message is processed in, for the verdict to continue.
     trace_carrier: Mapping[str, str] = field(default_factory=dict)
+    # Sourced into REPORTS from a landing stream: it came through an edge (ADR 0024).
+    via_edge: bool = False
 
     @property
     def subject_tokens(self) -> tuple[str, str]:

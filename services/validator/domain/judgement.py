@@ -61,13 +61,15 @@ def judge(
     catalog: Catalog,
     registry: Registry,
     received_at: datetime,
+    counted_at: datetime | None = None,
     subject_unit: str | None = None,
     keyed_channel: bool = False,
     history: Sequence[Mapping[str, IndicatorValue]] = (),
     lock_exceptions: Collection[LockKey] = frozenset(),
     approvals: Mapping[LockKey, Approval] | None = None,
 ) -> Judgement:
-    """Judge ``submission`` as received at ``received_at`` (system time).
+    """Judge ``submission`` as received at ``received_at`` (system time), on time and within
+    the lock by ``counted_at`` (offline_time.py: the receipt unless a signed time is honoured).
 
     ``history`` holds the unit's accepted values for the report type's previous periods, most
     recent first (for the outlier warning); ``lock_exceptions`` the reports a province has
@@ -75,6 +77,7 @@ def judge(
     report or its province's (a lock exception does not lift one: unapproving does)."""
     unit = registry.get(submission.unit)
     province = unit.province if unit else None
+    counted = received_at if counted_at is None else counted_at
     report_type = catalog.get(submission.report_type)
     if report_type is None:
         reasons = envelope_reasons(
@@ -108,7 +111,7 @@ def judge(
     reasons += errors
     if unit is not None and period is not None and not reasons:
         reasons += approval_reasons(unit, report_type, period, approvals or {}) or lock_reasons(
-            report_type, unit, period, received_at, lock_exceptions
+            report_type, unit, period, counted, lock_exceptions
         )
     if reasons or unit is None or period is None:
         return Judgement(False, reasons, province=province)
@@ -117,7 +120,7 @@ def judge(
     return Judgement(
         True,
         [],
-        timeliness(report_type, unit, period, received_at),
+        timeliness(report_type, unit, period, counted),
         province,
         values,
         warnings=warnings,

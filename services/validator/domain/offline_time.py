@@ -23,21 +23,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+
+from shared.schemas import CountedBasis, CountedFrom, CountedGrounds
 
 # After the link came back, how long its backlog may take to arrive: an edge forwards what it
 # holds within seconds to minutes even at 64 kbit/s; a report that comes later was not waiting.
 CATCH_UP = timedelta(hours=1)
-
-Basis = Literal["received", "signed"]
-# Why the receipt counts (or "offline", why signed_at does): kept in the verdict for the audit.
-Grounds = Literal[
-    "not_signed",
-    "signed_after_receipt",
-    "beyond_offline_window",
-    "no_quiet_spell",
-    "offline",
-]
 
 
 @dataclass(frozen=True)
@@ -59,9 +50,20 @@ class CountedTime:
     """The instant a report is judged at (timeliness, locks) and why."""
 
     at: datetime
-    basis: Basis
-    grounds: Grounds
+    basis: CountedBasis
+    # Why the receipt counts (or "offline", why signed_at does): kept for the audit.
+    grounds: CountedGrounds
     spell: QuietSpell | None = None
+
+    def published(self) -> CountedFrom:
+        """As the verdict carries it."""
+        return CountedFrom(
+            at=self.at,
+            basis=self.basis,
+            grounds=self.grounds,
+            quiet_from=self.spell.began if self.spell else None,
+            quiet_until=self.spell.ended if self.spell else None,
+        )
 
 
 def counted_time(
@@ -76,7 +78,7 @@ def counted_time(
     """The time a report counts as submitted: ``signed_at`` when every condition of the module
     docstring holds, else ``received_at``."""
 
-    def receipt(grounds: Grounds) -> CountedTime:
+    def receipt(grounds: CountedGrounds) -> CountedTime:
         return CountedTime(received_at, "received", grounds)
 
     if signed_at is None or not signature_stands:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from services.validator.domain.approvals import Approval, covering
 from services.validator.domain.incoming import IncomingSubmission
 from services.validator.domain.judgement import LockKey, judge
+from services.validator.domain.offline_time import CountedTime, QuietSpell, counted_time
 from services.validator.domain.signatures import SignatureCheck, SigningRegistry, check_signature
 from shared.catalog import Catalog, ReportType
 from shared.decoding import decode_submission
@@ -127,8 +128,10 @@ def verdict_for(
     lock_exceptions: Collection[LockKey] = frozenset(),
     approvals: Mapping[LockKey, Approval] | None = None,
     signing: SigningRegistry | None = None,
+    spells: Mapping[str, Sequence[QuietSpell]] | None = None,
 ) -> Verdict:
-    """The verdict on ``message``; its signature is judged when ``signing`` is given."""
+    """The verdict on ``message``; its signature is judged when ``signing`` is given.
+    ``spells`` are the hub's recorded silences of the units' edges (offline_time.py)."""
     province_token, unit_token = message.subject_tokens
     if decoded is None:
         decoded = decode(message)
@@ -145,23 +148,32 @@ def verdict_for(
             stream_seq=message.stream_seq,
             sender=_sender(unit_token),
         )
-    judgement = judge(
-        decoded,
-        catalog=catalog,
-        registry=registry,
-        received_at=received_at,
-        subject_unit=unit_token,
-        keyed_channel=message.keyed,
-        history=_history_of(decoded, catalog, history or {}),
-        lock_exceptions=lock_exceptions,
-        approvals=approvals,
-    )
     # The mark counts only where intake vouched for it; elsewhere the judgement refused it.
     keyed_by = decoded.keyed_by if message.keyed else None
     signed = (
         check_signature(message.data, decoded, signing, received_at, keyed_by)
         if signing is not None
         else SignatureCheck()
+    )
+    counted = _counted(
+        message,
+        decoded,
+        catalog,
+        received_at,
+        signature_stands=signing is not None and signed.refusal is None,
+        spells=(spells or {}).get(unit_token, ()),
+    )
+    judgement = judge(
+        decoded,
+        catalog=catalog,
+        registry=registry,
+        received_at=received_at,
+        counted_at=counted.at,
+        subject_unit=unit_token,
+        keyed_channel=message.keyed,
+        history=_history_of(decoded, catalog, history or {}),
+        lock_exceptions=lock_exceptions,
+        approvals=approvals,
     )
     # A signature that does not stand comes first: whatever else is wrong, the report may not
     # be the unit's.
@@ -185,6 +197,28 @@ def verdict_for(
         signed_at=decoded.signed_at if decoded.signature else None,
         signature=decoded.signature,
         keyed_by=keyed_by,
+        counted_from=counted.published(),
+    )
+
+
+def _counted(
+    message: IncomingSubmission,
+    submission: Submission,
+    catalog: Catalog,
+    received_at: datetime,
+    *,
+    signature_stands: bool,
+    spells: Sequence[QuietSpell],
+) -> CountedTime:
+    """The time the report counts from. Only a report that came through an edge has a silence
+    of that edge to be judged in: one published to the hub directly was online when it came."""
+    report_type = catalog.get(submission.report_type)
+    return counted_time(
+        received_at,
+        submission.signed_at if submission.signature is not None else None,
+        signature_stands=signature_stands and submission.signature is not None,
+        window=report_type.offline_window if report_type is not None else timedelta(0),
+        spells=spells if message.via_edge else (),
     )
 
 

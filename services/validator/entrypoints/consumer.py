@@ -58,6 +58,9 @@ def subscribe(
     return judge
 
 
+STREAM_SOURCE_HEADER = "Nats-Stream-Source"
+
+
 def _incoming(message: Msg) -> IncomingSubmission:
     return IncomingSubmission(
         subject=message.subject,
@@ -66,6 +69,8 @@ def _incoming(message: Msg) -> IncomingSubmission:
         stream_seq=message.metadata.sequence.stream,
         stored_at=stored_at(message),
         trace_carrier=telemetry.carrier_of(span_of(message)),
+        # JetStream stamps what a stream sources; REPORTS sources only the landing streams.
+        via_edge=STREAM_SOURCE_HEADER in (message.headers or {}),
     )
 
 

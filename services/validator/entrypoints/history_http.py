@@ -80,4 +80,5 @@ def _item(entry: Entry) -> HistoryItem:
         signed_at=verdict.signed_at,
         signature=verdict.signature,
         keyed_by=verdict.keyed_by,
+        counted_from=verdict.counted_from,
     )

@@ -7,7 +7,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.schemas import IndicatorValue, KeyedBy, Reason, SubmissionSignature, Timeliness
+from shared.schemas import (
+    CountedFrom,
+    IndicatorValue,
+    KeyedBy,
+    Reason,
+    SubmissionSignature,
+    Timeliness,
+)
 
 
 class UndoRequest(BaseModel):
@@ -120,6 +127,11 @@ class HistoryItem(BaseModel):
         default=None,
         description="A paper report keyed on the unit's behalf: the keying unit, the person"
         " (their token's subject) and why.",
+    )
+    counted_from: CountedFrom | None = Field(
+        default=None,
+        description="The time it was judged at and why: its receipt, or its signed time when"
+        " the hub recorded the unit's edge silent then (docs/weak-networks.md).",
     )
 
 

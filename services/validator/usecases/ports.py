@@ -14,6 +14,8 @@ from typing import Protocol
 from services.validator.domain.approvals import Approval, Decision, LogEntry, Outcome
 from services.validator.domain.history import Accepted, Cursor, ReportKey
 from services.validator.domain.judgement import LockKey, Locks
+from services.validator.domain.link_silence import EdgeReading, Silence
+from services.validator.domain.offline_time import QuietSpell
 from services.validator.domain.signatures import SigningRegistry
 from services.validator.domain.verdicts import History
 from shared.schemas import LockException, Verdict
@@ -44,6 +46,27 @@ class VerdictRecords(Protocol):
     ) -> Locks:
         """The lock exceptions in force at ``now`` among ``exception_keys`` and the approvals
         standing among ``approval_keys``."""
+        ...
+
+
+class QuietSpellRecords(Protocol):
+    """The ``edge_link_spells`` table (migration 0012): the hub's record of its edges'
+    silences."""
+
+    async def observe(self, silent: Sequence[Silence], heard: Collection[str]) -> None:
+        """Open a spell for each silent edge, or extend its open one (a new one when the edge
+        was heard from since the open one was last seen silent); end the open spells of the
+        ``heard``."""
+        ...
+
+    async def spells(self, units: Collection[str], since: datetime) -> dict[str, list[QuietSpell]]:
+        """The ``units``' spells seen silent at ``since`` or later, oldest first."""
+        ...
+
+
+class EdgeLinks(Protocol):
+    async def read(self) -> list[EdgeReading]:
+        """Every edge the hub sources, with how long ago it was last heard from."""
         ...
 
 

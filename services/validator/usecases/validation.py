@@ -10,7 +10,9 @@ from services.validator import metrics
 from services.validator.domain.approvals import ApprovalsChanged
 from services.validator.domain.incoming import IncomingSubmission
 from services.validator.domain.judgement import LockKey
+from services.validator.domain.offline_time import QuietSpell
 from services.validator.domain.verdicts import (
+    Decoded,
     approval_keys,
     decode,
     history_keys,
@@ -18,7 +20,12 @@ from services.validator.domain.verdicts import (
     lock_keys,
     verdict_for,
 )
-from services.validator.usecases.ports import SigningKeys, VerdictPublisher, VerdictRecords
+from services.validator.usecases.ports import (
+    QuietSpellRecords,
+    SigningKeys,
+    VerdictPublisher,
+    VerdictRecords,
+)
 from shared.catalog import Catalog
 from shared.clock import Clock
 from shared.logging import get_logger
@@ -42,6 +49,7 @@ class ValidationService:
         store: VerdictRecords,
         publisher: VerdictPublisher,
         signing_keys: SigningKeys | None = None,
+        quiet_spells: QuietSpellRecords | None = None,
     ) -> None:
         self.catalog = catalog
         self.registry = registry
@@ -50,6 +58,8 @@ class ValidationService:
         self.publisher = publisher
         # None: signatures are not judged (a validator without the registry of unit keys).
         self.signing_keys = signing_keys
+        # None: no edges' silences are read, and every report counts from its receipt.
+        self.quiet_spells = quiet_spells
 
     async def process(self, batch: Sequence[IncomingSubmission]) -> list[Verdict]:
         """Judge, record, publish. Safe to repeat: a submission is judged once, its verdict
@@ -121,6 +131,7 @@ class ValidationService:
             now,
         )
         signing = await self.signing_keys.current() if self.signing_keys is not None else None
+        spells = await self._spells(batch, decoded)
         verdicts = [
             verdict_for(
                 m,
@@ -132,10 +143,29 @@ class ValidationService:
                 lock_exceptions=locks.exceptions,
                 approvals=locks.approvals,
                 signing=signing,
+                spells=spells,
             )
             for m, d in zip(batch, decoded, strict=True)
         ]
         return verdicts, set(locks.approvals)
+
+    async def _spells(
+        self, batch: Sequence[IncomingSubmission], decoded: Sequence[Decoded]
+    ) -> dict[str, list[QuietSpell]]:
+        """The silences of the edges that carried signed reports here, from the earliest
+        signed time on: one read, and none for a batch without such a report (the hot path)."""
+        if self.quiet_spells is None:
+            return {}
+        signed = [
+            (m.subject_tokens[1], d.signed_at)
+            for m, d in zip(batch, decoded, strict=True)
+            if m.via_edge and not isinstance(d, list) and d.signature is not None and d.signed_at
+        ]
+        if not signed:
+            return {}
+        return await self.quiet_spells.spells(
+            {unit for unit, _ in signed}, min(at for _, at in signed)
+        )
 
 
 def unreadable(judged: Sequence[Verdict]) -> list[tuple[int, str]]:
