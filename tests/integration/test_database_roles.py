@@ -41,6 +41,7 @@ GRANTS: dict[str, dict[str, frozenset[str]]] = {
         "unit_signing_keys": READ,
         "unit_signature_policy": READ,
         "signing_registry_version": READ,
+        "edge_link_spells": CHANGE,
     },
     "baocao_aggregator": {
         **SHARED,
@@ -58,6 +59,7 @@ GRANTS: dict[str, dict[str, frozenset[str]]] = {
         "notification_attempts": READ,
         "contacts": ALL,
         "accepted_submissions": READ,
+        "silent_edges": READ,
     },
 }
 SEQUENCES: dict[str, set[str]] = {
