@@ -62,6 +62,12 @@ def day_and_time(value: datetime | str | None) -> str:
     return "–" if moment is None else moment.strftime("%d/%m/%Y %H:%M:%S")
 
 
+def time_and_day(value: datetime | str | None) -> str:
+    """HH:MM dd/mm/yyyy in Vietnam time, as a sentence says when something happened."""
+    moment = local_time(value)
+    return "–" if moment is None else moment.strftime("%H:%M %d/%m/%Y")
+
+
 _STAGE = re.compile(r"(?P<to>unit|parent|central)(?P<days>[+-][0-9]+)")
 
 

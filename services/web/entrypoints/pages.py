@@ -71,6 +71,7 @@ def make_templates() -> Jinja2Templates:
     environment.filters["period_name"] = formatting.period_name
     environment.filters["day"] = formatting.day
     environment.filters["day_and_time"] = formatting.day_and_time
+    environment.filters["time_and_day"] = formatting.time_and_day
     environment.filters["person"] = keying.person_shown
     environment.globals["CSRF_FIELD"] = CSRF_FIELD
     environment.globals["CSRF_HEADER"] = CSRF_HEADER

@@ -85,6 +85,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Nhập hộ bởi đơn vị {unit} — {person} — Lý do: {reason}",
         "Keyed in on its behalf by unit {unit} — {person} — Reason: {reason}",
     ),
+    "commune.counted_from.signed": (
+        "Tính theo giờ ký: {at} (đơn vị mất kết nối từ {quiet_from} đến {quiet_until};"
+        " hệ thống nhận lúc {received})",
+        "Counted from its signed time: {at} (the hub heard nothing from the unit's edge from"
+        " {quiet_from} to {quiet_until}; received {received})",
+    ),
     "commune.values.title": ("Số liệu hiện hành", "Current figures"),
     "commune.period_status": ("Tình trạng báo cáo kỳ này", "This period's report"),
     "commune.values.indicator": ("Chỉ tiêu", "Indicator"),

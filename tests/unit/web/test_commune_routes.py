@@ -4,6 +4,7 @@ and a province's submitter keying a commune's paper report on its behalf."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import unicodedata
@@ -39,6 +40,8 @@ class FakeServices:
     def __init__(self) -> None:
         self.requests: list[httpx.Request] = []
         self.sent: dict[str, dict[str, Any]] = {}
+        self.verdict = "accepted"
+        self.counted_from: dict[str, Any] | None = None  # what every verdict says it counted
 
     def api(self) -> Any:
         from services.web.adapters.services_api import ServicesApi
@@ -62,15 +65,16 @@ class FakeServices:
         if request.method == "POST":
             return self.receive(unit, request)
         submission_id = request.url.path.rsplit("/", 1)[1]
-        return httpx.Response(200, json={**self.sent[submission_id], "status": "accepted"})
+        return httpx.Response(200, json=self.judged(self.sent[submission_id]))
+
+    def judged(self, sent: dict[str, Any]) -> dict[str, Any]:
+        return {**sent, "status": self.verdict, "counted_from": self.counted_from}
 
     def history(self, unit: str, request: httpx.Request) -> httpx.Response:
         target = request.url.path.split("/")[3]
         if unit != target and target not in OVERSEEN.get(unit, ()):
             return httpx.Response(403, json={"reason": "not_your_unit", "detail": "no"})
-        accepted = [
-            {**sent, "status": "accepted"} for sent in self.sent.values() if sent["unit"] == target
-        ]
+        accepted = [self.judged(sent) for sent in self.sent.values() if sent["unit"] == target]
         return httpx.Response(200, json={"unit": target, "submissions": accepted})
 
     def receive(self, unit: str, request: httpx.Request) -> httpx.Response:
@@ -434,3 +438,76 @@ async def test_a_keyed_report_is_corrected_on_the_keying_form_with_a_new_reason(
     body = intake_bodies(fake)[-1]
     assert body["keyed_by"]["reason"] == "Phường gửi bản giấy sửa số văn bản"
     assert body["values"]["docs_issued"] == 75
+
+
+# Signed at 23:05 on the 9th, Vietnam time, inside a silence of the unit's edge the hub recorded
+# from 17:00 on the 9th to 09:00 on the 10th; received at 09:12 on the 10th (RECEIVED_AT).
+SIGNED_IN_SILENCE = {
+    "at": "2026-12-09T16:05:00Z",
+    "basis": "signed",
+    "grounds": "offline",
+    "quiet_from": "2026-12-09T10:00:00Z",
+    "quiet_until": "2026-12-10T02:00:00Z",
+}
+COUNTED_FROM_SIGNED = (
+    "Tính theo giờ ký: 23:05 09/12/2026 (đơn vị mất kết nối từ 17:00 09/12/2026 đến"
+    " 09:00 10/12/2026; hệ thống nhận lúc 09:12 10/12/2026)"
+)
+
+
+async def pages_after_sending(browser: Browser) -> dict[str, str]:
+    """Every page that shows the report's time, the commune's own view of them."""
+    client = browser("hoankiem")
+    sent = await client.post(f"{BASE}/submit", data=form_data(client, conferences_in_person="3"))
+    receipt_url = sent.headers["location"]
+    return {
+        "receipt": (await client.get(receipt_url)).text,
+        "verdict": (await client.get(receipt_url, headers=HTMX)).text,
+        "history": (await client.get("/communes/00070/history")).text,
+        "form": (await client.get(BASE)).text,
+    }
+
+
+async def test_a_report_counted_from_its_signed_time_says_so_with_both_times_and_the_silence(
+    browser: Browser, fake: FakeServices
+) -> None:
+    fake.counted_from = SIGNED_IN_SILENCE
+    pages = await pages_after_sending(browser)
+    for name, page in pages.items():
+        assert COUNTED_FROM_SIGNED in page, name
+        assert page.count('data-counted-from="signed"') == 1, name
+    row = pages["history"].split('data-submission="form-id-0001"')[1].split("</tr>")[0]
+    assert COUNTED_FROM_SIGNED in row
+    current = pages["form"].split('id="commune-current-title"')[1].split("</section>")[0]
+    assert COUNTED_FROM_SIGNED in current
+    english = browser("hoankiem")
+    english.cookies.set("baocao_lang", "en")
+    history = html.unescape((await english.get("/communes/00070/history")).text)
+    assert (
+        "Counted from its signed time: 23:05 09/12/2026 (the hub heard nothing from the unit's"
+        " edge from 17:00 09/12/2026 to 09:00 10/12/2026; received 09:12 10/12/2026)"
+    ) in history
+
+
+@pytest.mark.parametrize("counted_from", [None, "received"])
+async def test_a_report_counted_from_its_receipt_shows_nothing_new(
+    browser: Browser, fake: FakeServices, counted_from: str | None
+) -> None:
+    if counted_from is not None:
+        fake.counted_from = {"at": RECEIVED_AT, "basis": "received", "grounds": "no_quiet_spell"}
+    pages = await pages_after_sending(browser)
+    for name, page in pages.items():
+        assert "Tính theo giờ ký" not in page, name
+        assert "data-counted-from" not in page, name
+    assert "10/12/2026 09:12:03" in pages["history"]
+
+
+async def test_a_rejection_counted_from_its_signed_time_says_so_above_the_form(
+    browser: Browser, fake: FakeServices
+) -> None:
+    fake.counted_from, fake.verdict = SIGNED_IN_SILENCE, "rejected"
+    client = browser("hoankiem")
+    sent = await client.post(f"{BASE}/submit", data=form_data(client, conferences_in_person="3"))
+    verdict = (await client.get(sent.headers["location"], headers=HTMX)).text
+    assert 'data-status="rejected"' in verdict
+    assert verdict.index(COUNTED_FROM_SIGNED) < verdict.index('id="report-form"')

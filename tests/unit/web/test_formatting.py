@@ -14,6 +14,7 @@ from services.web.domain.formatting import (
     percent,
     period_name,
     stage_when,
+    time_and_day,
 )
 
 
@@ -43,6 +44,8 @@ def test_dates_are_day_month_year_in_vietnam_time() -> None:
     late_evening_utc = datetime(2026, 12, 17, 18, 30, 5, tzinfo=UTC)  # 01:30 on the 18th there
     assert day(late_evening_utc) == "18/12/2026"
     assert day_and_time("2026-12-17T18:30:05+00:00") == "18/12/2026 01:30:05"
+    assert time_and_day("2026-12-17T18:30:05+00:00") == "01:30 18/12/2026"
+    assert time_and_day(None) == "–"
     assert day(None) == "–"
 
 
