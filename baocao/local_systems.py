@@ -69,6 +69,6 @@ class LocalSystems:
         return len(self._open) - own, own
 
     async def close(self) -> None:
-        for connection, _ in self._open.values():
+        for connection, _ in list(self._open.values()):
             await connection.close()
         self._open.clear()

@@ -5,6 +5,9 @@ shared clock around the deadlines: most communes days before, stragglers on the 
 their reminders, some late, some never. A few send invalid reports and correct them, some
 correct valid ones, some send the same report twice, and a tenth publish straight onto NATS.
 About one commune in a hundred sends its report on paper, which its province keys on its behalf.
+Seven communes that would not otherwise report sit behind edges whose link is down across the
+deadline (baocao/round_edges.py): those that signed on the last day are on time, those that
+signed after it late.
 The plan also keeps each unit's latest accepted values: the oracle, summed here without the
 system's code, of what Central's rollup must be.
 """
@@ -25,23 +28,29 @@ from shared.registry import Registry, Unit
 from shared.workdays import shift_working_days
 
 REPORT_TYPE = "kl226-quarterly"
-LATE_WAVES = frozenset({"late", "late_provinces"})
+LATE_WAVES = frozenset({"edges_back", "late", "late_provinces"})
 PAPER_REASON = "Xã gửi báo cáo giấy do mất kết nối mạng"
 # One commune in about a hundred, chosen by its code so the rest of the round is unchanged.
 PAPER_EVERY = 97
+# Communes behind edges: chosen among those that would not report at all, so that a database
+# kept from an earlier `make run` holds nothing of theirs.
+EDGE_COMMUNES = 7
 
 
 @dataclass
 class Planned:
     unit: Unit
     body: dict[str, Any]
-    channel: str  # "http", "nats", or "paper": keyed by the province on the unit's behalf
+    # "http", "nats", "paper" (keyed by the province on the unit's behalf), or "edge" (published
+    # to the commune's edge while its link is down)
+    channel: str
     valid: bool
     kind: str  # "report", "invalid", "correction", "duplicate"
 
 
 @dataclass
 class Wave:
+    key: str
     name: str
     at: datetime
     submissions: list[Planned] = field(default_factory=list)
@@ -60,6 +69,9 @@ class Plan:
     def channel_count(self, channel: str) -> int:
         return sum(1 for w in self.waves for p in w.submissions if p.channel == channel)
 
+    def edge_units(self) -> list[Unit]:
+        return [p.unit for w in self.waves for p in w.submissions if p.channel == "edge"]
+
 
 def plan_round(
     registry: Registry, report_type: ReportType, period: Period, seed: int = 2026
@@ -67,8 +79,11 @@ def plan_round(
     rng = random.Random(seed)
     planner = _RoundPlanner(rng, report_type, period, _waves(report_type, period))
     day = period.cutoff_end
-    for unit in registry.units(Level.COMMUNE, day):
+    communes = registry.units(Level.COMMUNE, day)
+    for unit in communes:
         planner.commune(unit)
+    silent = [u for u in communes if not planner.planned_for(u)]
+    planner.behind_edges(silent[:: max(1, len(silent) // EDGE_COMMUNES)][:EDGE_COMMUNES], seed)
     provinces = registry.provinces(day)
     skipped = set(rng.sample([p.code for p in provinces], 2))
     late = set(rng.sample([p.code for p in provinces if p.code not in skipped], 3))
@@ -88,28 +103,42 @@ def _waves(report_type: ReportType, period: Period) -> dict[str, Wave]:
     d_c, d_p = commune_deadline.date(), province_deadline.date()
     return {
         "main": Wave(
+            "main",
             "communes, days before the deadline",
             start_of_day(d_c - timedelta(days=4)) + timedelta(hours=9),
         ),
         "reminded": Wave(
-            "reminders go out", start_of_day(d_c - timedelta(days=1)) + timedelta(hours=8)
+            "reminded",
+            "reminders go out",
+            start_of_day(d_c - timedelta(days=1)) + timedelta(hours=8),
         ),
         "last_day": Wave(
-            "stragglers and corrections on the last day", start_of_day(d_c) + timedelta(hours=15)
+            "last_day",
+            "stragglers and corrections on the last day",
+            start_of_day(d_c) + timedelta(hours=15),
+        ),
+        "edges_back": Wave(
+            "edges_back",
+            "communes behind edges sign late; their link comes back",
+            start_of_day(d_c + timedelta(days=1)) + timedelta(hours=8),
         ),
         "late": Wave(
+            "late",
             "late communes; escalations to provinces",
             start_of_day(shift_working_days(d_c, 1)) + timedelta(hours=9),
         ),
         "central": Wave(
+            "central",
             "Central hears which provinces are behind",
             start_of_day(shift_working_days(d_c, 3)) + timedelta(hours=9),
         ),
         "provinces": Wave(
+            "provinces",
             "provinces, before their deadline",
             start_of_day(d_p - timedelta(days=1)) + timedelta(hours=9),
         ),
         "late_provinces": Wave(
+            "late_provinces",
             "late provinces; escalations to Central",
             start_of_day(shift_working_days(d_p, 1)) + timedelta(hours=9),
         ),
@@ -161,6 +190,28 @@ class _RoundPlanner:
             )
         else:
             self.add(wave, unit, kl226_values(rng, 1))
+
+    def planned_for(self, unit: Unit) -> bool:
+        return any(p.unit.code == unit.code for w in self.waves.values() for p in w.submissions)
+
+    def behind_edges(self, units: list[Unit], seed: int) -> None:
+        """Put ``units`` behind edges: each sends one report to its edge, alternately on the
+        last day and after the deadline. Drawn from a generator of their own, after the rest,
+        so the other units' reports and ids are those of a round without edges (a database
+        kept from an earlier `make run` holds them)."""
+        for index, unit in enumerate(units):
+            rng = random.Random(f"{seed}-edge-{unit.code}")
+            key = "last_day" if index % 2 == 0 else "edges_back"
+            body = {
+                "submission_id": str(uuid.UUID(int=rng.getrandbits(128))),
+                "report_type": self.report_type.code,
+                "period": self.period.label,
+                "unit": unit.code,
+                "values": kl226_values(rng, 1),
+            }
+            self.waves[key].submissions.append(Planned(unit, body, "edge", True, "report"))
+            self.final_values[unit.code] = body["values"]
+            self.final_on_time[unit.code] = key not in LATE_WAVES
 
     def add(
         self,

@@ -31,6 +31,8 @@ class RoundResult:
     retries: int = 0
     systems: tuple[int, int] = (0, 0)  # over NATS: province platforms, communes' own systems
     signed: int = 0
+    # Reports through edges cut across the deadline, by (timeliness, what it was counted from).
+    edges: Counter[tuple[str, str]] | None = None
 
     @property
     def oracle_holds(self) -> bool:
@@ -101,6 +103,20 @@ def _audience(notices: Counter[str], audience: str, level: str | None = None) ->
     )
 
 
+def _edge_lines(result: RoundResult) -> list[str]:
+    if not result.edges:
+        return []
+    judged = result.edges
+    by_signed = sum(n for (_, basis), n in judged.items() if basis == "signed")
+    return [
+        f"  {sum(judged.values())} reports through {len(result.plan.edge_units())} communes'"
+        f" edges, their link cut from the day before the deadline until after it:"
+        f" {judged['on_time', 'signed']} signed before the deadline judged on time,"
+        f" {judged['late', 'signed']} signed after it late; {by_signed} counted from their"
+        " signed time inside a silence the hub recorded"
+    ]
+
+
 def summary(result: RoundResult) -> str:
     plan, national = result.plan, result.national
     c = national["completeness"]
@@ -116,6 +132,7 @@ def summary(result: RoundResult) -> str:
         " signed by their unit's key",
         f"  {plan.channel_count('paper'):,} paper reports keyed by their province on the"
         " commune's behalf, each marked with the clerk and the reason",
+        *_edge_lines(result),
         f"  notices on NATS: {_audience(result.notices, 'unit'):,} reminders,"
         f" {_audience(result.notices, 'parent', 'commune'):,} province digests,"
         f" {_audience(result.notices, 'parent', 'province') + _audience(result.notices, 'central'):,}"

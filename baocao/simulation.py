@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
@@ -17,9 +18,11 @@ from typing import Any
 
 import httpx
 import nats
+from nats.aio.client import Client
 
 from baocao.local_systems import LocalSystems
 from baocao.nats_identities import NatsIdentities
+from baocao.round_edges import RoundEdges
 from baocao.round_plan import (
     REPORT_TYPE,
     Plan,
@@ -32,7 +35,7 @@ from baocao.round_plan import (
 )
 from baocao.round_summary import RoundResult, oracle_mismatches, summary, tallies
 from baocao.unit_keys import UnitKeys
-from baocao.watching import backlog
+from baocao.watching import backlog, notifier_ticked_since, notifier_ticks
 from shared import subjects
 from shared.catalog import Catalog
 from shared.clock import ClockSegment
@@ -72,7 +75,15 @@ class RoundDriver:
         progress: Callable[[str], None],
         notifier_url: str | None = None,
         keys: UnitKeys | None = None,
+        hub_leaf: tuple[str, int] | None = None,
+        database_url: str | None = None,
     ) -> None:
+        # Where edges reach the hub, and the database to see the hub's record of their
+        # silences: without both, an edge's reports go straight onto NATS.
+        self.hub_leaf = hub_leaf
+        self.database_url = database_url
+        self.edges: RoundEdges | None = None
+        self._segment: ClockSegment | None = None
         self.notifier_url = notifier_url
         self.registry = registry
         self.catalog = catalog
@@ -105,18 +116,8 @@ class RoundDriver:
             async with httpx.AsyncClient(
                 base_url=self.intake_url, timeout=30, limits=httpx.Limits(max_connections=32)
             ) as client:
-                for wave in plan.waves:
-                    # A simulated minute per real second: receipts within a wave keep their order.
-                    ticks = await self._notifier_ticks()
-                    await append_segment(js, ClockSegment(datetime.now(VIETNAM), wave.at, 60.0))
-                    await asyncio.sleep(1.5)  # services pick up the new time
-                    await self._notifier_ticked_since(ticks)
-                    self.progress(
-                        f"{wave.at.astimezone(VIETNAM):%d/%m %H:%M} {wave.name}: "
-                        f"{len(wave.submissions)} submissions"
-                    )
-                    receipts += await self._send(wave, client)
-                    await self._drain(js)
+                edges_judged = await self._round(plan, js, connection, client)
+                receipts += self._receipts
                 await asyncio.sleep(1.5)
             async with httpx.AsyncClient(
                 base_url=self.central_url, timeout=30, headers=self._central
@@ -127,6 +128,8 @@ class RoundDriver:
         finally:
             self.systems_seen = self.systems.opened
             await self.systems.close()
+            if self.edges is not None:
+                await self.edges.stop()
             await connection.close()
         return RoundResult(
             plan,
@@ -138,28 +141,47 @@ class RoundDriver:
             self.retries,
             self.systems_seen,
             self.signed,
+            edges_judged,
         )
 
-    async def _notifier_ticks(self) -> int:
-        if self.notifier_url is None:
-            return 0
-        async with httpx.AsyncClient(
-            base_url=self.notifier_url, timeout=10, headers=self._central
-        ) as client:
-            completed: int = (await client.get("/v1/ticks")).json()["completed"]
-            return completed
+    async def _round(
+        self, plan: Plan, js: Any, ops: Client, client: httpx.AsyncClient
+    ) -> Counter[tuple[str, str]] | None:
+        """Send every wave; with edges, cut their link when the reminders go out and restore it
+        the morning after the deadline. Returns how the edges' reports were judged."""
+        self._receipts = 0
+        edge_units = plan.edge_units()
+        if edge_units and self.hub_leaf is not None and self.database_url is not None:
+            self.edges = RoundEdges(edge_units, self.identities, self.hub_leaf, self.database_url)
+            self.progress(f"starting {len(edge_units)} communes' edges")
+            await self.edges.start(ops)
+        judged: Counter[tuple[str, str]] | None = None
+        for wave in plan.waves:
+            # A simulated minute per real second: receipts within a wave keep their order.
+            ticks = await notifier_ticks(self.notifier_url, self._central)
+            self._segment = ClockSegment(datetime.now(VIETNAM), wave.at, 60.0)
+            await append_segment(js, self._segment)
+            await asyncio.sleep(1.5)  # services pick up the new time
+            await notifier_ticked_since(self.notifier_url, self._central, ticks)
+            self.progress(
+                f"{wave.at.astimezone(VIETNAM):%d/%m %H:%M} {wave.name}: "
+                f"{len(wave.submissions)} submissions"
+            )
+            if self.edges is not None and wave.key == "reminded":
+                self.edges.cut()
+                self.progress("the edges' link to the hub is cut")
+            self._receipts += await self._send(wave, client)
+            if self.edges is not None and wave.key == "edges_back":
+                await self.edges.restore_when_recorded(wave.at)
+                self.progress("the edges' link is back; their reports reach the hub")
+                judged = await self.edges.judged(client, self.issuer)
+            await self._drain(js)
+        return judged
 
-    async def _notifier_ticked_since(self, before: int, timeout: float = 60) -> None:
-        """Wait for a scheduling round that began after the clock moved: the one running at the
-        jump may have read the old time, and a step's day would be skipped."""
-        if self.notifier_url is None:
-            return
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while await self._notifier_ticks() < before + 2:
-            if loop.time() > deadline:
-                raise TimeoutError("the notifier did not complete a round at the new time")
-            await asyncio.sleep(0.1)
+    def _system_now(self) -> datetime:
+        """The shared clock's time now, as the services read it."""
+        now = datetime.now(VIETNAM)
+        return self._segment.map(now) if self._segment is not None else now
 
     async def _send(self, wave: Wave, client: httpx.AsyncClient) -> int:
         gate = asyncio.Semaphore(32)
@@ -191,14 +213,16 @@ class RoundDriver:
 
     def _signed(self, planned: Planned) -> bytes:
         """The bytes sent, signed once: by the unit, or for a paper report by the province
-        that keyed it (docs/keyed-on-behalf.md)."""
+        that keyed it (docs/keyed-on-behalf.md). A report to an edge is signed at the shared
+        clock's time: its signed time is what it may be judged by."""
         submission_id = planned.body["submission_id"]
         if submission_id not in self._bodies:
             document, signer = planned.body, planned.unit.code
             if planned.channel == "paper":
                 document = {**document, "keyed_by": keyed_by_province(planned.unit)}
                 signer = planned.unit.province or signer
-            body = dict(self.keys.signed(signer, document))
+            at = self._system_now() if planned.channel == "edge" else None
+            body = dict(self.keys.signed(signer, document, at))
             self.signed += "signature" in body
             self._bodies[submission_id] = _encode(body)
         return self._bodies[submission_id]
@@ -218,7 +242,10 @@ class RoundDriver:
 
     async def _send_one(self, planned: Planned, client: httpx.AsyncClient) -> None:
         data = self._signed(planned)
-        if planned.channel == "nats":
+        if planned.channel == "edge" and self.edges is not None:
+            await self.edges.publish(planned.unit, data, planned.body["submission_id"])
+            return
+        if planned.channel in {"nats", "edge"}:
             province = planned.unit.province or "_"
             js = await self.systems.jetstream(province, planned.unit.code)
             await js.publish(

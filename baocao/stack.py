@@ -120,6 +120,13 @@ class Stack:
         return LocalIssuer.of(self.env)
 
     @property
+    def hub_leaf(self) -> tuple[str, int] | None:
+        """Where edges reach the embedded hub; None when NATS is elsewhere."""
+        if self.nats is None or self.nats.leafnode_port is None:
+            return None
+        return (self.nats.host, self.nats.leafnode_port)
+
+    @property
     def logs(self) -> Path:
         return self.run_dir / "logs"
 

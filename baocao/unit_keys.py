@@ -121,13 +121,15 @@ class UnitKeys:
         self._loaded[unit] = key
         return key
 
-    def signed(self, unit: str, document: Mapping[str, Any]) -> Mapping[str, Any]:
-        """``document`` signed with ``unit``'s current key, now; as it is if the unit has none
-        here (it is then judged as an unsigned report)."""
+    def signed(
+        self, unit: str, document: Mapping[str, Any], at: datetime | None = None
+    ) -> Mapping[str, Any]:
+        """``document`` signed with ``unit``'s current key, at ``at`` (now); as it is if the
+        unit has none here (it is then judged as an unsigned report)."""
         key = self.current(unit)
         if key is None:
             return document
-        return sign(document, key.private, key.key_id, datetime.now(UTC))
+        return sign(document, key.private, key.key_id, at or datetime.now(UTC))
 
     async def register_all(
         self, connection: asyncpg.Connection[Any] | asyncpg.Pool[Any], units: Iterable[str]

@@ -46,6 +46,8 @@ async def run_round(stack: Stack) -> bool:
         identities=stack.nats_identities,
         progress=lambda m: say(f"  {m}"),
         notifier_url=stack.url("notifier"),
+        hub_leaf=stack.hub_leaf,
+        database_url=stack.database_url,
     )
     say(f"\nSimulated national round for {period.label} on a shared clock (docs/commands.md):")
     result = await driver.run(period)

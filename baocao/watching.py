@@ -119,3 +119,27 @@ async def wait_quiet(
                     return
             await asyncio.sleep(0.5)
     raise TimeoutError("the notifier did not finish its first round")
+
+
+async def notifier_ticks(url: str | None, headers: Mapping[str, str]) -> int:
+    """How many scheduling rounds the notifier at ``url`` has completed (0 without one)."""
+    if url is None:
+        return 0
+    async with httpx.AsyncClient(base_url=url, timeout=10, headers=dict(headers)) as client:
+        completed: int = (await client.get("/v1/ticks")).json()["completed"]
+        return completed
+
+
+async def notifier_ticked_since(
+    url: str | None, headers: Mapping[str, str], before: int, timeout: float = 60
+) -> None:
+    """Wait for a scheduling round that began after the clock moved: the one running at the
+    jump may have read the old time, and a step's day would be skipped."""
+    if url is None:
+        return
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while await notifier_ticks(url, headers) < before + 2:
+        if loop.time() > deadline:
+            raise TimeoutError("the notifier did not complete a round at the new time")
+        await asyncio.sleep(0.1)

@@ -72,10 +72,10 @@ class Commune:
     edge: EdgeServer
     key: Ed25519PrivateKey
 
-    async def send_signed(self, at: datetime) -> str:
+    async def send_signed(self, at: datetime, **values: Any) -> str:
         """What the commune's system does: sign the report at ``at`` and publish it to its
         edge, the link up or not."""
-        document = sign(submission(self.unit.code), self.key, "edge-k1", at)
+        document = sign(submission(self.unit.code, **values), self.key, "edge-k1", at)
         system = await self.edge.connect("unit")
         try:
             await system.jetstream().publish(
@@ -88,28 +88,26 @@ class Commune:
         return str(document["submission_id"])
 
 
-@pytest.fixture
-async def communes(
-    tmp_path: Path,
-    nats_server: EmbeddedNats,
-    nats_identities: NatsIdentities,
+async def start_communes(
+    units: list[Unit],
+    where: Path,
+    hub: EmbeddedNats,
+    identities: NatsIdentities,
     database_url: str,
-    monkeypatch: pytest.MonkeyPatch,
-) -> AsyncIterator[tuple[LinkProxy, list[Commune]]]:
-    monkeypatch.setenv("VALIDATOR_EDGE_WATCH_SECONDS", "0.5")
-    ops = await nats.connect(nats_server.url, **nats_identities.options("ops"))
-    assert nats_server.leafnode_port is not None
-    link = LinkProxy(("127.0.0.1", nats_server.leafnode_port), seed=226)
-    await link.start()
+    link: LinkProxy,
+) -> list[Commune]:
+    """Each commune's edge, sourced by the hub through ``link``, and its signing key
+    registered, as ops and the commune set them up (docs/weak-networks.md)."""
+    ops = await nats.connect(hub.url, **identities.options("ops"))
     owner = await asyncpg.connect(database_url)
     started: list[Commune] = []
     try:
-        for unit in (BA_DINH, HOAN_KIEM):
+        for unit in units:
             bundle = make_bundle(
-                nats_identities.authority, unit, link.url("nats-leaf"), tmp_path / unit.code
+                identities.authority, unit, link.url("nats-leaf"), where / unit.code
             )
             assert await register_edge(ops, unit.province, unit.code)
-            edge = EdgeServer(bundle, tmp_path / f"edge-{unit.code}", port=free_port())
+            edge = EdgeServer(bundle, where / f"edge-{unit.code}", port=free_port())
             edge.start()
             admin = await edge.connect("admin")
             await provision_outbox(admin, unit.province, unit.code)
@@ -124,13 +122,58 @@ async def communes(
                 datetime(2026, 1, 1, tzinfo=UTC),
             )
             started.append(Commune(unit, edge, key))
+    finally:
+        await owner.close()
+        await ops.close()
+    return started
+
+
+async def until_heard(hub: EmbeddedNats, units: list[Unit]) -> None:
+    ops = await nats.connect(hub.url, **NatsIdentities.of().options("ops"))
+    provinces = sorted({u.province for u in units})
+
+    async def all_heard() -> bool:
+        links = await edge_links(ops, provinces)
+        return {e.unit for e in links if e.last_heard is not None} >= {u.code for u in units}
+
+    try:
+        await eventually(all_heard, timeout=60)
+    finally:
+        await ops.close()
+
+
+async def until_recorded_silent(database_url: str, units: list[Unit], at: datetime) -> None:
+    """Until the hub has seen every unit's edge silent at ``at`` or later."""
+
+    async def recorded() -> bool:
+        until = {r["unit"]: r["silent_until"] for r in await spells(database_url) if r["open"]}
+        return all(u.code in until and until[u.code] >= at for u in units)
+
+    await eventually(recorded, timeout=60)
+
+
+@pytest.fixture
+async def communes(
+    tmp_path: Path,
+    nats_server: EmbeddedNats,
+    nats_identities: NatsIdentities,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> AsyncIterator[tuple[LinkProxy, list[Commune]]]:
+    monkeypatch.setenv("VALIDATOR_EDGE_WATCH_SECONDS", "0.5")
+    assert nats_server.leafnode_port is not None
+    link = LinkProxy(("127.0.0.1", nats_server.leafnode_port), seed=226)
+    await link.start()
+    started: list[Commune] = []
+    try:
+        started = await start_communes(
+            [BA_DINH, HOAN_KIEM], tmp_path, nats_server, nats_identities, database_url, link
+        )
         yield link, started
     finally:
         for commune in started:
             commune.edge.stop()
         await link.close()
-        await owner.close()
-        await ops.close()
 
 
 async def spells(database_url: str) -> list[dict[str, Any]]:
@@ -147,30 +190,20 @@ async def test_a_72_hour_cut_across_the_deadline_judges_each_commune_by_when_it_
     communes: tuple[LinkProxy, list[Commune]],
     clock: ScheduledClock,
     database_url: str,
+    nats_server: EmbeddedNats,
 ) -> None:
     link, (ba_dinh, hoan_kiem) = communes
     system: System = await start_system()
 
-    ops = await nats.connect(system.nats_url, **NatsIdentities.of().options("ops"))
-
-    async def both_heard() -> bool:
-        links = await edge_links(ops, ["01"])
-        return {e.unit for e in links if e.last_heard is not None} == {"00004", "00070"}
-
-    await eventually(both_heard, timeout=30)
-    await ops.close()
+    await until_heard(nats_server, [BA_DINH, HOAN_KIEM])
     link.cut("refuse")
-
-    async def both_silent() -> bool:
-        return {r["unit"] for r in await spells(database_url) if r["open"]} == {"00004", "00070"}
-
-    await eventually(both_silent, timeout=30)
+    await until_recorded_silent(database_url, [BA_DINH, HOAN_KIEM], LAST_HEARD)
     move_to(clock, SIGNED_ON_TIME)
     on_time = await ba_dinh.send_signed(SIGNED_ON_TIME)
     move_to(clock, SIGNED_LATE)
     late = await hoan_kiem.send_signed(SIGNED_LATE)
     move_to(clock, BACK)
-    await asyncio.sleep(1.5)  # the watch sees the silence last at BACK
+    await until_recorded_silent(database_url, [BA_DINH, HOAN_KIEM], BACK)
     link.restore()
 
     first = await system.settled(on_time)

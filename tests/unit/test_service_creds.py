@@ -25,7 +25,7 @@ def test_credentials_minted_under_an_older_grant_are_minted_anew(tmp_path: Path)
     identities = NatsIdentities(authority)
     path = identities.path("validator")
     # What an earlier release minted: the validator's grant without the landing streams.
-    write_creds(path, authority.user_creds("validator", lambda inbox: grants.validator(inbox)))
+    write_creds(path, authority.user_creds("validator", grants.validator))
 
     renewed = user_claims_of_creds(identities.path("validator").read_text())
 
