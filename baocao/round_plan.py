@@ -202,15 +202,16 @@ class _RoundPlanner:
         for index, unit in enumerate(units):
             rng = random.Random(f"{seed}-edge-{unit.code}")
             key = "last_day" if index % 2 == 0 else "edges_back"
-            body = {
+            values = kl226_values(rng, 1)
+            body: dict[str, Any] = {
                 "submission_id": str(uuid.UUID(int=rng.getrandbits(128))),
                 "report_type": self.report_type.code,
                 "period": self.period.label,
                 "unit": unit.code,
-                "values": kl226_values(rng, 1),
+                "values": values,
             }
             self.waves[key].submissions.append(Planned(unit, body, "edge", True, "report"))
-            self.final_values[unit.code] = body["values"]
+            self.final_values[unit.code] = values
             self.final_on_time[unit.code] = key not in LATE_WAVES
 
     def add(
