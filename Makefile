@@ -61,9 +61,11 @@ profile: $(STAMP)
 contracts: $(STAMP)
 	$(BIN)/baocao contracts
 
-## The full fault-injection run: a national round while services, NATS and PostgreSQL are killed.
+## The full fault-injection run: a national round while services, NATS and PostgreSQL are killed;
+## then the long bad-link run: 30 edges on a weak, flapping link, killed, cut for 72 h across a deadline.
 chaos: $(STAMP)
 	$(BIN)/baocao chaos $(ARGS)
+	BAOCAO_LONG_TESTS=1 $(BIN)/python -m pytest -q tests/integration/test_weak_links_long.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
