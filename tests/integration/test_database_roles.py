@@ -29,7 +29,16 @@ SHARED = {"units": READ, "schema_migrations": READ}
 
 # Every privilege each role holds on a table or view, and on a sequence: nothing else.
 GRANTS: dict[str, dict[str, frozenset[str]]] = {
-    "baocao_intake": {**SHARED, "receipts": APPEND, "verdicts": READ, "current_reports": READ},
+    "baocao_intake": {
+        **SHARED,
+        "receipts": APPEND,
+        "verdicts": READ,
+        "current_reports": READ,
+        # A browser's key, registered on its clerk's behalf, and when the hub heard from it.
+        "unit_signing_keys": APPEND,
+        "signing_registry_version": READ | {"UPDATE"},
+        "device_presence": CHANGE,
+    },
     "baocao_validator": {
         **SHARED,
         "submissions": APPEND,
@@ -42,6 +51,7 @@ GRANTS: dict[str, dict[str, frozenset[str]]] = {
         "unit_signature_policy": READ,
         "signing_registry_version": READ,
         "edge_link_spells": CHANGE,
+        "device_silences": READ,
     },
     "baocao_aggregator": {
         **SHARED,
