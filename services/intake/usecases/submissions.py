@@ -8,25 +8,22 @@ same request may simply be sent again.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from services.intake.domain.receipt import StoredReceipt
-from services.intake.domain.refusals import NotASubmission, SubmissionIdTaken, Unavailable
+from services.intake.domain.refusals import NotASubmission, SubmissionIdTaken
+from services.intake.usecases.outages import outage_is_unavailable
 from services.intake.usecases.ports import (
     DryRunJudge,
     ReceiptRecords,
     StatusRecords,
     SubmissionStream,
-    ValidatorUnavailable,
 )
 from shared.clock import Clock
 from shared.decoding import decode_submission
 from shared.identity import Caller, require_keyer_for, require_reach, require_submitter_for
 from shared.logging import get_logger
-from shared.outages import is_transient
-from shared.refusals import NotFound, Refusal
+from shared.refusals import NotFound
 from shared.registry import Registry
 from shared.schemas import Submission, SubmissionStatus, Verdict
 
@@ -47,20 +44,20 @@ class IntakeService:
 
         A retry is safe: the stream drops a re-sent id and the first receipt is kept."""
         submission = self._readable(body, caller)
-        with _outage_is_unavailable():
+        with outage_is_unavailable():
             return await self._received(submission, body), submission
 
     async def dry_run(self, body: bytes, caller: Caller) -> Verdict:
         """What the validator would decide about ``body`` now; nothing is stored or published."""
         submission = self._readable(body, caller)
-        with _outage_is_unavailable():
+        with outage_is_unavailable():
             return await self.dry_runs.judge(body, submission.unit)
 
     async def status(self, submission_id: str, caller: Caller) -> SubmissionStatus:
         """Where a submission stands, for its unit, its province or Central; anyone else is
         refused (not_your_unit) and learns nothing of its content. Submission ids are random
         UUIDs the unit chose, so saying that one exists gives nothing away."""
-        with _outage_is_unavailable():
+        with outage_is_unavailable():
             found = await self.statuses.status(submission_id)
         unit = self.registry.get(found.unit) if found is not None else None
         if found is None or unit is None:
@@ -117,19 +114,3 @@ def _same_unit(receipt: StoredReceipt, submission: Submission) -> StoredReceipt:
     if receipt.unit != submission.unit:
         raise SubmissionIdTaken()
     return receipt
-
-
-@contextlib.contextmanager
-def _outage_is_unavailable() -> Iterator[None]:
-    """PostgreSQL or NATS down or restarting, or no validator answering: Unavailable, not an
-    unexplained failure."""
-    try:
-        yield
-    except Refusal:
-        raise
-    except ValidatorUnavailable as error:
-        raise Unavailable(str(error)) from error
-    except Exception as error:
-        if not is_transient(error):
-            raise
-        raise Unavailable(repr(error)) from error
