@@ -12,12 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from services.intake.domain.devices import PRESENCE_GAP, DeviceKey, Registered
 from services.intake.domain.receipt import Stored, StoredReceipt
 from services.intake.usecases.ports import ValidatorUnavailable
 from shared import subjects
 from shared.schemas import Submission, SubmissionStatus, Verdict
 
 ReportKey = tuple[str, str, str]  # report type, period, unit
+KeyOfUnit = tuple[str, str]  # unit, key id
+Interval = list[datetime]  # first_seen, last_seen (mutable: a contact extends it)
 
 
 @dataclass
@@ -28,6 +31,8 @@ class InMemoryIntakeTables:
     receipts: dict[str, StoredReceipt] = field(default_factory=dict)
     verdicts: dict[str, Verdict] = field(default_factory=dict)
     current: dict[ReportKey, str] = field(default_factory=dict)
+    signing_keys: dict[KeyOfUnit, DeviceKey] = field(default_factory=dict)
+    presence: dict[KeyOfUnit, list[Interval]] = field(default_factory=dict)
 
 
 class InMemoryReceiptStore:
@@ -123,3 +128,40 @@ class FixedJudge:
         if unit not in self.verdicts:
             raise ValidatorUnavailable("no responders")
         return self.verdicts[unit]
+
+
+class InMemoryDeviceStore:
+    """:class:`~services.intake.usecases.ports.DeviceRecords`; ``silences`` reads its contacts as
+    the view ``device_silences`` does."""
+
+    def __init__(self, tables: InMemoryIntakeTables | None = None) -> None:
+        self.tables = tables or InMemoryIntakeTables()
+
+    async def register(self, key: DeviceKey) -> Registered | None:
+        on_record = self.tables.signing_keys.get((key.unit, key.key_id))
+        if on_record is not None:
+            same = on_record.public_key == key.public_key
+            return Registered(on_record, new=False) if same else None
+        if any(k.public_key == key.public_key for k in self.tables.signing_keys.values()):
+            return None
+        self.tables.signing_keys[(key.unit, key.key_id)] = key
+        return Registered(key, new=True)
+
+    async def seen(self, unit: str, key_id: str, at: datetime) -> bool:
+        if (unit, key_id) not in self.tables.signing_keys:
+            return False
+        intervals = self.tables.presence.setdefault((unit, key_id), [])
+        latest = max(intervals, default=None)
+        if latest is not None and latest[1] >= at - PRESENCE_GAP:
+            latest[1] = max(latest[1], at)
+        else:
+            intervals.append([at, at])
+        return True
+
+    def silences(self, unit: str, key_id: str) -> list[tuple[datetime, datetime | None]]:
+        """Each silence, from a last contact to the next first one (None while it lasts)."""
+        intervals = sorted(self.tables.presence.get((unit, key_id), []))
+        return [
+            (interval[1], intervals[i + 1][0] if i + 1 < len(intervals) else None)
+            for i, interval in enumerate(intervals)
+        ]

@@ -1,12 +1,15 @@
-"""Intake's stores (receipts, a submission's status), one contract each, run against the
-in-memory fakes and PostgreSQL.
+"""Intake's stores (receipts, a submission's status, browsers' keys and presence), one
+contract each, run against the in-memory fakes and PostgreSQL.
 
 Every test takes ``stores``, parametrized by implementation. The status is read from what the
-validator and the aggregator wrote: the PostgreSQL arrangement writes those as they do.
+validator and the aggregator wrote: the PostgreSQL arrangement writes those as they do. The
+silences of a device are read from the view ``device_silences``, as the owner (the validator
+reads it).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -16,14 +19,21 @@ from typing import Any
 import asyncpg
 import pytest
 
+from services.intake.adapters.devices import DeviceStore
 from services.intake.adapters.receipts import ReceiptStore
 from services.intake.adapters.status import StatusReader
+from services.intake.domain.devices import DeviceKey, Registered
 from services.intake.domain.receipt import StoredReceipt
-from services.intake.usecases.ports import ReceiptRecords, StatusRecords
+from services.intake.usecases.ports import DeviceRecords, ReceiptRecords, StatusRecords
 from services.validator.adapters.verdict_store import VerdictStore
 from shared.db import create_pool
 from shared.schemas import Verdict
-from tests.fakes.intake import InMemoryIntakeTables, InMemoryReceiptStore, InMemoryStatusReader
+from tests.fakes.intake import (
+    InMemoryDeviceStore,
+    InMemoryIntakeTables,
+    InMemoryReceiptStore,
+    InMemoryStatusReader,
+)
 from tests.integration.conftest import service_url
 
 pytestmark = pytest.mark.integration
@@ -31,6 +41,7 @@ pytestmark = pytest.mark.integration
 KL226, Q4 = "kl226-quarterly", "2026-Q4"
 HOAN_KIEM, HA_NOI = "00070", "01"
 NOW = datetime(2026, 12, 10, 2, tzinfo=UTC)
+Silence = tuple[datetime, datetime | None]
 
 
 @dataclass
@@ -39,6 +50,8 @@ class Stores:
     statuses: StatusRecords
     judged: Callable[[Verdict], Awaitable[None]]  # as the validator records a verdict
     made_current: Callable[[Verdict], Awaitable[None]]  # as the aggregator folds a report
+    devices: DeviceRecords
+    silences: Callable[[str, str], Awaitable[list[Silence]]]  # device_silences, oldest first
 
 
 @pytest.fixture
@@ -53,7 +66,19 @@ async def stores(backend: str | None) -> AsyncIterator[Stores]:
         async def current_fake(verdict: Verdict) -> None:
             reader.made_current(verdict)
 
-        yield Stores(InMemoryReceiptStore(tables), reader, judged_fake, current_fake)
+        devices = InMemoryDeviceStore(tables)
+
+        async def silences_fake(unit: str, key_id: str) -> list[Silence]:
+            return devices.silences(unit, key_id)
+
+        yield Stores(
+            InMemoryReceiptStore(tables),
+            reader,
+            judged_fake,
+            current_fake,
+            devices,
+            silences_fake,
+        )
         return
     # The stores log in as intake does; the others' tables are written by the owner.
     pool = await create_pool(service_url(backend, "intake"), min_size=1, max_size=2)
@@ -66,8 +91,24 @@ async def stores(backend: str | None) -> AsyncIterator[Stores]:
     async def current_real(verdict: Verdict) -> None:
         await _make_current(owner, verdict)
 
+    async def silences_real(unit: str, key_id: str) -> list[Silence]:
+        rows = await owner.fetch(
+            "SELECT began, ended FROM device_silences WHERE unit = $1 AND key_id = $2"
+            " ORDER BY began",
+            unit,
+            key_id,
+        )
+        return [(row["began"], row["ended"]) for row in rows]
+
     try:
-        yield Stores(ReceiptStore(pool), StatusReader(pool), judged_real, current_real)
+        yield Stores(
+            ReceiptStore(pool),
+            StatusReader(pool),
+            judged_real,
+            current_real,
+            DeviceStore(pool),
+            silences_real,
+        )
     finally:
         await owner.close()
         await pool.close()
@@ -183,3 +224,88 @@ async def test_an_accepted_submission_no_longer_current_is_superseded_by_the_cur
 
     assert first is not None
     assert (first.status, first.superseded_by) == ("superseded", "s-2")
+
+
+# --- DeviceRecords ------------------------------------------------------------------------------
+
+BROWSER = "web-Qm9vdHN0cmFw_LWtleS0x"
+PUBLIC_KEY = "ZBFj7Icvzr1_ZNAR76_Sxe8d5jcRX_2eRl7qvSAaB-I"
+OTHER_PUBLIC_KEY = "ZPMstSz2IAvedetXSYBClqLEZYLE50dhR2ysQrZZjVA"
+
+
+def device_key(
+    key_id: str = BROWSER, public_key: str = PUBLIC_KEY, unit: str = HOAN_KIEM, minutes: int = 0
+) -> DeviceKey:
+    return DeviceKey(unit, key_id, public_key, NOW + timedelta(minutes=minutes))
+
+
+async def test_a_device_key_is_registered_once_and_the_same_key_again_finds_the_first(
+    stores: Stores,
+) -> None:
+    first = await stores.devices.register(device_key())
+    again = await stores.devices.register(device_key(minutes=5))
+
+    assert first == Registered(device_key(), new=True)
+    assert again == Registered(device_key(), new=False)
+
+
+async def test_a_taken_key_id_or_public_key_is_not_registered(stores: Stores) -> None:
+    await stores.devices.register(device_key())
+
+    other_public_key = await stores.devices.register(device_key(public_key=OTHER_PUBLIC_KEY))
+    same_public_key_new_id = await stores.devices.register(device_key("web-AnotherKeyIdOf-00070"))
+    same_public_key_elsewhere = await stores.devices.register(device_key(unit="00004"))
+
+    assert other_public_key is None
+    assert same_public_key_new_id is None
+    assert same_public_key_elsewhere is None
+    # The key id is the unit's own: another unit may use the same id with its own key.
+    assert await stores.devices.register(device_key(public_key=OTHER_PUBLIC_KEY, unit="00004"))
+
+
+async def test_contacts_within_three_minutes_are_one_presence_and_a_longer_gap_a_silence(
+    stores: Stores,
+) -> None:
+    await stores.devices.register(device_key())
+    for minutes in (0, 1, 2, 4, 7):  # each within three minutes of the one before
+        assert await stores.devices.seen(HOAN_KIEM, BROWSER, NOW + timedelta(minutes=minutes))
+
+    assert await stores.silences(HOAN_KIEM, BROWSER) == [(NOW + timedelta(minutes=7), None)]
+
+    back = NOW + timedelta(minutes=7 + 3, seconds=1)  # just over three minutes after
+    await stores.devices.seen(HOAN_KIEM, BROWSER, back)
+    await stores.devices.seen(HOAN_KIEM, BROWSER, back + timedelta(minutes=1))
+
+    assert await stores.silences(HOAN_KIEM, BROWSER) == [
+        (NOW + timedelta(minutes=7), back),
+        (back + timedelta(minutes=1), None),
+    ]
+
+
+async def test_two_first_contacts_at_once_start_one_interval(stores: Stores) -> None:
+    await stores.devices.register(device_key())
+
+    both = await asyncio.gather(
+        *(stores.devices.seen(HOAN_KIEM, BROWSER, NOW + timedelta(seconds=s)) for s in (1, 2))
+    )
+
+    assert both == [True, True]
+    assert len(await stores.silences(HOAN_KIEM, BROWSER)) == 1
+
+
+async def test_a_late_contact_never_moves_an_interval_back(stores: Stores) -> None:
+    await stores.devices.register(device_key())
+    await stores.devices.seen(HOAN_KIEM, BROWSER, NOW + timedelta(minutes=10))
+    await stores.devices.seen(HOAN_KIEM, BROWSER, NOW + timedelta(minutes=9))
+
+    assert await stores.silences(HOAN_KIEM, BROWSER) == [(NOW + timedelta(minutes=10), None)]
+
+
+async def test_a_contact_from_a_key_the_unit_does_not_have_is_not_recorded(
+    stores: Stores,
+) -> None:
+    await stores.devices.register(device_key())
+
+    assert not await stores.devices.seen("00004", BROWSER, NOW)
+    assert not await stores.devices.seen(HOAN_KIEM, "web-NeverRegisteredKey0", NOW)
+    assert await stores.silences("00004", BROWSER) == []
