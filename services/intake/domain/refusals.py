@@ -36,6 +36,30 @@ class SubmissionIdTaken(Refusal):
         )
 
 
+class DeviceKeyTaken(Refusal):
+    """The key id is this unit's with another public key, or the public key is registered
+    already (for this unit under another id, or for another unit): the browser makes a new
+    key pair and id."""
+
+    kind = Kind.CONFLICT
+
+    def __init__(self) -> None:
+        super().__init__(
+            "device_key_taken",
+            "this key id or public key is already registered; make a new key pair and key id",
+        )
+
+
+class UnknownDevice(Refusal):
+    """The caller's unit has no browser key by that id. Another unit's key is answered the
+    same, so a caller learns nothing of other units' keys."""
+
+    kind = Kind.NOT_FOUND
+
+    def __init__(self, key_id: str) -> None:
+        super().__init__("unknown_device", f"this unit has no device key {key_id[:100]!r}")
+
+
 class Unavailable(Refusal):
     """PostgreSQL, NATS or the validator could not be reached: the same request may simply be
     sent again. ``cause`` says what failed, for the log, not for the caller."""
