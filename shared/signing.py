@@ -26,6 +26,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from shared.decoding import parse_json
 
 ALGORITHM = "Ed25519"
+# A clerk's browser signs with a key of its own, registered for its unit through intake: the
+# hub's record of when it heard from that device is the evidence for a time it signed offline.
+BROWSER_KEY_PREFIX = "web-"
 SIGNATURE_MEMBER = "signature"
 SIGNATURE_BYTES = 64
 PUBLIC_KEY_BYTES = 32
@@ -105,3 +108,7 @@ def sign(
         "value": encode_value(key.sign(canonical_form(signed))),
     }
     return signed
+
+
+def is_browser_key(key_id: str) -> bool:
+    return key_id.startswith(BROWSER_KEY_PREFIX)

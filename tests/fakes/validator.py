@@ -332,3 +332,19 @@ class InMemoryQuietSpells:
 
     def _open(self, unit: str) -> list[Any] | None:
         return next((r for r in self.rows if r[0] == unit and r[3]), None)
+
+    # Browsers: (unit, key id) -> the instants of their contacts' intervals, as intake records
+    # them in device_presence: (first_seen, last_seen).
+    presence: dict[tuple[str, str], list[tuple[datetime, datetime]]] = field(default_factory=dict)
+
+    async def device_spells(
+        self, devices: Collection[tuple[str, str]], since: datetime
+    ) -> dict[tuple[str, str], list[QuietSpell]]:
+        found: dict[tuple[str, str], list[QuietSpell]] = {}
+        for device in devices:
+            seen = sorted(self.presence.get(device, []))
+            for index, (_, last_seen) in enumerate(seen):
+                ended = seen[index + 1][0] if index + 1 < len(seen) else None
+                if ended is None or ended >= since:
+                    found.setdefault(device, []).append(QuietSpell(last_seen, ended, "web"))
+        return found

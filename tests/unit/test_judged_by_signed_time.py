@@ -19,7 +19,7 @@ from shared.registry.seed import units_from_package
 from shared.schemas import Verdict
 from shared.signing import sign
 from tests.integration.system import kl226_values
-from tests.unit.test_signatures import KEY, REGISTRY, UNIT, body, encoded
+from tests.unit.test_signatures import KEY, REGISTRY, UNIT, body, encoded, registry_of, unit_key
 
 CATALOG = Catalog.load()
 UNITS = Registry(units_from_package())
@@ -144,3 +144,67 @@ def test_without_the_signing_registry_no_signed_time_is_honoured() -> None:
     assert judged.timeliness == "late"
     assert judged.counted_from is not None
     assert judged.counted_from.grounds == "not_signed"
+
+
+# --- signed in a clerk's browser ------------------------------------------------------------
+
+BROWSER = "web-AbCdEfGhIjKlMnOpQrStUv"
+BROWSER_KEY = Ed25519PrivateKey.generate()
+WITH_BROWSER = registry_of(unit_key(), unit_key(BROWSER_KEY, key_id=BROWSER))
+# The hub last heard from the browser three hours before the deadline, and next when it came
+# back, forty hours after.
+BROWSER_SPELL = QuietSpell(DEADLINE - timedelta(hours=3), BACK, "web")
+
+
+def from_browser(
+    signed_at: datetime = SIGNED, spells: tuple[QuietSpell, ...] = (BROWSER_SPELL,)
+) -> Verdict:
+    document = {**body(), "values": dict(kl226_values())}
+    data = encoded(sign(document, BROWSER_KEY, BROWSER, signed_at))
+    message = IncomingSubmission(f"reports.submitted.01.{UNIT}", data, None, 8, RECEIVED)
+    return verdict_for(
+        message,
+        catalog=CATALOG,
+        registry=UNITS,
+        received_at=RECEIVED,
+        signing=WITH_BROWSER,
+        device_spells={(UNIT, BROWSER): spells},
+    )
+
+
+def test_a_browser_that_signed_before_the_deadline_while_out_of_touch_is_on_time() -> None:
+    judged = from_browser()
+
+    assert (judged.status, judged.timeliness) == ("accepted", "on_time")
+    assert judged.counted_from is not None
+    assert (judged.counted_from.basis, judged.counted_from.grounds) == ("signed", "offline")
+
+
+def test_a_browser_not_heard_from_since_it_signed_counts_from_its_signed_time() -> None:
+    judged = from_browser(spells=(QuietSpell(SPELL.began, None, "web"),))
+
+    assert judged.timeliness == "on_time"
+    assert judged.counted_from is not None
+    assert judged.counted_from.quiet_until is None
+
+
+def test_a_browser_heard_from_after_the_time_it_claims_is_judged_by_its_receipt() -> None:
+    # It was in touch at BACK - 20 h, after the claimed signing: it would have sent it then.
+    spells = (
+        QuietSpell(SPELL.began, BACK - timedelta(hours=20), "web"),
+        QuietSpell(BACK - timedelta(hours=20), BACK, "web"),
+    )
+
+    judged = from_browser(spells=spells)
+
+    assert judged.timeliness == "late"
+    assert judged.counted_from is not None
+    assert judged.counted_from.grounds == "no_quiet_spell"
+
+
+def test_a_browsers_silence_vouches_for_nothing_signed_by_the_units_own_system() -> None:
+    # The unit's system key, sent straight to the hub: the browser's silence is not its link.
+    judged = verdict(report(), via_edge=False, spells=())
+
+    assert judged.counted_from is not None
+    assert judged.counted_from.basis == "received"

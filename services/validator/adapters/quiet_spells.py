@@ -57,3 +57,22 @@ class QuietSpellStore:
             spell = QuietSpell(row["began"], row["silent_until"], "edge")
             found.setdefault(row["unit"], []).append(spell)
         return found
+
+    async def device_spells(
+        self, devices: Collection[tuple[str, str]], since: datetime
+    ) -> dict[tuple[str, str], list[QuietSpell]]:
+        wanted = list(devices)
+        rows = await self._pool.fetch(
+            "SELECT s.unit, s.key_id, s.began, s.ended FROM device_silences AS s"
+            " JOIN unnest($1::text[], $2::text[]) AS wanted (unit, key_id)"
+            "   ON (s.unit, s.key_id) = (wanted.unit, wanted.key_id)"
+            " WHERE s.ended IS NULL OR s.ended >= $3 ORDER BY s.unit, s.key_id, s.began",
+            [unit for unit, _ in wanted],
+            [key_id for _, key_id in wanted],
+            since,
+        )
+        found: dict[tuple[str, str], list[QuietSpell]] = {}
+        for row in rows:
+            spell = QuietSpell(row["began"], row["ended"], "web")
+            found.setdefault((row["unit"], row["key_id"]), []).append(spell)
+        return found

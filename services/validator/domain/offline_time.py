@@ -9,10 +9,11 @@ days later. The hub cannot check a clock it does not hold, so it honours the uni
 - ``signed_at`` is not after the receipt;
 - the receipt is within the report type's offline window after ``signed_at`` (72 hours unless
   the catalog says otherwise): lying can gain no more than the window;
-- the hub itself recorded a **quiet spell** of the unit's link around ``signed_at``: it heard
-  nothing from the unit from before ``signed_at`` until the link came back, and the report
-  arrived within the catch-up allowance after that. A unit that was in touch with the hub after
-  the time it claims would have sent the report then: its claim is contradicted.
+- the hub itself recorded a **quiet spell** of the link the report came by around
+  ``signed_at``: it heard nothing from the unit's edge (or from the clerk's browser that signed
+  it) from before ``signed_at`` until the link came back, and the report arrived within the
+  catch-up allowance after that. A unit that was in touch with the hub after the time it claims
+  would have sent the report then: its claim is contradicted.
 
 Without a recorded spell the receipt counts, as for any report: the claim needs evidence, not
 just the absence of a contradiction.
@@ -33,16 +34,22 @@ CATCH_UP = timedelta(hours=1)
 
 @dataclass(frozen=True)
 class QuietSpell:
-    """An interval in which the hub heard nothing from a unit's link: an edge's leaf connection
-    down, or no contact from the unit's people since the last time beacon they fetched.
-    ``ended`` is when the link came back."""
+    """An interval in which the hub heard nothing from a unit's link: its edge silent
+    (link_silence.py; ``ended`` is the last instant the hub saw it silent), or a clerk's browser
+    out of touch (``ended`` is its next contact; None: none since)."""
 
     began: datetime
-    ended: datetime
+    ended: datetime | None
     source: str  # what recorded it: "edge" or "web"
 
     def covers(self, instant: datetime) -> bool:
-        return self.began <= instant <= self.ended
+        return self.began <= instant and (self.ended is None or instant <= self.ended)
+
+    def ends_before(self, received_at: datetime, catch_up: timedelta) -> bool:
+        """Whether a report received at ``received_at`` came as the link came back: after the
+        spell, within ``catch_up`` of its end (a device not heard from since: the report is
+        its first contact)."""
+        return self.ended is None or self.ended <= received_at <= self.ended + catch_up
 
 
 @dataclass(frozen=True)
@@ -88,7 +95,7 @@ def counted_time(
     if received_at - signed_at > window:
         return receipt("beyond_offline_window")
     spell = next(
-        (s for s in spells if s.covers(signed_at) and s.ended <= received_at <= s.ended + catch_up),
+        (s for s in spells if s.covers(signed_at) and s.ends_before(received_at, catch_up)),
         None,
     )
     if spell is None:

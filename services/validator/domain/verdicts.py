@@ -15,8 +15,11 @@ from shared.decoding import decode_submission
 from shared.periods import InvalidPeriod, Period
 from shared.registry import Registry
 from shared.schemas import IndicatorValue, Reason, Submission, Verdict
+from shared.signing import is_browser_key
 
 Decoded = Submission | list[Reason]
+Device = tuple[str, str]  # (unit, key id) of a clerk's browser
+Link = str | Device  # an edge's unit, or a browser
 # (unit, report type, period) -> the unit's accepted values for that period.
 History = Mapping[tuple[str, str, str], Mapping[str, IndicatorValue]]
 
@@ -129,9 +132,11 @@ def verdict_for(
     approvals: Mapping[LockKey, Approval] | None = None,
     signing: SigningRegistry | None = None,
     spells: Mapping[str, Sequence[QuietSpell]] | None = None,
+    device_spells: Mapping[Device, Sequence[QuietSpell]] | None = None,
 ) -> Verdict:
     """The verdict on ``message``; its signature is judged when ``signing`` is given.
-    ``spells`` are the hub's recorded silences of the units' edges (offline_time.py)."""
+    ``spells`` are the hub's recorded silences of the units' edges, ``device_spells`` those of
+    clerks' browsers (offline_time.py)."""
     province_token, unit_token = message.subject_tokens
     if decoded is None:
         decoded = decode(message)
@@ -161,7 +166,7 @@ def verdict_for(
         catalog,
         received_at,
         signature_stands=signing is not None and signed.refusal is None,
-        spells=(spells or {}).get(unit_token, ()),
+        spells=_link_spells(message, decoded, spells or {}, device_spells or {}),
     )
     judgement = judge(
         decoded,
@@ -201,6 +206,30 @@ def verdict_for(
     )
 
 
+def link_of(message: IncomingSubmission, submission: Submission) -> Link | None:
+    """The link whose silences may vouch for the report's signed time: its unit's edge when it
+    came through one, the clerk's browser when one signed it; none for anything else, which was
+    online when it came."""
+    if message.via_edge:
+        return message.subject_tokens[1]
+    signature = submission.signature
+    if signature is not None and is_browser_key(signature.key_id):
+        return (submission.unit, signature.key_id)
+    return None
+
+
+def _link_spells(
+    message: IncomingSubmission,
+    submission: Submission,
+    spells: Mapping[str, Sequence[QuietSpell]],
+    device_spells: Mapping[Device, Sequence[QuietSpell]],
+) -> Sequence[QuietSpell]:
+    link = link_of(message, submission)
+    if isinstance(link, str):
+        return spells.get(link, ())
+    return device_spells.get(link, ()) if link is not None else ()
+
+
 def _counted(
     message: IncomingSubmission,
     submission: Submission,
@@ -210,15 +239,14 @@ def _counted(
     signature_stands: bool,
     spells: Sequence[QuietSpell],
 ) -> CountedTime:
-    """The time the report counts from. Only a report that came through an edge has a silence
-    of that edge to be judged in: one published to the hub directly was online when it came."""
+    """The time the report counts from, given the silences of the link it came by."""
     report_type = catalog.get(submission.report_type)
     return counted_time(
         received_at,
         submission.signed_at if submission.signature is not None else None,
         signature_stands=signature_stands and submission.signature is not None,
         window=report_type.offline_window if report_type is not None else timedelta(0),
-        spells=spells if message.via_edge else (),
+        spells=spells,
     )
 
 

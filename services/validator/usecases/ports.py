@@ -63,6 +63,14 @@ class QuietSpellRecords(Protocol):
         """The ``units``' spells seen silent at ``since`` or later, oldest first."""
         ...
 
+    async def device_spells(
+        self, devices: Collection[tuple[str, str]], since: datetime
+    ) -> dict[tuple[str, str], list[QuietSpell]]:
+        """The silences of clerks' browsers, by (unit, key id) (migration 0013's
+        ``device_silences``): from each contact to the next (``ended`` None: none since), those
+        lasting until ``since`` or later, oldest first."""
+        ...
+
 
 class EdgeLinks(Protocol):
     async def read(self) -> list[EdgeReading]:

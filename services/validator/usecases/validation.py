@@ -5,6 +5,7 @@ Its ports (the store, the publisher, the signing keys) are in usecases/ports.py.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 
 from services.validator import metrics
 from services.validator.domain.approvals import ApprovalsChanged
@@ -13,10 +14,12 @@ from services.validator.domain.judgement import LockKey
 from services.validator.domain.offline_time import QuietSpell
 from services.validator.domain.verdicts import (
     Decoded,
+    Device,
     approval_keys,
     decode,
     history_keys,
     is_unreadable,
+    link_of,
     lock_keys,
     verdict_for,
 )
@@ -131,7 +134,7 @@ class ValidationService:
             now,
         )
         signing = await self.signing_keys.current() if self.signing_keys is not None else None
-        spells = await self._spells(batch, decoded)
+        spells, device_spells = await self._spells(batch, decoded)
         verdicts = [
             verdict_for(
                 m,
@@ -144,6 +147,7 @@ class ValidationService:
                 approvals=locks.approvals,
                 signing=signing,
                 spells=spells,
+                device_spells=device_spells,
             )
             for m, d in zip(batch, decoded, strict=True)
         ]
@@ -151,21 +155,27 @@ class ValidationService:
 
     async def _spells(
         self, batch: Sequence[IncomingSubmission], decoded: Sequence[Decoded]
-    ) -> dict[str, list[QuietSpell]]:
-        """The silences of the edges that carried signed reports here, from the earliest
-        signed time on: one read, and none for a batch without such a report (the hot path)."""
+    ) -> tuple[dict[str, list[QuietSpell]], dict[Device, list[QuietSpell]]]:
+        """The silences of the links that carried signed reports here (edges, browsers), from
+        the earliest signed time on: a read each, and none for a batch without such a report
+        (the hot path)."""
         if self.quiet_spells is None:
-            return {}
-        signed = [
-            (m.subject_tokens[1], d.signed_at)
-            for m, d in zip(batch, decoded, strict=True)
-            if m.via_edge and not isinstance(d, list) and d.signature is not None and d.signed_at
-        ]
-        if not signed:
-            return {}
-        return await self.quiet_spells.spells(
-            {unit for unit, _ in signed}, min(at for _, at in signed)
+            return {}, {}
+        edges: dict[str, datetime] = {}
+        devices: dict[Device, datetime] = {}
+        for message, submission in zip(batch, decoded, strict=True):
+            if isinstance(submission, list) or submission.signed_at is None:
+                continue
+            link = link_of(message, submission)
+            if isinstance(link, str):
+                edges[link] = min(submission.signed_at, edges.get(link, submission.signed_at))
+            elif link is not None:
+                devices[link] = min(submission.signed_at, devices.get(link, submission.signed_at))
+        by_edge = await self.quiet_spells.spells(edges, min(edges.values())) if edges else {}
+        by_device = (
+            await self.quiet_spells.device_spells(devices, min(devices.values())) if devices else {}
         )
+        return by_edge, by_device
 
 
 def unreadable(judged: Sequence[Verdict]) -> list[tuple[int, str]]:

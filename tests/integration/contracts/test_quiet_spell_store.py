@@ -3,17 +3,20 @@ and PostgreSQL (services/validator/adapters/quiet_spells.py), logged in as the v
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from baocao.unit_keys import PublicKey, register
 from services.validator.adapters.quiet_spells import QuietSpellStore
 from services.validator.domain.link_silence import Silence
 from services.validator.domain.offline_time import QuietSpell
 from services.validator.usecases.ports import QuietSpellRecords
 from shared.db import create_pool
+from shared.signing import encode_value
 from tests.fakes.validator import InMemoryQuietSpells
 from tests.integration.conftest import service_url
 
@@ -21,6 +24,7 @@ pytestmark = pytest.mark.integration
 
 T0 = datetime(2026, 12, 31, 14, tzinfo=UTC)
 EDGE, OTHER = "00004", "00070"
+Seen = Callable[[datetime, datetime], Awaitable[None]]
 
 
 def at(minutes: float) -> datetime:
@@ -101,3 +105,61 @@ async def test_the_validator_may_not_erase_the_evidence(backend: str | None) -> 
             await pool.execute("DELETE FROM edge_link_spells")
     finally:
         await pool.close()
+
+
+# --- browsers (migration 0013: device_presence, written by intake) ----------------------------
+
+BROWSER = ("00004", "web-AbCdEfGhIjKlMnOpQrStUv")
+
+
+@pytest.fixture
+async def seen(backend: str | None, spells: QuietSpellRecords) -> AsyncIterator[Seen]:
+    """Records a browser's contacts as intake does: intervals of presence."""
+    if backend is None:
+        assert isinstance(spells, InMemoryQuietSpells)
+
+        async def remember(first: datetime, last: datetime) -> None:
+            spells.presence.setdefault(BROWSER, []).append((first, last))
+
+        yield remember
+        return
+    owner = await asyncpg.connect(backend)
+    raw = Ed25519PrivateKey.generate().public_key().public_bytes_raw()
+    await register(owner, [PublicKey(*BROWSER, encode_value(raw))], at(-600))
+
+    async def insert(first: datetime, last: datetime) -> None:
+        await owner.execute(
+            "INSERT INTO device_presence (unit, key_id, first_seen, last_seen)"
+            " VALUES ($1, $2, $3, $4)",
+            *BROWSER,
+            first,
+            last,
+        )
+
+    try:
+        yield insert
+    finally:
+        await owner.close()
+
+
+async def test_a_browsers_silences_are_the_gaps_between_its_contacts(
+    spells: QuietSpellRecords, seen: Seen
+) -> None:
+    await seen(at(0), at(5))
+    await seen(at(60), at(61))
+
+    assert await spells.device_spells([BROWSER], at(0)) == {
+        BROWSER: [QuietSpell(at(5), at(60), "web"), QuietSpell(at(61), None, "web")]
+    }
+
+
+async def test_only_silences_lasting_until_since_are_read(
+    spells: QuietSpellRecords, seen: Seen
+) -> None:
+    await seen(at(0), at(5))
+    await seen(at(60), at(61))
+
+    assert await spells.device_spells([BROWSER], at(70)) == {
+        BROWSER: [QuietSpell(at(61), None, "web")]
+    }
+    assert await spells.device_spells([("00070", BROWSER[1])], at(0)) == {}
