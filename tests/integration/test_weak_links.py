@@ -27,10 +27,11 @@ from baocao.nats_identities import NatsIdentities
 from baocao.processes import free_port
 from baocao.unit_keys import PublicKey, register
 from shared.clock import ClockSegment, ScheduledClock
+from shared.identity import Role
 from shared.nats_permissions import Unit
 from shared.signing import encode_value, sign
 from tests.integration.conftest import SystemFactory, _provision
-from tests.integration.system import System, eventually, submission
+from tests.integration.system import System, bearer, eventually, submission
 
 pytestmark = pytest.mark.integration
 
@@ -224,3 +225,43 @@ async def test_a_72_hour_cut_across_the_deadline_judges_each_commune_by_when_it_
     recorded = {r["unit"]: r for r in await spells(database_url)}
     assert recorded["00004"]["began"] <= LAST_HEARD
     assert recorded["00004"]["silent_until"] == BACK
+
+
+# --- a clerk's browser, offline across the deadline -----------------------------------------
+
+
+async def test_a_browser_offline_across_the_deadline_is_judged_by_when_it_signed(
+    start_system: SystemFactory, clock: ScheduledClock
+) -> None:
+    """The browser registers its key and keeps in touch while online (intake's /v1/devices);
+    out of touch for two days across the deadline, it signs one report before the deadline and
+    one after; both are sent when it is back, its first contact first."""
+    system: System = await start_system()
+    key = Ed25519PrivateKey.generate()
+    raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    key_id = "web-Tr9Lq2ZbXw8Ke4VmNc7PsA"
+    clerk = bearer(BA_DINH.code, Role.SUBMITTER)
+    registered = await system.intake_http.post(
+        "/v1/devices", json={"key_id": key_id, "public_key": encode_value(raw)}, headers=clerk
+    )
+    assert registered.status_code == 201, registered.text
+    await system.intake_http.post(f"/v1/devices/{key_id}/seen", headers=clerk)
+
+    signed = {"on_time": SIGNED_ON_TIME, "late": SIGNED_LATE}
+    bodies = {name: sign(submission(BA_DINH.code), key, key_id, at) for name, at in signed.items()}
+    move_to(clock, BACK)
+    back = await system.intake_http.post(f"/v1/devices/{key_id}/seen", headers=clerk)
+    assert back.status_code == 204
+    ids = {}
+    for name, document in bodies.items():
+        answer = await system.intake_http.post(
+            "/v1/submissions", content=json.dumps(document), headers=clerk
+        )
+        assert answer.status_code == 202, answer.text
+        ids[name] = str(document["submission_id"])
+
+    first, second = await system.settled(ids["on_time"]), await system.settled(ids["late"])
+
+    assert (first["timeliness"], first["counted_from"]["basis"]) == ("on_time", "signed")
+    assert (second["timeliness"], second["counted_from"]["basis"]) == ("late", "signed")
+    assert first["key_id"] == key_id
