@@ -30,6 +30,7 @@ import nats
 from nats.aio.client import Client
 
 from baocao.edge_hub import EdgeLink, edge_links, register_edge
+from baocao.edge_metrics import DEFAULT_METRICS_PORT, EdgeMetrics
 from baocao.edge_node import (
     EdgeBundle,
     EdgeServer,
@@ -108,6 +109,12 @@ def add_commands(commands: Any) -> None:
     run.add_argument("--host", default="127.0.0.1", help="where local systems reach the edge")
     run.add_argument(
         "--every", type=float, default=STATUS_EVERY_SECONDS, help="seconds between status lines"
+    )
+    run.add_argument(
+        "--metrics-port",
+        type=int,
+        default=DEFAULT_METRICS_PORT,
+        help=f"serve Prometheus metrics on 127.0.0.1 here (default {DEFAULT_METRICS_PORT}; 0: off)",
     )
     run.set_defaults(run=run_run)
     status = actions.add_parser(
@@ -236,12 +243,22 @@ def run_run(args: argparse.Namespace) -> int:
             port=args.port,
             monitor_port=args.monitor_port or None,
         )
-        return await run_edge(edge, stopping, say=_say, every=args.every)
+        metrics = EdgeMetrics(bundle.unit)
+        if args.metrics_port:
+            metrics.serve(args.metrics_port)
+        return await run_edge(edge, stopping, say=_say, every=args.every, metrics=metrics)
 
     return asyncio.run(until_stopped())
 
 
-async def run_edge(edge: EdgeServer, stopping: asyncio.Event, *, say: Say, every: float) -> int:
+async def run_edge(
+    edge: EdgeServer,
+    stopping: asyncio.Event,
+    *,
+    say: Say,
+    every: float,
+    metrics: EdgeMetrics | None = None,
+) -> int:
     """Start the edge, provision its outbox, and report its backlog until ``stopping`` is set;
     the server then gets SIGTERM, and its outbox stays in its data directory."""
     bundle, log = edge.bundle, edge.data_dir / "edge-server.log"
@@ -263,7 +280,7 @@ async def run_edge(edge: EdgeServer, stopping: asyncio.Event, *, say: Say, every
     say(f"  hub {bundle.hub_leaf_url}   data {edge.data_dir}   log {log}")
     say("  a line every few seconds while reports wait or anything changes; Ctrl-C stops")
     try:
-        await _watch(edge, admin, stopping, say=say, every=every)
+        await _watch(edge, admin, stopping, say=say, every=every, metrics=metrics)
         await admin.close()
     finally:
         edge.stop()
@@ -275,7 +292,13 @@ async def run_edge(edge: EdgeServer, stopping: asyncio.Event, *, say: Say, every
 
 
 async def _watch(
-    edge: EdgeServer, admin: Client, stopping: asyncio.Event, *, say: Say, every: float
+    edge: EdgeServer,
+    admin: Client,
+    stopping: asyncio.Event,
+    *,
+    say: Say,
+    every: float,
+    metrics: EdgeMetrics | None,
 ) -> None:
     last: tuple[int, int, bool | None] | None = None
     while not stopping.is_set():
@@ -287,6 +310,8 @@ async def _watch(
             say(f"{vietnam_time(_now())}  the outbox cannot be read ({_reason(error)})")
         else:
             link_up = await _leaf_link_up(edge.monitor_port)
+            if metrics is not None:
+                metrics.observe(outbox, link_up, _now())
             if worth_a_line(outbox, link_up, last):
                 say(status_line(outbox, link_up, _now()))
             last = (outbox.stored, outbox.unsent, link_up)

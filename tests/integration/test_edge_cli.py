@@ -12,12 +12,14 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import nats
 import pytest
 from nats.aio.client import Client
 
 from baocao import cli
 from baocao.edge_cli import run_edge
+from baocao.edge_metrics import EdgeMetrics
 from baocao.edge_node import EdgeBundle, EdgeServer
 from baocao.embedded import EmbeddedNats
 from baocao.link_proxy import LinkProxy
@@ -96,6 +98,37 @@ async def eventually_status(
         await asyncio.sleep(0.3)
 
 
+async def scrape(port: int) -> str:
+    async with httpx.AsyncClient() as client:
+        return (await client.get(f"http://127.0.0.1:{port}/metrics")).text
+
+
+async def eventually_metric(port: int, line: str) -> None:
+    deadline = time.monotonic() + 5
+    while line not in (await scrape(port)).splitlines():
+        assert time.monotonic() < deadline, line
+        await asyncio.sleep(0.1)
+
+
+async def the_hubs_list_shows_ba_dinh(capsys: pytest.CaptureFixture[str]) -> None:
+    listed, table = await baocao(capsys, "edge", "list")
+    listed_json, rows = await baocao(capsys, "edge", "list", "--json")
+    assert (listed, listed_json) == (0, 0)
+    assert table.splitlines()[0].startswith("unit    province  last heard")
+    assert table.splitlines()[1].startswith("00004   01        ")
+    [row] = json.loads(rows)
+    assert (row["unit"], row["province"]) == ("00004", "01")
+
+
+async def metrics_show_one_report_waiting_on_a_cut_link(port: int) -> None:
+    await eventually_metric(port, "baocao_edge_link_up 0.0")
+    scraped = (await scrape(port)).splitlines()
+    assert "baocao_edge_outbox_unsent 1.0" in scraped
+    assert 'baocao_edge_info{unit="00004"} 1.0' in scraped
+    [age] = [line for line in scraped if line.startswith("baocao_edge_outbox_oldest_unsent_age")]
+    assert 0 <= float(age.split()[1]) < 60
+
+
 async def eventually_said(lines: list[str], ending: str) -> None:
     """``run`` looks every 0.3 s here, so it may say a moment after ``status`` sees it."""
     deadline = time.monotonic() + 5
@@ -132,7 +165,11 @@ async def test_ops_add_an_edge_the_commune_runs_it_and_both_sides_see_what_waits
     )
     lines: list[str] = []
     stopping = asyncio.Event()
-    running = asyncio.create_task(run_edge(edge, stopping, say=lines.append, every=0.3))
+    metrics, metrics_port = EdgeMetrics("00004"), free_port()
+    served = metrics.serve(metrics_port)
+    running = asyncio.create_task(
+        run_edge(edge, stopping, say=lines.append, every=0.3, metrics=metrics)
+    )
     try:
         await eventually_status(capsys, edge, 0, link_up=True)
         assert lines[0] == "edge 00004 (province 01) is up"
@@ -147,14 +184,10 @@ async def test_ops_add_an_edge_the_commune_runs_it_and_both_sides_see_what_waits
         assert code == 1
         assert "  unsent         1\n" in text
         assert "  link to hub    down" in text
+        # The commune's monitoring sees the same on the edge's metrics.
+        await metrics_show_one_report_waiting_on_a_cut_link(metrics_port)
 
-        listed, table = await baocao(capsys, "edge", "list")
-        listed_json, rows = await baocao(capsys, "edge", "list", "--json")
-        assert (listed, listed_json) == (0, 0)
-        assert table.splitlines()[0].startswith("unit    province  last heard")
-        assert table.splitlines()[1].startswith("00004   01        ")
-        [row] = json.loads(rows)
-        assert (row["unit"], row["province"]) == ("00004", "01")
+        await the_hubs_list_shows_ba_dinh(capsys)
 
         link.restore()
         handed = await eventually_status(capsys, edge, 0, link_up=True)
@@ -164,6 +197,7 @@ async def test_ops_add_an_edge_the_commune_runs_it_and_both_sides_see_what_waits
     finally:
         stopping.set()
         stopped = await running
+        served.shutdown()
 
     assert stopped == 0
     assert lines[-1].startswith("edge stopped")
