@@ -21,6 +21,7 @@ from services.web.adapters.person_tokens import LocalPersonTokens
 from services.web.adapters.services_api import ServicesApi
 from services.web.entrypoints import (
     commune,
+    device,
     exports,
     national,
     offline,
@@ -97,6 +98,7 @@ class WebApp:
         app.include_router(signing_in.router)
         app.include_router(oidc.router)
         app.include_router(offline.router)
+        app.include_router(device.router)
         for area in (national, province, commune, exports):
             app.include_router(area.router)
         _add_errors(app)

@@ -2,6 +2,8 @@
 worker kept it), a report sent offline waits in the browser under "Chờ gửi" with the time it
 was filled, survives the page being closed, and goes once, under its own submission id, when
 the link returns; the list stays within WCAG 2.1 AA; signing out wipes what the browser kept.
+Here the report waits unsigned, as it does in a browser with no device key (signed:
+test_offline_signing).
 
 Phường Hoàn Kiếm (00070, account hoankiem) sends lg2-monthly 2026-12, which no other browser
 test sends for it (test_commune sends its kl226-quarterly 2026-Q4 and counts only those).
@@ -135,13 +137,17 @@ def test_a_report_sent_offline_waits_then_goes_once_when_the_link_returns(
 ) -> None:
     page = sign_in("hoankiem")
     context = page.context
+    # No device key (its registration never gets through): the report waits unsigned.
+    context.route("**/device", lambda route: route.abort("internetdisconnected"))
     submission_id = _queue_offline(baocao, page)
     waiting = page.locator("#outbox-list > li")
+    expect(page.locator("#outbox-device")).to_be_hidden()
     expect(page.locator("#outbox")).to_be_visible()
     expect(page.locator("#outbox-title")).to_be_focused()
     expect(page.locator("#outbox-status")).to_contain_text("báo cáo đã được lưu trên máy này")
     expect(waiting).to_contain_text("Chờ gửi")
     expect(waiting).to_contain_text("(theo đồng hồ của máy này)")
+    expect(waiting).to_contain_text("Chưa ký số: thời điểm nộp tính từ lúc hệ thống nhận")
     filled = waiting.locator("time")
     expect(filled).to_have_text(FILLED)
     shown = datetime.strptime(filled.inner_text(), "%d/%m/%Y %H:%M").replace(tzinfo=VIETNAM)
@@ -211,7 +217,7 @@ def test_signing_out_wipes_the_queue_and_the_kept_pages(baocao: Baocao, sign_in:
     page = sign_in("hoankiem")
     _queue_offline(baocao, page)
     # Online again, but the report itself still cannot get through: it stays waiting.
-    page.route(f"**{FORM}/submit", lambda route: route.abort("internetdisconnected"))
+    page.route(f"**{FORM}/submit*", lambda route: route.abort("internetdisconnected"))
     asked: list[str] = []
 
     def accept(dialog: Any) -> None:

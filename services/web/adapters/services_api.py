@@ -100,6 +100,12 @@ class ServicesApi:
     ) -> Any:
         return await self._call(service, "DELETE", path, token, body=body)
 
+    async def post_bytes(self, service: str, path: str, token: str, content: bytes) -> Any:
+        """POST ``content`` as it is, JSON: a body signed elsewhere, whose bytes must not be
+        serialised again."""
+        response = await self._send(service, "POST", path, token, content=content)
+        return response.json() if response.content else None
+
     async def _call(
         self,
         service: str,
@@ -124,10 +130,12 @@ class ServicesApi:
         *,
         body: Mapping[str, Any] | None = None,
         params: Mapping[str, str] | None = None,
+        content: bytes | None = None,
     ) -> httpx.Response:
         headers = {"Authorization": f"Bearer {token}"}
-        content = None
-        if body is not None:
+        if content is not None:
+            headers["Content-Type"] = "application/json"
+        elif body is not None:
             headers["Content-Type"] = "application/json"
             content = json.dumps(body, ensure_ascii=False).encode()
         try:

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
-from services.web.domain import csv_values, keying
+from services.web.domain import csv_values, devices, keying
 from services.web.domain.report_form import place_reasons
 from services.web.entrypoints.pages import (
     checked_csrf,
@@ -60,6 +60,7 @@ async def _form(request: Request, session: Session, unit: str, code: str, period
     if keying.may_key(session.unit, session.roles, unit):
         view.keyer = keying.Keyer(session.unit, session.token_subject())
     view.read_only = session.unit != unit and view.keyer is None
+    view.signs_offline = session.unit == unit and keying.SUBMITTER in session.roles
     return view
 
 
@@ -186,8 +187,51 @@ async def submit(
 ) -> Response:
     view = await _posted(request, await _form(request, session, unit, code, period))
     view, receipt = await commune.submit(web(request).api, session.token, view)
+    return _receipted(request, view, receipt)
+
+
+@router.post("/communes/{unit}/{code}/{period}/submit-signed")
+async def submit_signed(
+    request: Request, unit: str, code: str, period: str, session: CsrfChecked
+) -> Response:
+    """A report the clerk's browser signed while offline (static/outbox.js), passed to intake
+    byte for byte; answered as the form's own send is, so the outbox reads both alike."""
+    view = await _form(request, session, unit, code, period)
+    try:
+        if not view.signs_offline:
+            raise devices.DeviceRefused(403, "unit_mismatch", "the clerk's own unit only")
+        body = devices.signed_body(
+            await _body_at_most(request, devices.MAX_SIGNED_BODY_BYTES),
+            unit=view.unit,
+            report_type=view.report_type.code,
+            period=view.period,
+            session_unit=session.unit,
+        )
+    except devices.DeviceRefused as refused:
+        raise ServiceRefused(refused.status, refused.reason, refused.detail, {}) from None
+    view, receipt = await commune.submit_signed(
+        web(request).api, session.token, view, body, lang_of(request)
+    )
+    return _receipted(request, view, receipt)
+
+
+async def _body_at_most(request: Request, limit: int) -> bytes:
+    """The request's body, read no further than one byte past ``limit``."""
+    data = bytearray()
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > limit:
+            break
+    return bytes(data)
+
+
+def _receipted(
+    request: Request, view: commune.FormView, receipt: dict[str, Any] | None
+) -> Response:
+    """The receipt (a fragment, or a redirect to its page), or the form with what stopped it."""
     if receipt is None:
         return _show(request, view)
+    code = view.report_type.code
     query = urlencode({f"v.{k}": v for k, v in view.typed.items() if v})
     target = f"{_base(view.unit, code, view.period)}/submissions/{receipt['submission_id']}"
     target += f"?{query}" if query else ""

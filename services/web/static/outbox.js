@@ -2,11 +2,82 @@
 // (IndexedDB) and sent again, under the same submission id, when the link returns.
 //
 // Intake takes a submission id once, so a resend of a report that did arrive is harmless: it
-// answers with the first receipt. The deadline counts from that receipt: nothing here is signed
-// (docs/adr/0025-web-form-offline.md). Texts come from the page (data-t-*), in its language.
+// answers with the first receipt. On the clerk's own unit's form this browser holds a signing
+// key of its own (WebCrypto Ed25519, not extractable), registered through the session, and
+// signs what it keeps, with the time it was signed; the page tells the hub every minute that it
+// hears from the device, so that the hub knows when it did not (docs/adr/0025-web-form-offline.md).
+// Without a key the report waits unsigned and counts from its receipt. Texts come from the page
+// (data-t-*), in its language.
 "use strict";
 
 (function () {
+  // -- RFC 8785 (JCS): what is signed is the body without its signature, keys sorted by UTF-16
+  // code units (sort()'s own order), numbers and strings as JSON.stringify writes them, which
+  // is JCS's own serialisation. Checked against shared/signing.py in tests/browser.
+  function canonical(value) {
+    if (Array.isArray(value)) return "[" + value.map(canonical).join(",") + "]";
+    if (value !== null && typeof value === "object") {
+      const keys = Object.keys(value).sort();
+      return "{" + keys.map((k) => JSON.stringify(k) + ":" + canonical(value[k])).join(",") + "}";
+    }
+    return JSON.stringify(value);
+  }
+
+  // -- a typed figure read as the web app reads it (services/web/domain/report_form.py): a JSON
+  // number, null when blank, undefined when it cannot be read exactly here (the report then
+  // waits unsigned, and the web app says what is wrong when it is sent).
+  const DIGITS = /^[0-9]+$/;
+  function ungrouped(text, mark) {
+    const [head, ...groups] = text.split(mark);
+    const fine = DIGITS.test(head) && head.length <= 3 && groups.every((g) => g.length === 3 && DIGITS.test(g));
+    return fine ? head + groups.join("") : null;
+  }
+  function plainNumber(text, kind) {
+    if (!/^[0-9.,]+$/.test(text)) return null;
+    const marks = text.replace(/[0-9]/g, "");
+    if (!marks) return text;
+    if (new Set(marks).size === 2) {
+      const mark = marks[marks.length - 1];
+      if (marks.split(mark).length > 2) return null;
+      const at = text.lastIndexOf(mark);
+      const whole = ungrouped(text.slice(0, at), marks[0]);
+      const fraction = text.slice(at + 1);
+      return whole !== null && DIGITS.test(fraction) ? whole + "." + fraction : null;
+    }
+    if (marks.length > 1) return ungrouped(text, marks[0]);
+    const [whole, fraction] = text.split(marks[0]);
+    if ((marks === "." || kind === "integer") && fraction.length === 3 && whole.length >= 1 && whole.length <= 3) {
+      return ungrouped(text, marks[0]);
+    }
+    return DIGITS.test(whole) && DIGITS.test(fraction) ? whole + "." + fraction : null;
+  }
+  // A decimal's digits and exponent with no zeros to spare: "0040.250" and "4.025e1" alike.
+  function decimalKey(text) {
+    const [mantissa, exponent] = text.toLowerCase().split("e");
+    const [whole, fraction = ""] = mantissa.replace(/^[-+]/, "").split(".");
+    const digits = (whole + fraction).replace(/^0+/, "");
+    const kept = digits.replace(/0+$/, "");
+    return kept + "e" + (Number(exponent || 0) - fraction.length + digits.length - kept.length);
+  }
+  function readNumber(typed, kind) {
+    let text = String(typed).normalize("NFKC").replace(/[\s\u00a0\u2007\u202f\u2009]+/g, "");
+    if (!text) return null;
+    let sign = "";
+    if (text[0] === "+" || text[0] === "-") {
+      sign = text[0] === "-" ? "-" : "";
+      text = text.slice(1);
+    }
+    const plain = plainNumber(text, kind);
+    if (plain === null) return undefined;
+    const number = Number(sign + plain);
+    // A whole figure is a JSON integer (a safe one); a fraction must read back as the very
+    // decimal typed (at most about 15 significant digits), and an integer has none.
+    if (/^[0-9]*(\.0*)?$/.test(plain)) return Number.isSafeInteger(number) ? number + 0 : undefined;
+    if (kind === "integer" || decimalKey(String(number)) !== decimalKey(plain)) return undefined;
+    return number;
+  }
+  window.baocaoSigning = { canonical: canonical, readNumber: readNumber };
+
   const section = document.getElementById("outbox");
   if (!section || !("indexedDB" in window)) return;
   if ("serviceWorker" in navigator) {
@@ -15,22 +86,34 @@
   const list = document.getElementById("outbox-list");
   const status = document.getElementById("outbox-status");
   const others = document.getElementById("outbox-others");
+  const deviceLine = document.getElementById("outbox-device");
+  const page = document.getElementById("report-form");
+  const pageUnit = page && page.dataset.device === "on" ? page.dataset.unit : "";
   const person = section.dataset.person;
   const DB = "baocao-outbox";
   const SEND_PATIENCE_MS = 30000;
   const FIRST_RETRY_MS = 5000;
   const LAST_RETRY_MS = 300000;
+  const PRESENCE_MS = 60000;
   let flushing = false;
   let timer = null;
 
   // -- the queue, one IndexedDB store keyed by submission id --------------------------------
+  let leaving = false; // signing out: the browser's storage is about to be wiped
   function database() {
     return new Promise((resolve, reject) => {
-      const opening = indexedDB.open(DB, 1);
-      opening.onupgradeneeded = () => {
-        opening.result.createObjectStore("reports", { keyPath: "submission_id" });
-        // Ids this browser saw receipted: a kept page that still carries one gets a new id.
-        opening.result.createObjectStore("used", { keyPath: "id" });
+      if (leaving) return reject(new Error("signing out"));
+      const opening = indexedDB.open(DB, 2);
+      opening.onupgradeneeded = (event) => {
+        const db = opening.result;
+        if (event.oldVersion < 1) {
+          db.createObjectStore("reports", { keyPath: "submission_id" });
+          // Ids this browser saw receipted: a kept page that still carries one gets a new id.
+          db.createObjectStore("used", { keyPath: "id" });
+        }
+        // This browser's signing key for each unit: the key pair itself (structured clone; the
+        // private key cannot be exported), its id and whether intake has registered it.
+        db.createObjectStore("keys", { keyPath: "unit" });
       };
       opening.onsuccess = () => resolve(opening.result);
       opening.onerror = () => reject(opening.error);
@@ -58,6 +141,9 @@
   const drop = (id) => store("reports", "readwrite", (s) => s.delete(id));
   const markUsed = (id) => store("used", "readwrite", (s) => s.put({ id: id }));
   const wasUsed = async (id) => Boolean(await store("used", "readonly", (s) => s.get(id)));
+  const keyOf = (unit) => store("keys", "readonly", (s) => s.get(unit));
+  const putKey = (key) => store("keys", "readwrite", (s) => s.put(key));
+  const dropKey = (unit) => store("keys", "readwrite", (s) => s.delete(unit));
 
   // -- texts and times ------------------------------------------------------------------------
   function text(name, values) {
@@ -66,20 +152,140 @@
     return said;
   }
 
-  // dd/mm/yyyy HH:MM in Vietnam time (UTC+7 all year), whatever the device's own zone.
-  function vietnamTime(ms) {
+  const two = (n) => String(n).padStart(2, "0");
+  // dd/mm/yyyy HH:MM (or HH:MM dd/mm/yyyy) in Vietnam time (UTC+7 all year), whatever the
+  // device's own zone.
+  function vietnamTime(ms, timeFirst) {
     const t = new Date(ms + 7 * 3600 * 1000);
-    const two = (n) => String(n).padStart(2, "0");
-    return (
-      two(t.getUTCDate()) + "/" + two(t.getUTCMonth() + 1) + "/" + t.getUTCFullYear() + " " +
-      two(t.getUTCHours()) + ":" + two(t.getUTCMinutes())
-    );
+    const day = two(t.getUTCDate()) + "/" + two(t.getUTCMonth() + 1) + "/" + t.getUTCFullYear();
+    const time = two(t.getUTCHours()) + ":" + two(t.getUTCMinutes());
+    return timeFirst ? time + " " + day : day + " " + time;
   }
+
+  // Now by the device's clock, ISO 8601 with the device's offset: what signed_at claims.
+  function deviceNow() {
+    const now = new Date();
+    const offset = -now.getTimezoneOffset();
+    const local = new Date(now.getTime() + offset * 60000).toISOString().slice(0, 23);
+    const sign = offset < 0 ? "-" : "+";
+    return local + sign + two(Math.floor(Math.abs(offset) / 60)) + ":" + two(Math.abs(offset) % 60);
+  }
+
+  const base64url = (buffer) =>
+    btoa(String.fromCharCode(...new Uint8Array(buffer))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 
   function say(message) {
     status.textContent = "";
     // A fresh node, so that a screen reader announces the same message twice.
     window.setTimeout(() => (status.textContent = message), 50);
+  }
+
+  // -- this device's key: made once per browser and unit, registered through the session ------
+  async function post(url, csrf, document) {
+    const answer = await withPatience(url, {
+      method: "POST",
+      body: JSON.stringify(document),
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+    });
+    const said = await answer.text(); // read to its end, so the request is over
+    let body = {};
+    try {
+      body = JSON.parse(said || "{}");
+    } catch (error) {
+      // not JSON: the status says enough
+    }
+    return { ok: answer.ok, status: answer.status, body: body };
+  }
+
+  async function makeKey() {
+    const pair = await crypto.subtle.generateKey({ name: "Ed25519" }, false, ["sign", "verify"]);
+    const raw = await crypto.subtle.exportKey("raw", pair.publicKey);
+    const id = crypto.getRandomValues(new Uint8Array(16)); // 22 base64url characters
+    const key = {
+      unit: pageUnit,
+      key_id: "web-" + base64url(id),
+      public_key: base64url(raw),
+      privateKey: pair.privateKey,
+      publicKey: pair.publicKey,
+      registered: false,
+    };
+    await putKey(key);
+    return key;
+  }
+
+  // The registered key of the page's unit, made and registered first if need be; null when
+  // there is none (an old browser, or intake would not): reports then wait unsigned. One at a
+  // time, so that a load and an "online" together make one key.
+  let keying = null;
+  function registeredKey(session) {
+    keying = keying || ensureKey(session).finally(() => (keying = null));
+    return keying;
+  }
+
+  async function ensureKey(session) {
+    if (!pageUnit || session.unit !== pageUnit) return null;
+    try {
+      const key = (await keyOf(pageUnit)) || (await makeKey());
+      if (!key.registered) {
+        const answer = await post("/device", session.csrf, { key_id: key.key_id, public_key: key.public_key });
+        if (answer.status === 409) await dropKey(pageUnit); // taken: a new key next time
+        if (!answer.ok) return null;
+        key.registered = true;
+        key.valid_from = Date.parse(answer.body.valid_from) || 0; // by the hub's clock
+        await putKey(key);
+      }
+      deviceLine.textContent = text("device", { key: key.key_id });
+      deviceLine.hidden = false;
+      return key;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  // The hub hears from this device: first whenever the link returns, then every minute.
+  async function presence(session) {
+    const key = await registeredKey(session);
+    if (!key) return;
+    try {
+      const answer = await post("/device/seen", session.csrf, { key_id: key.key_id });
+      if (answer.status === 404) {
+        key.registered = false; // intake does not know it: registered again next time
+        await putKey(key);
+      }
+    } catch (error) {
+      // no link: the silence is what the hub records
+    }
+  }
+
+  // The body the web app would send for this form, signed by this device; null when it
+  // cannot be (no registered key, or a figure read otherwise than the web app would).
+  async function signed(form, data, id) {
+    if (!pageUnit || form.dataset.unit !== pageUnit) return null;
+    try {
+      const key = await keyOf(pageUnit);
+      // A device clock behind the hub's would claim a time before the key was valid.
+      if (!key || !key.registered || Date.now() < (key.valid_from || 0)) return null;
+      const values = {};
+      for (const input of form.querySelectorAll("input[data-type]")) {
+        const number = readNumber(data.get(input.name) || "", input.dataset.type);
+        if (number === undefined) return null;
+        if (number !== null) values[input.name.slice(2)] = number;
+      }
+      const body = {
+        submission_id: id,
+        report_type: form.dataset.reportType,
+        period: form.dataset.period,
+        unit: form.dataset.unit,
+        values: values,
+        signed_at: deviceNow(),
+      };
+      const bytes = new TextEncoder().encode(canonical(body));
+      const signature = await crypto.subtle.sign({ name: "Ed25519" }, key.privateKey, bytes);
+      body.signature = { key_id: key.key_id, alg: "Ed25519", value: base64url(signature) };
+      return { body: JSON.stringify(body), signed_at: body.signed_at, key_id: key.key_id };
+    } catch (error) {
+      return null;
+    }
   }
 
   // -- keeping a report the network refused to carry ------------------------------------------
@@ -95,8 +301,13 @@
       fields.push([name, name === "submission_id" ? id : value]);
     }
     // Pressed again while waiting, it replaces the waiting copy: one report, the last values.
+    const signing = await signed(form, data, id);
     await put({
       submission_id: id,
+      body: signing ? signing.body : null, // the exact bytes signed, sent as they are
+      signed_at: signing ? signing.signed_at : null,
+      key_id: signing ? signing.key_id : null,
+      signed_url: form.dataset.submitSigned || "",
       person: person,
       unit: form.dataset.unit,
       report_type: form.dataset.reportType,
@@ -181,13 +392,15 @@
   async function send(entry, csrf) {
     const body = new URLSearchParams(entry.fields);
     body.set("csrf", csrf);
+    const headers = { "HX-Request": "true", "X-CSRF-Token": csrf };
+    if (entry.body) headers["Content-Type"] = "application/json";
     entry.state = "waiting";
     let response;
     try {
-      response = await withPatience(entry.url, {
+      response = await withPatience(entry.body ? entry.signed_url : entry.url, {
         method: "POST",
-        body: body,
-        headers: { "HX-Request": "true", "X-CSRF-Token": csrf },
+        body: entry.body || body,
+        headers: headers,
       });
     } catch (error) {
       backoff(entry); // the link dropped again (or crawls): try later, same id
@@ -216,7 +429,21 @@
     return true;
   }
 
-  async function flush(now) {
+  // The session (null once it has ended; undefined with no link), then the device's presence,
+  // then what waits: the hub hears from the device before its signed reports arrive.
+  async function wake(now) {
+    let session;
+    try {
+      const answer = await withPatience("/session", { cache: "no-store" });
+      session = answer.status === 401 ? null : await answer.json();
+    } catch (error) {
+      session = undefined;
+    }
+    if (session && session.person === person) await presence(session);
+    await flush(now, session);
+  }
+
+  async function flush(now, session) {
     if (flushing) return;
     flushing = true;
     try {
@@ -225,11 +452,7 @@
       );
       const due = mine.filter((e) => now || e.next_try <= Date.now());
       if (!due.length) return;
-      let session;
-      try {
-        const answer = await withPatience("/session", { cache: "no-store" });
-        session = answer.status === 401 ? null : await answer.json();
-      } catch (error) {
+      if (session === undefined) {
         for (const entry of due) backoff(entry);
         await Promise.all(due.map(put));
         return;
@@ -257,7 +480,7 @@
     const waiting = (await all()).filter((e) => e.person === person && e.state === "waiting");
     if (!waiting.length) return;
     const next = Math.min(...waiting.map((e) => e.next_try || 0));
-    timer = window.setTimeout(() => flush(false), Math.max(1000, next - Date.now()));
+    timer = window.setTimeout(() => wake(false), Math.max(1000, next - Date.now()));
   }
 
   // -- the list on the page -------------------------------------------------------------------
@@ -307,12 +530,14 @@
     head.append(element("strong", "", entry.title + " · " + entry.unit), " ");
     head.append(element("span", "badge " + look[0], text(look[1])));
     li.append(head);
-    const [before, after] = text("filled").split("{time}");
-    const stamp = element("time", "", vietnamTime(entry.filled_at));
-    stamp.dateTime = new Date(entry.filled_at).toISOString();
-    const filled = element("p", "outbox-filled", before);
+    const at = entry.signed_at ? Date.parse(entry.signed_at) : entry.filled_at;
+    const [before, after] = text(entry.signed_at ? "signed" : "filled").split("{time}");
+    const stamp = element("time", "", vietnamTime(at, Boolean(entry.signed_at)));
+    stamp.dateTime = entry.signed_at || new Date(at).toISOString();
+    const filled = element("p", entry.signed_at ? "outbox-filled outbox-signed" : "outbox-filled", before);
     filled.append(stamp, after || "");
     li.append(filled);
+    if (!entry.signed_at && entry.state !== "sent") li.append(element("p", "muted", text("unsigned")));
     if (entry.state === "sign_in") {
       const p = element("p", "", text("signInNeeded") + " ");
       const a = element("a", "", text("signIn"));
@@ -370,12 +595,15 @@
       const waiting = (await all()).filter((e) => e.person === person && e.state !== "sent" && e.state !== "refused");
       if (!waiting.length || window.confirm(text("signOutConfirm", { count: waiting.length }))) {
         form.dataset.confirmed = "1";
+        leaving = true; // nothing may write it again before the wipe
+        window.clearTimeout(timer);
         form.requestSubmit();
       }
     });
   });
 
-  window.addEventListener("online", () => flush(true));
+  window.addEventListener("online", () => wake(true));
+  window.setInterval(() => navigator.onLine && wake(false), PRESENCE_MS);
   noteReceipts();
-  show().then(() => flush(true));
+  show().then(() => wake(true));
 })();

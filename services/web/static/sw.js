@@ -7,7 +7,7 @@
 // offline are queued by /static/outbox.js, not here: a POST is never touched by this worker.
 "use strict";
 
-const VERSION = "1";
+const VERSION = "2";
 const SHELL = "baocao-shell-" + VERSION;
 const PAGES = "baocao-pages-" + VERSION;
 const SHELL_FILES = [

@@ -232,11 +232,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     "commune.outbox.title": ("Báo cáo chờ gửi", "Reports waiting to be sent"),
     "commune.outbox.intro": (
         "Báo cáo gửi lúc mất mạng được lưu trên máy này và tự gửi khi có mạng trở lại, kể cả"
-        " sau khi tắt trình duyệt. Thời điểm nộp chính thức là lúc hệ thống nhận được báo cáo,"
-        " không phải lúc điền.",
+        " sau khi tắt trình duyệt. Báo cáo được máy này ký số thì ghi giờ ký; giờ ký được tính"
+        " khi hệ thống ghi nhận máy mất kết nối lúc đó, nếu không thì thời điểm nộp chính thức"
+        " là lúc hệ thống nhận được báo cáo.",
         "A report sent while the network is down is kept on this device and sent by itself"
-        " when the network returns, even after the browser is closed. Its official time is"
-        " when the system receives it, not when it was filled.",
+        " when the network returns, even after the browser is closed. A report this device"
+        " signed shows when it was signed; that time counts when the system recorded the"
+        " device out of touch then, otherwise the official time is when the system receives it.",
     ),
     "commune.outbox.state_waiting": ("Chờ gửi", "Waiting to send"),
     "commune.outbox.state_sign_in": ("Chờ đăng nhập lại", "Waiting for you to sign in"),
@@ -245,6 +247,18 @@ TEXTS: dict[str, tuple[str, str]] = {
     "commune.outbox.filled": (
         "Điền lúc {time} (theo đồng hồ của máy này)",
         "Filled at {time} (by this device's clock)",
+    ),
+    "commune.outbox.signed": (
+        "Ký lúc {time} (theo đồng hồ của máy này, có chữ ký số của máy)",
+        "Signed at {time} (by this device's clock, with its digital signature)",
+    ),
+    "commune.outbox.unsigned": (
+        "Chưa ký số: thời điểm nộp tính từ lúc hệ thống nhận được báo cáo.",
+        "Not signed: its official time is when the system receives it.",
+    ),
+    "commune.outbox.device": (
+        "Thiết bị này ký báo cáo khi mất mạng (khoá {key})",
+        "This device signs reports while offline (key {key})",
     ),
     "commune.outbox.received": (
         "Hệ thống đã nhận lúc {time} (thời điểm chính thức).",

@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from services.web.domain.csv_values import CsvProblem
+from services.web.domain.devices import SignedBody
 from services.web.domain.keying import Keyer, keyed_by, read_reason
 from services.web.domain.report_form import (
     Field,
@@ -57,6 +58,8 @@ class FormView:
     csv_problems: list[CsvProblem] = field(default_factory=list)
     history: list[dict[str, Any]] = field(default_factory=list)
     read_only: bool = False
+    # The clerk's own unit and a submitter: the browser may sign a report it keeps offline.
+    signs_offline: bool = False
     # Keying the unit's paper report on its behalf: who keys, the reason as typed, and what
     # is wrong with it ("reason_missing", "reason_too_long"), if anything.
     keyer: Keyer | None = None
@@ -244,6 +247,25 @@ async def submit(
     except ServiceRefused as refused:
         return _refused(view, refused), None
     view.sent_keyed_by = envelope.get("keyed_by")
+    return view, receipt
+
+
+async def submit_signed(
+    api: ServiceApis, token: str, view: FormView, body: SignedBody, lang: str
+) -> tuple[FormView, dict[str, Any] | None]:
+    """Send a report the browser signed, its bytes unchanged (a re-serialised body would no
+    longer match its signature): as :func:`submit`, the form keeps the values it carried."""
+    view.submission_id = body.submission_id
+    numbers = {
+        code: value
+        for code, value in body.values.items()
+        if isinstance(value, int | float) and not isinstance(value, bool)
+    }
+    view.typed = {f.code: typed_text(numbers.get(f.code), lang) for f in view.fields}
+    try:
+        receipt = await api.post_bytes("intake", "/v1/submissions", token, body.data)
+    except ServiceRefused as refused:
+        return _refused(view, refused), None
     return view, receipt
 
 

@@ -81,6 +81,10 @@ class ServiceApis(Protocol):
         self, service: str, path: str, token: str, body: Mapping[str, Any] | None = None
     ) -> Any: ...
 
+    async def post_bytes(self, service: str, path: str, token: str, content: bytes) -> Any:
+        """POST ``content`` unchanged as JSON (a body signed in the browser)."""
+        ...
+
     async def open_lines(
         self,
         service: str,
