@@ -259,7 +259,8 @@ async def test_a_registered_key_is_never_deleted_or_rewritten_only_ended_or_revo
     try:
         for what, statement in (
             ("deleted", "DELETE FROM unit_signing_keys"),
-            ("truncated", "TRUNCATE unit_signing_keys"),
+            # CASCADE: device_presence (migration 0013) references it.
+            ("truncated", "TRUNCATE unit_signing_keys CASCADE"),
             ("given another public key", f"UPDATE unit_signing_keys SET public_key = '{'A' * 43}'"),
             ("made valid earlier", "UPDATE unit_signing_keys SET valid_from = '2020-01-01Z'"),
         ):
