@@ -95,10 +95,9 @@ async def test_hearing_from_an_edge_without_a_spell_changes_nothing(
     assert await spells.spells([EDGE], at(-60)) == {}
 
 
-async def test_the_validator_may_not_erase_the_evidence(backend: str | None) -> None:
-    if backend is None:
-        pytest.skip("a database privilege")
-    pool = await create_pool(service_url(backend, "validator"), min_size=1, max_size=1)
+async def test_the_validator_may_not_erase_the_evidence(database_url: str) -> None:
+    # A database privilege: PostgreSQL only.
+    pool = await create_pool(service_url(database_url, "validator"), min_size=1, max_size=1)
     try:
         await QuietSpellStore(pool).observe([Silence(EDGE, at(0), at(1))], [])
         with pytest.raises(asyncpg.PostgresError):
