@@ -324,3 +324,18 @@ def test_a_unit_is_minted_by_the_scoped_key_with_tags_and_no_permissions(tmp_pat
 
 
 # Provisioned as the subscribers declare: tests/unit/test_subscribers_contract.py
+
+
+def test_the_validator_reads_the_landing_streams_info_and_no_other_streams_api() -> None:
+    permissions = validator(INBOX, provinces=["01", "79"])
+
+    assert may_publish(permissions, "$JS.API.STREAM.INFO.IN_01")
+    assert may_publish(permissions, "$JS.API.STREAM.INFO.IN_79")
+    # Not another stream's info, nor any change to a landing stream.
+    for subject in (
+        "$JS.API.STREAM.INFO.IN_48",
+        "$JS.API.STREAM.UPDATE.IN_01",
+        "$JS.API.STREAM.PURGE.IN_01",
+        "$JS.API.STREAM.INFO.REPORTS",
+    ):
+        assert not may_publish(permissions, subject), subject
