@@ -108,12 +108,13 @@ def _edge_lines(result: RoundResult) -> list[str]:
         return []
     judged = result.edges
     by_signed = sum(n for (_, basis), n in judged.items() if basis == "signed")
+    on_time = sum(n for (timeliness, _), n in judged.items() if timeliness == "on_time")
+    late = sum(n for (timeliness, _), n in judged.items() if timeliness == "late")
     return [
         f"  {sum(judged.values())} reports through {len(result.plan.edge_units())} communes'"
         f" edges, their link cut from the day before the deadline until after it:"
-        f" {judged['on_time', 'signed']} signed before the deadline judged on time,"
-        f" {judged['late', 'signed']} signed after it late; {by_signed} counted from their"
-        " signed time inside a silence the hub recorded"
+        f" {on_time} judged on time, {late} late; {by_signed} counted from their signed time"
+        " inside a silence the hub recorded"
     ]
 
 

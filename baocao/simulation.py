@@ -172,7 +172,8 @@ class RoundDriver:
                 self.progress("the edges' link to the hub is cut")
             self._receipts += await self._send(wave, client)
             if self.edges is not None and wave.key == "edges_back":
-                await self.edges.restore_when_recorded(wave.at)
+                # The hub must have seen the link silent after the last report was signed.
+                await self.edges.restore_when_recorded(self._system_now())
                 self.progress("the edges' link is back; their reports reach the hub")
                 judged = await self.edges.judged(client, self.issuer)
             await self._drain(js)

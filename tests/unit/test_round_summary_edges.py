@@ -41,14 +41,14 @@ def result(plan: Plan, edges: Counter[tuple[str, str]] | None) -> RoundResult:
 
 
 def test_the_summary_counts_the_edges_reports_by_how_they_were_judged(plan: Plan) -> None:
-    judged = Counter({("on_time", "signed"): 4, ("late", "signed"): 3})
+    judged = Counter({("on_time", "signed"): 4, ("late", "signed"): 2, ("late", "received"): 1})
 
     text = summary(result(plan, judged))
 
     assert (
         "  7 reports through 7 communes' edges, their link cut from the day before the"
-        " deadline until after it: 4 signed before the deadline judged on time, 3 signed"
-        " after it late; 7 counted from their signed time inside a silence the hub recorded"
+        " deadline until after it: 4 judged on time, 3 late; 6 counted from their signed time"
+        " inside a silence the hub recorded"
     ) in text
 
 
