@@ -108,6 +108,21 @@ def nats_server(tmp_path: Path, nats_identities: NatsIdentities) -> Iterator[Emb
     server.stop()
 
 
+@pytest.fixture
+def hub(tmp_path: Path, nats_identities: NatsIdentities) -> Iterator[EmbeddedNats]:
+    """A nats-server of the test's own that takes edges' leaf connections (ADR 0024); the
+    test provisions it."""
+    server = EmbeddedNats(
+        tmp_path / "hub",
+        port=free_port(),
+        authority=nats_identities.authority,
+        leafnode_port=free_port(),
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
 async def _provision(url: str, identities: NatsIdentities) -> None:
     connection = await nats.connect(url, **identities.options("ops"))
     try:

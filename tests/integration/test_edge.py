@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,20 +33,6 @@ pytestmark = pytest.mark.integration
 
 BA_DINH = Unit("01", "00004")
 REPORT = "reports.submitted.01.00004"
-
-
-@pytest.fixture
-def hub(tmp_path: Path, nats_identities: NatsIdentities) -> Iterator[EmbeddedNats]:
-    """The hub, taking leaf connections, provisioned as a deployment is."""
-    server = EmbeddedNats(
-        tmp_path / "hub",
-        port=free_port(),
-        authority=nats_identities.authority,
-        leafnode_port=free_port(),
-    )
-    server.start()
-    yield server
-    server.stop()
 
 
 @dataclass

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -33,30 +33,20 @@ REPORT = "reports.submitted.01.00004"
 
 
 @pytest.fixture
-def hub(
-    tmp_path: Path, nats_identities: NatsIdentities, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[EmbeddedNats]:
-    """The hub, taking leaf connections; the commands find it by NATS_URL, as ops' do."""
-    server = EmbeddedNats(
-        tmp_path / "hub",
-        port=free_port(),
-        authority=nats_identities.authority,
-        leafnode_port=free_port(),
-    )
-    server.start()
-    monkeypatch.setenv("NATS_URL", server.url)
-    yield server
-    server.stop()
+def cli_hub(hub: EmbeddedNats, monkeypatch: pytest.MonkeyPatch) -> EmbeddedNats:
+    """The hub (conftest.py); the commands find it by NATS_URL, as ops' do."""
+    monkeypatch.setenv("NATS_URL", hub.url)
+    return hub
 
 
 @pytest.fixture
-async def link(hub: EmbeddedNats, nats_identities: NatsIdentities) -> AsyncIterator[LinkProxy]:
+async def link(cli_hub: EmbeddedNats, nats_identities: NatsIdentities) -> AsyncIterator[LinkProxy]:
     """The commune's link to the provisioned hub, to cut."""
-    ops = await nats.connect(hub.url, **nats_identities.options("ops"))
+    ops = await nats.connect(cli_hub.url, **nats_identities.options("ops"))
     await provision(ops.jetstream())
     await ops.close()
-    assert hub.leafnode_port is not None
-    proxy = LinkProxy(("127.0.0.1", hub.leafnode_port), seed=17)
+    assert cli_hub.leafnode_port is not None
+    proxy = LinkProxy(("127.0.0.1", cli_hub.leafnode_port), seed=17)
     await proxy.start()
     yield proxy
     await proxy.close()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -44,18 +44,11 @@ BACK = LAST_HEARD + timedelta(hours=72)
 
 
 @pytest.fixture
-def nats_server(tmp_path: Path, nats_identities: NatsIdentities) -> Iterator[EmbeddedNats]:
-    """The hub, taking leaf connections."""
-    server = EmbeddedNats(
-        tmp_path / "nats",
-        port=free_port(),
-        authority=nats_identities.authority,
-        leafnode_port=free_port(),
-    )
-    server.start()
-    asyncio.run(_provision(server.url, nats_identities))
-    yield server
-    server.stop()
+def nats_server(hub: EmbeddedNats, nats_identities: NatsIdentities) -> EmbeddedNats:
+    """The system tests' hub takes edges here, provisioned as theirs is (with the shared
+    clock's bucket)."""
+    asyncio.run(_provision(hub.url, nats_identities))
+    return hub
 
 
 @pytest.fixture
