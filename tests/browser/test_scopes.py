@@ -106,6 +106,16 @@ def test_no_form_of_another_unit_is_taken(baocao: Baocao, sign_in: SignIn) -> No
         refused = response.status == 403
         LEDGER.record(f"web: hcm POST {path}", refused)
         assert refused, (path, response.status)
+    # A report signed offline by a browser passes only for the clerk's own commune.
+    signed = f"/communes/00073/{RP}/submit-signed"
+    response = page.request.post(
+        baocao.url(signed),
+        data=b'{"unit": "00073"}',
+        headers={"X-CSRF-Token": csrf, "Content-Type": "application/json"},
+        max_redirects=0,
+    )
+    LEDGER.record(f"web: hcm POST {signed}", response.status == 403)
+    assert response.status == 403, (signed, response.status)
 
 
 def test_a_form_without_the_sessions_csrf_token_is_refused(baocao: Baocao, sign_in: SignIn) -> None:
