@@ -5,6 +5,7 @@ judging use case reads it only for reports that came through an edge signed
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
@@ -128,3 +129,23 @@ async def test_spells_are_read_once_per_batch_and_only_for_signed_reports_throug
         [message(via_edge=True, signed=True, seq=3), message(via_edge=True, signed=True, seq=4)]
     )
     assert spells.reads == 1
+
+
+class SwallowsCancellation(Links):
+    """A read whose answer arrives just as it is cancelled: ``asyncio.wait_for`` on Python
+    3.11 may then return the answer and drop the cancellation."""
+
+    async def read(self) -> list[EdgeReading]:
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.sleep(10)
+        return self.readings
+
+
+async def test_the_watch_stops_even_when_a_look_swallows_its_cancellation() -> None:
+    watch = LinkWatch(SwallowsCancellation(), InMemoryQuietSpells(), CLOCK, 0.01)
+    watch.start()
+    await asyncio.sleep(0.05)
+
+    await asyncio.wait_for(watch.stop(), timeout=2)
+
+    assert watch._task is None

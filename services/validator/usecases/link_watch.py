@@ -28,6 +28,7 @@ class LinkWatch:
         self.clock = clock
         self.every_seconds = every_seconds
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     async def look_once(self) -> int:
         """Look at every edge once and record what was seen; returns how many are silent."""
@@ -45,21 +46,27 @@ class LinkWatch:
         return len(silent)
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             try:
                 await self.look_once()
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # any failure: try again at the next look
                 log.warning("edge link watch failed; no spell recorded", error=str(error))
-            await asyncio.sleep(self.every_seconds)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.every_seconds)
 
     def start(self) -> None:
         if self._task is None:
+            self._stopping.clear()
             self._task = asyncio.create_task(self._run(), name="edge-link-watch")
 
     async def stop(self) -> None:
+        """Stop looking. Said by an event as well as by cancelling: on Python 3.11 a
+        cancellation that meets a request's answer can be swallowed by ``asyncio.wait_for``,
+        and the watch would look on forever while its stop waited for it."""
         if self._task is not None:
+            self._stopping.set()
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
